@@ -1,0 +1,3 @@
+from safepip.main import main
+
+raise SystemExit(main())

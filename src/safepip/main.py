@@ -1,0 +1,89 @@
+"""safepip's entry point: split the command line, run pip, and keep one error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from safepip import __version__
+from safepip.errors import ErrorExit, SafepipError, error_boundary
+from safepip.options import HELP_OPTION, VERSION_OPTION, Invocation, parse_command_line
+
+#: safepip's own commands, by a name pip does not use, and the module that runs each.
+OWN_COMMANDS: dict[str, str] = {}
+
+HELP = f"""\
+usage: safepip [SAFEPIP OPTIONS] [PIP OPTIONS] <pip command> [ARGS...]
+
+safepip runs pip (`<python> -m pip`) with every argument passed through unchanged, and explains
+build failures pip only reports, such as a build backend missing from [build-system] requires.
+
+safepip's own options (before the pip command; each also read from the environment):
+  --yes            apply a proposed fix without asking            SAFEPIP_YES=1
+  --no-fix         never change anything, only explain            SAFEPIP_NO_FIX=1
+  --report FILE    write a JSON report of the run to FILE         SAFEPIP_REPORT=FILE
+  {HELP_OPTION}   show this help (`--help` and `-h` are pip's)
+  {VERSION_OPTION} show safepip's version (`--version` and `-V` are pip's)
+
+Which pip runs: the interpreter in $SAFEPIP_PYTHON; else the active environment ($VIRTUAL_ENV,
+then $CONDA_PREFIX); else the interpreter safepip is installed in. pip's own --python option is
+passed to pip unchanged.
+"""
+
+
+def _show_version() -> str:
+    return f"safepip {__version__} (Python {sys.version.split()[0]} at {sys.executable})\n"
+
+
+def _run_pip(invocation: Invocation) -> int:
+    from safepip.reading.consumer import Fanout, TailRecorder
+    from safepip.running import run_command
+    from safepip.target import choose_python
+
+    target = choose_python(os.environ)
+    tail = TailRecorder(limit=20)
+    consumer = Fanout(tail)
+    argv = [*target.pip_command(), *invocation.pip_args]
+    try:
+        status = run_command(argv, consumer)
+    except OSError as exc:
+        raise SafepipError(f"cannot run {target.executable} ({target.reason}): {exc}") from exc
+    if (
+        status == 1
+        and tail.count <= 2
+        and any(line.rstrip().endswith("No module named pip") for line in tail.text())
+    ):
+        raise SafepipError(
+            f"{target.executable} ({target.reason}) has no pip: install it with "
+            f"`{target.executable} -m ensurepip --upgrade`, or choose another interpreter"
+        )
+    return status
+
+
+def _dispatch(argv: Sequence[str]) -> int:
+    invocation = parse_command_line(argv, os.environ)
+    if invocation.options.show_help:
+        sys.stdout.write(HELP)
+        return 0
+    if invocation.options.show_version:
+        sys.stdout.write(_show_version())
+        return 0
+    own = OWN_COMMANDS.get(invocation.command or "")
+    if own is not None:
+        import importlib
+
+        index = invocation.pip_args.index(invocation.command or "")
+        command_main = importlib.import_module(own).run
+        return int(command_main(invocation.pip_args[index + 1 :]))
+    return _run_pip(invocation)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run safepip with ``argv`` (default: the process's arguments); return the exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        with error_boundary():
+            return _dispatch(args)
+    except ErrorExit as exit_:
+        return exit_.status

@@ -1,0 +1,52 @@
+"""The interface between the runner and whatever reads pip's output (the diagnosis, issue 3).
+
+The runner relays pip's bytes to the user first and only then hands a decoded copy of each line to
+a :class:`LineConsumer`; a consumer can neither change nor delay what the user sees.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Protocol
+
+#: Where a line came from: pip's stdout, its stderr, or a pty (where the two are one stream).
+STDOUT = "stdout"
+STDERR = "stderr"
+TERMINAL = "terminal"
+
+
+class LineConsumer(Protocol):
+    """Receives each line pip prints, decoded, without its line ending."""
+
+    def feed_line(self, stream: str, line: str) -> None: ...
+
+
+class TailRecorder:
+    """Keeps the last ``limit`` lines: bounded memory, whatever pip prints."""
+
+    def __init__(self, limit: int = 200) -> None:
+        self.lines: collections.deque[tuple[str, str]] = collections.deque(maxlen=limit)
+        self.count = 0
+
+    def feed_line(self, stream: str, line: str) -> None:
+        self.lines.append((stream, line))
+        self.count += 1
+
+    def text(self, stream: str | None = None) -> list[str]:
+        return [line for origin, line in self.lines if stream is None or origin == stream]
+
+
+class Fanout:
+    """Feeds several consumers; one that raises is dropped, the others and the relay go on."""
+
+    def __init__(self, *consumers: LineConsumer) -> None:
+        self.consumers = list(consumers)
+        self.failures: list[BaseException] = []
+
+    def feed_line(self, stream: str, line: str) -> None:
+        for consumer in list(self.consumers):
+            try:
+                consumer.feed_line(stream, line)
+            except Exception as exc:  # noqa: BLE001, PERF203 - a reader's bug must not stop the relay
+                self.failures.append(exc)
+                self.consumers.remove(consumer)

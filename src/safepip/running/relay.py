@@ -1,0 +1,38 @@
+"""Writing relayed bytes out exactly, and handing the parser its decoded copy."""
+
+from __future__ import annotations
+
+import os
+
+from safepip.reading.consumer import LineConsumer
+from safepip.reading.lines import LineDecoder
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte to ``fd`` (os.write may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def exit_status(returncode: int) -> int:
+    """subprocess/waitpid style return code -> shell style exit status (128+N for signal N)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+class LineFeed:
+    """One output stream's decoder, feeding complete lines to the consumer."""
+
+    def __init__(self, stream: str, consumer: LineConsumer) -> None:
+        self.stream = stream
+        self.consumer = consumer
+        self.decoder = LineDecoder()
+
+    def feed(self, data: bytes) -> None:
+        for line in self.decoder.feed(data):
+            self.consumer.feed_line(self.stream, line)
+
+    def finish(self) -> None:
+        for line in self.decoder.finish():
+            self.consumer.feed_line(self.stream, line)

@@ -1,0 +1,158 @@
+"""Running pip in a pty (pexpect), when the user watches a terminal.
+
+pip then keeps what it only does on a terminal: colours, progress bars, prompts. The user's
+keystrokes reach pip (stdin in raw mode, as ``pexpect.interact`` does), the window size is set at
+start and follows SIGWINCH, and Ctrl-C reaches pip through its pty, so safepip exits as pip did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import select
+import signal
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from safepip.reading.consumer import TERMINAL, LineConsumer
+from safepip.running.relay import LineFeed, write_all
+
+if TYPE_CHECKING:
+    import pexpect
+
+CHUNK_SIZE = 64 * 1024
+STDIN_FD = 0
+STDOUT_FD = 1
+
+
+def _window_size() -> tuple[int, int]:
+    """(rows, columns) of the user's terminal, with the usual fallback."""
+    for fd in (STDOUT_FD, 2, STDIN_FD):
+        with contextlib.suppress(OSError):
+            size = os.get_terminal_size(fd)
+            return size.lines, size.columns
+    return 24, 80
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _raw_stdin(stdin_fd: int) -> Iterator[bool]:
+    """Put a terminal stdin in raw mode (keystrokes, Ctrl-C included, go to pip's pty as typed)."""
+    import termios
+    import tty
+
+    if not os.isatty(stdin_fd):
+        yield False
+        return
+    saved = termios.tcgetattr(stdin_fd)
+    try:
+        tty.setraw(stdin_fd)
+        yield True
+    finally:
+        termios.tcsetattr(stdin_fd, termios.TCSAFLUSH, saved)
+
+
+@contextlib.contextmanager
+def _signals(child: pexpect.spawn[Any]) -> Iterator[None]:
+    """SIGWINCH resizes pip's pty; SIGINT/SIGTERM/SIGHUP that reach safepip are passed to pip."""
+
+    def resize(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        with contextlib.suppress(OSError):
+            child.setwinsize(*_window_size())
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        del frame
+        with contextlib.suppress(OSError):
+            child.kill(signum)
+
+    previous = {
+        signal.SIGWINCH: signal.signal(signal.SIGWINCH, resize),
+        signal.SIGINT: signal.signal(signal.SIGINT, forward),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, forward),
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _relay(
+    child: pexpect.spawn[Any], feed: LineFeed, stdin_fd: int, stdout_fd: int, stdin_is_tty: bool
+) -> None:
+    child_fd = child.child_fd
+    stdin_open = _is_open(stdin_fd)
+    try:
+        while True:
+            watched = [child_fd, stdin_fd] if stdin_open else [child_fd]
+            ready, _, _ = select.select(watched, [], [])
+            if child_fd in ready:
+                try:
+                    data = os.read(child_fd, CHUNK_SIZE)
+                except OSError as exc:
+                    if exc.errno == errno.EIO:  # Linux: every writer of the pty has gone
+                        break
+                    raise
+                if not data:
+                    break
+                write_all(stdout_fd, data)
+                feed.feed(data)
+            if stdin_open and stdin_fd in ready:
+                typed = os.read(stdin_fd, 4096)
+                if typed:
+                    write_all(child_fd, typed)
+                else:
+                    stdin_open = False
+                    if not stdin_is_tty:
+                        child.sendeof()  # piped input has ended: tell pip as a terminal would
+    finally:
+        feed.finish()
+
+
+def run_in_pty(
+    argv: Sequence[str],
+    consumer: LineConsumer,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdin_fd: int = STDIN_FD,
+    stdout_fd: int = STDOUT_FD,
+) -> int:
+    """Run ``argv`` in a pty sized like the user's terminal; return its exit status.
+
+    ``stdin_fd``/``stdout_fd`` are the user's side (tests give pipes of their own).
+    """
+    import pexpect
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    child = pexpect.spawn(
+        argv[0],
+        list(argv[1:]),
+        env=None if env is None else dict(env),
+        dimensions=_window_size(),
+        echo=True,  # the pty echoes what the user types, as their own terminal would
+        timeout=None,
+    )
+    feed = LineFeed(TERMINAL, consumer)
+    with _signals(child), _raw_stdin(stdin_fd) as stdin_is_tty:
+        _relay(child, feed, stdin_fd, stdout_fd, stdin_is_tty)
+    child.wait()
+    # wait() has reaped pip: close() now only releases the pty, without its 0.1 s grace sleep.
+    child.ptyproc.delayafterclose = 0  # type: ignore[attr-defined]
+    child.close()
+    if child.signalstatus is not None:
+        return 128 + int(child.signalstatus)
+    return int(child.exitstatus or 0)

@@ -1,0 +1,62 @@
+"""Which pip safepip runs: ``<python> -m pip``, with ``<python>`` chosen like pip's users expect.
+
+In order: ``$SAFEPIP_PYTHON``; the active environment (``$VIRTUAL_ENV``, then ``$CONDA_PREFIX``);
+else the interpreter safepip itself runs in. pip's own ``--python`` option is left to pip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from safepip.errors import SafepipError
+
+_WINDOWS = sys.platform == "win32"
+
+
+@dataclass(frozen=True)
+class TargetPython:
+    """The interpreter whose pip safepip runs, and why it was chosen."""
+
+    executable: str
+    reason: str
+
+    def pip_command(self) -> list[str]:
+        return [self.executable, "-m", "pip"]
+
+
+def _environment_python(prefix: str) -> Path:
+    root = Path(prefix)
+    if _WINDOWS:
+        # venvs keep python.exe in Scripts\, conda environments at their root.
+        for candidate in (root / "Scripts" / "python.exe", root / "python.exe"):
+            if candidate.exists():
+                return candidate
+        return root / "Scripts" / "python.exe"
+    return root / "bin" / "python"
+
+
+def _checked(path: str, reason: str) -> TargetPython:
+    # A bare name (SAFEPIP_PYTHON=python3.12) is looked up on PATH, as a shell would.
+    found = path if os.sep in path or (os.altsep and os.altsep in path) else shutil.which(path)
+    if not found or not Path(found).is_file():
+        raise SafepipError(f"the Python interpreter {path} ({reason}) does not exist")
+    if not os.access(found, os.X_OK):
+        raise SafepipError(f"the Python interpreter {path} ({reason}) is not executable")
+    return TargetPython(executable=found, reason=reason)
+
+
+def choose_python(environ: Mapping[str, str]) -> TargetPython:
+    """Pick the interpreter whose pip to run, or say in one line why there is none."""
+    explicit = environ.get("SAFEPIP_PYTHON")
+    if explicit:
+        return _checked(explicit, "from $SAFEPIP_PYTHON")
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        prefix = environ.get(variable)
+        if prefix:
+            return _checked(str(_environment_python(prefix)), f"the environment in ${variable}")
+    return TargetPython(executable=sys.executable, reason="the interpreter safepip runs in")
