@@ -1,0 +1,98 @@
+"""Shared fixtures: a clean environment for pip, real virtual environments, a stand-in pip."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+STANDIN = TESTS / "standin"
+
+
+def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment minus the machine's pip configuration and any active environment.
+
+    The machine may have a global pip.conf and PIP_* variables (find-links, constraints): they
+    must not leak into tests, so every config file is disabled and inherited PIP_* are dropped.
+    """
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "SAFEPIP_"))
+        and key not in {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME"}
+    }
+    environ["PIP_CONFIG_FILE"] = os.devnull
+    # The version check would make pip's output depend on the network and the date.
+    environ["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    if extra:
+        environ.update(extra)
+    return environ
+
+
+def venv_python(root: Path) -> Path:
+    if sys.platform == "win32":
+        return root / "Scripts" / "python.exe"
+    return root / "bin" / "python"
+
+
+def safepip_argv(*args: str) -> list[str]:
+    """Run the safepip under test, from the interpreter the tests run in."""
+    return [sys.executable, "-m", "safepip", *args]
+
+
+def _record_line(path: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{path},sha256={digest},{len(data)}"
+
+
+def build_wheel(directory: Path, name: str, version: str = "1.0") -> Path:
+    """Write a tiny, valid pure-Python wheel without any build backend (no network needed)."""
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
+        f"{dist_info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+        ),
+        f"{dist_info}/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: safepip-tests\nRoot-Is-Purelib: true\n"
+            b"Tag: py3-none-any\n"
+        ),
+    }
+    record = [_record_line(path, data) for path, data in files.items()]
+    record.append(f"{dist_info}/RECORD,,")
+    wheel = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+        archive.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def wheel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("wheels")
+    build_wheel(directory, "safepip_demo_pkg")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def pip_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real virtual environment with the pip that ships with the test interpreter."""
+    root = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, env=clean_environ())
+    return venv_python(root)
+
+
+@pytest.fixture
+def standin_environ() -> dict[str, str]:
+    """An environment in which ``python -m pip`` runs tests/standin/pip instead of pip."""
+    return clean_environ({"PYTHONPATH": str(STANDIN), "SAFEPIP_PYTHON": sys.executable})

@@ -1,0 +1,146 @@
+"""safepip on a real terminal: pip gets a pty, the user's keystrokes, window size and Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import build_wheel, clean_environ, safepip_argv
+
+if sys.platform == "win32":
+    pytest.skip("ptys exist only on POSIX", allow_module_level=True)
+
+import pexpect
+
+TIMEOUT = 60
+
+
+def spawn_safepip(args: list[str], environ: dict[str, str], rows: int = 24, cols: int = 80):  # type: ignore[no-untyped-def]
+    argv = safepip_argv(*args)
+    return pexpect.spawn(argv[0], argv[1:], env=environ, dimensions=(rows, cols), timeout=TIMEOUT)
+
+
+def finish(child: pexpect.spawn) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    if child.signalstatus is not None:
+        return 128 + int(child.signalstatus)
+    return int(child.exitstatus)
+
+
+def test_pip_sees_a_terminal(standin_environ: dict[str, str]) -> None:
+    child = spawn_safepip(["isatty"], standin_environ)
+    child.expect(r"isatty (\w+) (\w+) (\w+)")
+    assert child.match.groups() == (b"True", b"True", b"True")
+    assert finish(child) == 0
+
+
+def test_pip_sees_pipes_without_a_terminal(standin_environ: dict[str, str]) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        safepip_argv("isatty"),
+        capture_output=True,
+        env=standin_environ,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert result.stdout == b"isatty False False False\n"
+
+
+def test_window_size_is_set_and_follows_resizes(standin_environ: dict[str, str]) -> None:
+    child = spawn_safepip(["size"], standin_environ, rows=31, cols=97)
+    child.expect(r"size 31x97")
+    child.setwinsize(40, 120)  # the kernel sends SIGWINCH to safepip, which resizes pip's pty
+    child.expect(r"size 40x120")
+    child.sendline("")
+    assert finish(child) == 0
+
+
+def test_progress_redraw_is_shown_before_any_newline(standin_environ: dict[str, str]) -> None:
+    child = spawn_safepip(["progress"], standin_environ)
+    child.expect_exact(b"progress 10%\r")  # pip is now waiting: no newline has been printed
+    child.sendline("")
+    child.expect_exact(b"progress 100%")
+    assert finish(child) == 0
+
+
+def test_progress_redraw_is_shown_live_through_pipes(standin_environ: dict[str, str]) -> None:
+    import subprocess
+
+    process = subprocess.Popen(
+        safepip_argv("progress"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=standin_environ,
+    )
+    assert process.stdout is not None
+    assert process.stdin is not None
+    # read1 returns what has arrived: the redraw, while pip still waits for our line.
+    assert process.stdout.read1(100) == b"progress 10%\r"  # type: ignore[attr-defined]
+    process.stdin.write(b"\n")
+    process.stdin.close()
+    assert process.stdout.read() == b"progress 100%\r\n"
+    process.stdout.close()
+    assert process.wait(TIMEOUT) == 0
+
+
+def test_typed_answer_reaches_the_prompt(standin_environ: dict[str, str]) -> None:
+    child = spawn_safepip(["prompt"], standin_environ)
+    child.expect_exact("Proceed (Y/n)? ")
+    child.sendline("y")
+    child.expect_exact("answer='y'")
+    assert finish(child) == 0
+
+
+def test_ctrl_c_reaches_pip_and_its_status_comes_back(standin_environ: dict[str, str]) -> None:
+    child = spawn_safepip(["wait-ctrl-c"], standin_environ)
+    child.expect_exact("ready")
+    child.sendintr()
+    child.expect_exact("interrupted")
+    assert finish(child) == 42
+
+
+def test_ctrl_c_that_kills_pip_gives_130(standin_environ: dict[str, str]) -> None:
+    child = spawn_safepip(["wait-ctrl-c", "die"], standin_environ)
+    child.expect_exact("ready")
+    child.sendintr()
+    assert finish(child) == 128 + signal.SIGINT
+
+
+@pytest.mark.parametrize(("args", "status"), [(["exit", "23"], 23), (["kill", "15"], 143)])
+def test_exit_status_through_the_terminal(
+    standin_environ: dict[str, str], args: list[str], status: int
+) -> None:
+    assert finish(spawn_safepip(args, standin_environ)) == status
+
+
+@pytest.mark.slow
+def test_real_pip_uninstall_prompt_answered_through_safepip(pip_venv: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    environ = clean_environ()
+    wheel = build_wheel(tmp_path, "safepip_prompt_pkg")
+    subprocess.run(
+        [str(pip_venv), "-m", "pip", "install", "--no-index", str(wheel)],
+        check=True,
+        env=environ,
+        capture_output=True,
+    )
+    child = spawn_safepip(
+        ["uninstall", "safepip_prompt_pkg"], {**environ, "SAFEPIP_PYTHON": str(pip_venv)}
+    )
+    child.expect_exact("Proceed (Y/n)? ")
+    child.sendline("y")
+    child.expect("Successfully uninstalled safepip[-_]prompt[-_]pkg-1.0")
+    assert finish(child) == 0
+    gone = subprocess.run(
+        [str(pip_venv), "-c", "import safepip_prompt_pkg"],
+        env=environ,
+        capture_output=True,
+        check=False,
+    )
+    assert gone.returncode == 1
