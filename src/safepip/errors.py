@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import tempfile
-import traceback
-from collections.abc import Iterator
+from collections.abc import Callable
 
 #: Exit status for a KeyboardInterrupt, as a shell reports SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130
+#: Exit status for a bug in safepip (pre-commit uses the same).
+EXIT_INTERNAL_ERROR = 3
 
 
 class SafepipError(Exception):
@@ -21,15 +20,10 @@ class SafepipError(Exception):
         return " ".join(super().__str__().split())
 
 
-class ErrorExit(Exception):  # noqa: N818 - it is a control-flow signal, not an error
-    """Raised by the boundary to leave with a given exit status."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
 def _write_crash_log(exc: BaseException) -> str | None:
+    import tempfile
+    import traceback
+
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     try:
         fd, path = tempfile.mkstemp(prefix="safepip-crash-", suffix=".log")
@@ -40,28 +34,30 @@ def _write_crash_log(exc: BaseException) -> str | None:
     return path
 
 
-def _say(message: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
+def say(message: str) -> None:
+    """One line from safepip itself on stderr, after whatever pip printed."""
+    try:
         sys.stderr.write(f"safepip: {message}\n")
         sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr is gone: there is no one left to tell
 
 
-@contextlib.contextmanager
-def error_boundary() -> Iterator[None]:
-    """Map every way out of safepip to one line on stderr and an exit status.
+def guarded(run: Callable[[], int]) -> int:
+    """Run ``run`` and map every way out of it to an exit status, with one line on stderr.
 
-    SafepipError -> 1 with its message; Ctrl-C -> 130; anything else -> a short message and a
+    SafepipError -> 1 with its message; Ctrl-C -> 130; anything else -> 3, a short message and a
     log file holding the traceback, so a bug never prints a traceback over pip's output.
     """
     try:
-        yield
+        return run()
     except SafepipError as exc:
-        _say(f"error: {exc}")
-        raise ErrorExit(1) from None
+        say(f"error: {exc}")
+        return 1
     except KeyboardInterrupt:
-        raise ErrorExit(EXIT_INTERRUPTED) from None
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one place that turns any bug into a message
         path = _write_crash_log(exc)
         where = f" (traceback in {path})" if path else ""
-        _say(f"internal error: {type(exc).__name__}: {exc}{where}")
-        raise ErrorExit(3) from None
+        say(f"internal error: {type(exc).__name__}: {exc}{where}")
+        return EXIT_INTERNAL_ERROR

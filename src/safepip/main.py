@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from safepip import __version__
-from safepip.errors import ErrorExit, SafepipError, error_boundary
+from safepip.errors import SafepipError, guarded
 from safepip.options import HELP_OPTION, VERSION_OPTION, Invocation, parse_command_line
 
 #: safepip's own commands, by a name pip does not use, and the module that runs each.
@@ -82,8 +82,4 @@ def _dispatch(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run safepip with ``argv`` (default: the process's arguments); return the exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
-    try:
-        with error_boundary():
-            return _dispatch(args)
-    except ErrorExit as exit_:
-        return exit_.status
+    return guarded(lambda: _dispatch(args))

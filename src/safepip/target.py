@@ -7,43 +7,45 @@ else the interpreter safepip itself runs in. pip's own ``--python`` option is le
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 
 from safepip.errors import SafepipError
 
 _WINDOWS = sys.platform == "win32"
 
 
-@dataclass(frozen=True)
 class TargetPython:
     """The interpreter whose pip safepip runs, and why it was chosen."""
 
-    executable: str
-    reason: str
+    def __init__(self, executable: str, reason: str) -> None:
+        self.executable = executable
+        self.reason = reason
 
     def pip_command(self) -> list[str]:
         return [self.executable, "-m", "pip"]
 
 
-def _environment_python(prefix: str) -> Path:
-    root = Path(prefix)
+# os.path rather than pathlib: pathlib costs pass-through start-up several milliseconds.
+def _environment_python(prefix: str) -> str:
     if _WINDOWS:
         # venvs keep python.exe in Scripts\, conda environments at their root.
-        for candidate in (root / "Scripts" / "python.exe", root / "python.exe"):
-            if candidate.exists():
+        for candidate in (
+            os.path.join(prefix, "Scripts", "python.exe"),
+            os.path.join(prefix, "python.exe"),
+        ):
+            if os.path.exists(candidate):
                 return candidate
-        return root / "Scripts" / "python.exe"
-    return root / "bin" / "python"
+        return os.path.join(prefix, "Scripts", "python.exe")
+    return os.path.join(prefix, "bin", "python")
 
 
 def _checked(path: str, reason: str) -> TargetPython:
+    import shutil
+
     # A bare name (SAFEPIP_PYTHON=python3.12) is looked up on PATH, as a shell would.
     found = path if os.sep in path or (os.altsep and os.altsep in path) else shutil.which(path)
-    if not found or not Path(found).is_file():
+    if not found or not os.path.isfile(found):
         raise SafepipError(f"the Python interpreter {path} ({reason}) does not exist")
     if not os.access(found, os.X_OK):
         raise SafepipError(f"the Python interpreter {path} ({reason}) is not executable")
@@ -58,5 +60,7 @@ def choose_python(environ: Mapping[str, str]) -> TargetPython:
     for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         prefix = environ.get(variable)
         if prefix:
-            return _checked(str(_environment_python(prefix)), f"the environment in ${variable}")
+            return _checked(_environment_python(prefix), f"the environment in ${variable}")
+    if not sys.executable:
+        raise SafepipError("cannot tell which Python safepip runs in: set $SAFEPIP_PYTHON")
     return TargetPython(executable=sys.executable, reason="the interpreter safepip runs in")

@@ -7,7 +7,8 @@ a :class:`LineConsumer`; a consumer can neither change nor delay what the user s
 from __future__ import annotations
 
 import collections
-from typing import Protocol
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
 
 #: Where a line came from: pip's stdout, its stderr, or a pty (where the two are one stream).
 STDOUT = "stdout"
@@ -15,10 +16,13 @@ STDERR = "stderr"
 TERMINAL = "terminal"
 
 
-class LineConsumer(Protocol):
-    """Receives each line pip prints, decoded, without its line ending."""
+if TYPE_CHECKING:  # typing.Protocol would cost pass-through start-up; it is only for mypy
+    from typing import Protocol
 
-    def feed_line(self, stream: str, line: str) -> None: ...
+    class LineConsumer(Protocol):
+        """Receives each line pip prints, decoded, without its line ending."""
+
+        def feed_line(self, stream: str, line: str) -> None: ...
 
 
 class TailRecorder:

@@ -6,7 +6,9 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from safepip.reading.consumer import LineConsumer
+TYPE_CHECKING = False  # see safepip.reading.consumer
+if TYPE_CHECKING:
+    from safepip.reading.consumer import LineConsumer
 
 
 def should_use_pty() -> bool:

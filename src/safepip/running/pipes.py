@@ -16,8 +16,12 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from types import FrameType
 
-from safepip.reading.consumer import STDERR, STDOUT, LineConsumer
+from safepip.reading.consumer import STDERR, STDOUT
 from safepip.running.relay import LineFeed, exit_status, write_all
+
+TYPE_CHECKING = False  # see safepip.reading.consumer
+if TYPE_CHECKING:
+    from safepip.reading.consumer import LineConsumer
 
 CHUNK_SIZE = 64 * 1024
 

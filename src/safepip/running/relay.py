@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 
-from safepip.reading.consumer import LineConsumer
 from safepip.reading.lines import LineDecoder
+
+TYPE_CHECKING = False  # see safepip.reading.consumer
+if TYPE_CHECKING:
+    from safepip.reading.consumer import LineConsumer
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -17,11 +17,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from safepip.reading.consumer import TERMINAL, LineConsumer
+from safepip.reading.consumer import TERMINAL
 from safepip.running.relay import LineFeed, write_all
 
 if TYPE_CHECKING:
     import pexpect
+
+    from safepip.reading.consumer import LineConsumer
 
 CHUNK_SIZE = 64 * 1024
 STDIN_FD = 0
