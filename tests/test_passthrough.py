@@ -78,22 +78,34 @@ def test_pip_python_option_passes_through(pip_venv: Path) -> None:
     assert through.stdout == direct.stdout
 
 
-def test_closed_stdout_behaves_like_pip(pip_venv: Path) -> None:
+def read_first_line_and_close(argv: list[str], environ: dict[str, str]) -> tuple[bytes, int, bytes]:
+    """Like ``argv | head -1``: read one line, close the pipe, collect status and stderr."""
+    pipeline = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
+    assert pipeline.stdout is not None
+    first = pipeline.stdout.readline()
+    pipeline.stdout.close()
+    _, err = pipeline.communicate()
+    return first, pipeline.returncode, err
+
+
+def test_closed_stdout_with_real_pip_prints_no_traceback(pip_venv: Path) -> None:
+    # Whether pip itself notices the closed pipe depends on timing (its output may all fit in
+    # the pipe buffer), so only the first line and the absence of a traceback are compared.
     environ = clean_environ({"SAFEPIP_PYTHON": str(pip_venv)})
-    results = []
-    for argv in ([str(pip_venv), "-m", "pip", "list", "-v"], safepip_argv("list", "-v")):
-        pipeline = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ
-        )
-        assert pipeline.stdout is not None
-        first = pipeline.stdout.readline()
-        pipeline.stdout.close()  # like `| head -1`
-        _, err = pipeline.communicate()
-        results.append((first, pipeline.returncode, err))
-    (direct_first, direct_code, _), (first, code, err) = results
-    assert first == direct_first
-    assert code == direct_code
-    assert b"Traceback" not in err
+    direct = read_first_line_and_close([str(pip_venv), "-m", "pip", "list", "-v"], environ)
+    through = read_first_line_and_close(safepip_argv("list", "-v"), environ)
+    assert through[0] == direct[0]
+    assert through[0].startswith(b"Package")
+    assert b"Traceback" not in through[2]
+
+
+def test_closed_stdout_reaches_pip_as_a_broken_pipe(standin_environ: dict[str, str]) -> None:
+    # The stand-in prints far more than pipe buffers hold, so it must meet the broken pipe,
+    # with or without safepip in between, and it exits as pip does (status 1, one line).
+    direct = read_first_line_and_close([sys.executable, "-m", "pip", "flood"], {**standin_environ})
+    through = read_first_line_and_close(safepip_argv("flood"), standin_environ)
+    assert direct == (b"line 00000 " + b"x" * 90 + b"\n", 1, b"ERROR: Pipe to stdout was broken\n")
+    assert through == direct
 
 
 def test_missing_interpreter_is_one_line(tmp_path: Path) -> None:
@@ -147,3 +159,32 @@ def test_python_dash_m_and_console_script_agree(pip_venv: Path) -> None:
     )
     assert via_script.stdout == via_module.stdout
     assert via_script.returncode == via_module.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["exit", "0"], 0),
+        (["exit", "1"], 1),
+        (["exit", "2"], 2),
+        (["exit", "23"], 23),
+        (["kill", "15"], 143),
+        (["kill", "9"], 137),
+    ],
+)
+def test_exit_status_through_pipes(
+    standin_environ: dict[str, str], args: list[str], status: int
+) -> None:
+    result = subprocess.run(safepip_argv(*args), env=standin_environ, check=False)
+    assert result.returncode == status
+
+
+def test_arguments_reach_pip_verbatim(standin_environ: dict[str, str]) -> None:
+    odd = ["--yes", "a b", "caf\u00e9", "", "-e", "--report", "--safepip-help", "x=y"]
+    result = subprocess.run(
+        safepip_argv("--no-fix", "argv", *odd),
+        env=standin_environ,
+        capture_output=True,
+        check=True,
+    )
+    assert result.stdout.decode() == repr(odd) + "\n"
