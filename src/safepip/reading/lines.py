@@ -2,7 +2,8 @@
 
 The user sees pip's bytes untouched; this is only the parser's copy. A line ends at ``\\n``,
 ``\\r\\n`` or a bare ``\\r`` (a progress bar redrawing itself), wherever the read boundaries fall.
-Memory stays bounded: a line longer than ``max_line`` characters is cut, the rest dropped.
+Memory stays bounded: a line that runs across reads is cut at ``max_line`` characters, the rest
+dropped; a line within one read is never longer than that read.
 """
 
 from __future__ import annotations
@@ -43,18 +44,24 @@ class LineDecoder:
             self._pending_cr = False
             if text[0] == "\n":
                 text = text[1:]  # the "\n" of a "\r\n" split across two reads
-        if text.endswith("\r"):
+        ends_in_cr = text.endswith("\r")
+        if ends_in_cr:
+            text = text[:-1]
+        if "\r" in text:  # a scan in C; the two replaces cost more when there is nothing to do
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if ends_in_cr:
+            # Added after the replaces, so that it cannot pair with a "\r" before it.
             self._pending_cr = True
-            text = text[:-1] + "\n"
-        pieces = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            text += "\n"
+        pieces = text.split("\n")
         last = pieces.pop()  # after the last newline: the start of the next line
-        lines: list[str] = []
         if pieces:
-            lines.append(self._clip(self._partial + pieces[0]))
-            lines.extend(self._clip(piece) for piece in pieces[1:])
+            # Only a line that spans reads can grow without bound; one within a read is no
+            # longer than the read itself, so it is left whole (a per-line check costs time).
+            pieces[0] = self._clip(self._partial + pieces[0])
             self._partial = ""
         self._partial = self._clip(self._partial + last)
-        return lines
+        return pieces
 
     def _clip(self, line: str) -> str:
         return line if len(line) <= self._max_line else line[: self._max_line]
