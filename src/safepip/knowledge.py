@@ -1,0 +1,216 @@
+"""Curated facts about build backends and the modules builds most often lack.
+
+Everything here is a plain Python literal so that importing this module costs nothing at start-up.
+The tables are deliberately closed: a module or backend that is not listed here gets no
+distribution at all, because a distribution guessed from an import name is exactly how a
+typosquatted package ends up installed. Sources for every entry are in docs/table-sources.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import NamedTuple
+
+
+class Backend(NamedTuple):
+    """A PEP 517 build backend as named in ``[build-system] build-backend``."""
+
+    distribution: str  # the distribution that provides it, as spelled on PyPI
+    requirement: str  # what to put in ``requires``: the distribution with a sensible lower bound
+    note: str = ""  # anything the user should know (an old backend, a better successor)
+
+    def package(self, path: str) -> str:
+        """The import package the distribution provides for backend ``path``.
+
+        ``poetry.core.masonry.api`` -> ``poetry.core``: what a missing backend lacks, whichever
+        part of the dotted path Python's error happened to name.
+        """
+        module = path.split(":", 1)[0]
+        return _PACKAGES.get(module, module.split(".", 1)[0])
+
+
+class Provider(NamedTuple):
+    """Which distribution provides an importable top-level module."""
+
+    distribution: str
+    requirement: str
+    note: str = ""
+
+
+#: Backend path -> the distribution that provides it. Paths are matched exactly (``module`` or
+#: ``module:object``), after stripping spaces.
+BACKENDS: dict[str, Backend] = {
+    "setuptools.build_meta": Backend("setuptools", "setuptools>=40.8.0"),
+    "setuptools.build_meta:__legacy__": Backend(
+        "setuptools",
+        "setuptools>=40.8.0",
+        "the legacy backend pip uses for projects without a build-backend key",
+    ),
+    "flit_core.buildapi": Backend("flit_core", "flit_core>=3.2"),
+    "flit.buildapi": Backend(
+        "flit", "flit", "flit.buildapi is the old spelling: flit_core.buildapi is lighter"
+    ),
+    "flit_scm:buildapi": Backend("flit_scm", "flit_scm"),
+    "hatchling.build": Backend("hatchling", "hatchling"),
+    "hatchling.ouroboros": Backend("hatchling", "hatchling", "hatchling's own bootstrap backend"),
+    "poetry.core.masonry.api": Backend("poetry-core", "poetry-core>=1.0.0"),
+    "poetry.masonry.api": Backend(
+        "poetry",
+        "poetry",
+        "poetry.masonry.api pulls in all of Poetry: poetry.core.masonry.api is the modern path",
+    ),
+    "poetry_dynamic_versioning.backend": Backend(
+        "poetry-dynamic-versioning", "poetry-dynamic-versioning"
+    ),
+    "pdm.backend": Backend("pdm-backend", "pdm-backend"),
+    "pdm.pep517.api": Backend(
+        "pdm-pep517", "pdm-pep517", "pdm-pep517 is deprecated in favour of pdm-backend"
+    ),
+    "mesonpy": Backend("meson-python", "meson-python"),
+    "scikit_build_core.build": Backend("scikit-build-core", "scikit-build-core"),
+    "scikit_build_core.setuptools.build_meta": Backend("scikit-build-core", "scikit-build-core"),
+    "maturin": Backend("maturin", "maturin>=1.0"),
+    "sipbuild.api": Backend("sip", "sip>=5"),
+    "pbr.build": Backend("pbr", "pbr>=5.7.0"),
+    "uv_build": Backend("uv_build", "uv_build"),
+    "enscons.api": Backend("enscons", "enscons"),
+    "whey": Backend("whey", "whey"),
+    "trampolim": Backend("trampolim", "trampolim"),
+    "pymsbuild": Backend("pymsbuild", "pymsbuild"),
+    "cmeel.build": Backend("cmeel", "cmeel"),
+    "py_build_cmake.build": Backend("py-build-cmake", "py-build-cmake"),
+    "sphinx_theme_builder": Backend("sphinx-theme-builder", "sphinx-theme-builder"),
+    "mina.backend": Backend("mina-build", "mina-build"),
+    "jupyter_packaging.build_api": Backend("jupyter-packaging", "jupyter-packaging"),
+}
+
+#: Backend modules whose distribution provides a dotted (namespace) package.
+_PACKAGES: dict[str, str] = {
+    "poetry.core.masonry.api": "poetry.core",
+    "pdm.backend": "pdm.backend",
+    "pdm.pep517.api": "pdm.pep517",
+    "scikit_build_core.setuptools.build_meta": "scikit_build_core",
+}
+
+#: Backends whose distribution is commonly vendored in the project tree and loaded through
+#: ``backend-path`` (PEP 517 in-tree backends): a wrong ``backend-path`` shows as
+#: "Cannot find module ... in [...]" rather than a missing distribution.
+IN_TREE_CAPABLE = frozenset({"flit_core.buildapi", "hatchling.ouroboros", "setuptools.build_meta"})
+
+#: Import name (top-level module) -> distribution, for modules that builds commonly lack.
+#: Only names whose provider is unambiguous are listed.
+PROVIDERS: dict[str, Provider] = {
+    "Cython": Provider("Cython", "Cython>=0.29"),
+    "cython": Provider("Cython", "Cython>=0.29"),
+    "numpy": Provider("numpy", "numpy"),
+    "pybind11": Provider("pybind11", "pybind11>=2.6"),
+    "nanobind": Provider("nanobind", "nanobind"),
+    "torch": Provider(
+        "torch",
+        "torch",
+        "torch is large and its build must usually match the torch installed at run time: "
+        "building without isolation against the installed torch is often the better fix",
+    ),
+    "cffi": Provider("cffi", "cffi>=1.0"),
+    "setuptools_scm": Provider("setuptools_scm", "setuptools_scm>=6.2"),
+    "setuptools_git_versioning": Provider("setuptools-git-versioning", "setuptools-git-versioning"),
+    "setuptools_rust": Provider("setuptools-rust", "setuptools-rust"),
+    "hatch_vcs": Provider("hatch-vcs", "hatch-vcs"),
+    "hatch_fancy_pypi_readme": Provider("hatch-fancy-pypi-readme", "hatch-fancy-pypi-readme"),
+    "pkg_resources": Provider(
+        "setuptools",
+        "setuptools<82",
+        "pkg_resources was part of setuptools until setuptools 82 removed it: cap setuptools "
+        "below 82 (there is no separate package called pkg_resources to install)",
+    ),
+    "distutils": Provider(
+        "setuptools",
+        "setuptools",
+        "Python 3.12 removed distutils; setuptools provides a replacement when it is installed",
+    ),
+    "setuptools": Provider("setuptools", "setuptools>=40.8.0"),
+    "wheel": Provider("wheel", "wheel"),
+    "packaging": Provider("packaging", "packaging"),
+    "pkgconfig": Provider("pkgconfig", "pkgconfig"),
+    "skbuild": Provider("scikit-build", "scikit-build"),
+    "scikit_build_core": Provider("scikit-build-core", "scikit-build-core"),
+    "mesonpy": Provider("meson-python", "meson-python"),
+    "pythran": Provider("pythran", "pythran"),
+    "scipy": Provider("scipy", "scipy"),
+    "versioneer": Provider("versioneer", "versioneer"),
+    "toml": Provider("toml", "toml"),
+    "tomli": Provider("tomli", "tomli"),
+    "cppy": Provider("cppy", "cppy"),
+    "pyarrow": Provider("pyarrow", "pyarrow"),
+    "yaml": Provider("PyYAML", "PyYAML"),
+    "cv2": Provider("opencv-python", "opencv-python"),
+    "sklearn": Provider("scikit-learn", "scikit-learn"),
+    "PIL": Provider("Pillow", "Pillow"),
+    "jinja2": Provider("Jinja2", "Jinja2"),
+    "six": Provider("six", "six"),
+    "requests": Provider("requests", "requests"),
+    "flit_core": Provider("flit_core", "flit_core>=3.2"),
+    "hatchling": Provider("hatchling", "hatchling"),
+    "maturin": Provider("maturin", "maturin>=1.0"),
+    "sipbuild": Provider("sip", "sip>=5"),
+    "pbr": Provider("pbr", "pbr>=5.7.0"),
+    "uv_build": Provider("uv_build", "uv_build"),
+}
+
+#: Distribution names (normalised) that the tables above know; a ``DistributionNotFound`` or a
+#: requirement naming one of these is reported with its distribution.
+KNOWN_DISTRIBUTIONS: frozenset[str] = frozenset(
+    name.lower().replace("_", "-").replace(".", "-")
+    for name in [b.distribution for b in BACKENDS.values()]
+    + [p.distribution for p in PROVIDERS.values()]
+)
+
+
+def normalise_name(name: str) -> str:
+    """PEP 503 normalisation, without importing packaging (start-up matters)."""
+    out = []
+    previous_sep = False
+    for char in name.strip().lower():
+        if char in "-_.":
+            if not previous_sep:
+                out.append("-")
+            previous_sep = True
+        else:
+            out.append(char)
+            previous_sep = False
+    return "".join(out)
+
+
+def backend(path: str | None) -> Backend | None:
+    """The distribution behind a backend path, or None when the path is not a known backend."""
+    if not path:
+        return None
+    return BACKENDS.get(path.replace(" ", ""))
+
+
+def backend_for_module(module: str | None) -> tuple[str, Backend] | None:
+    """The known backend that lives in ``module`` (a missing module named in a traceback).
+
+    ``No module named 'flit_core'`` while loading a backend means one of flit_core's backends;
+    ``No module named 'poetry'`` one of Poetry's. Returns (backend path, backend).
+    """
+    if not module:
+        return None
+    for path, entry in BACKENDS.items():
+        backend_module = path.split(":", 1)[0]
+        if backend_module == module or backend_module.split(".", 1)[0] == module:
+            return path, entry
+    return None
+
+
+def provider(module: str | None) -> Provider | None:
+    """The distribution that provides an import name; None for anything not in the table."""
+    if not module:
+        return None
+    return PROVIDERS.get(module.split(".", 1)[0])
+
+
+def closest_backend(path: str) -> str | None:
+    """The known backend path a typo most likely meant (``setuptools.build_mata``), if any."""
+    candidates = difflib.get_close_matches(path.replace(" ", ""), list(BACKENDS), n=1, cutoff=0.75)
+    return candidates[0] if candidates else None

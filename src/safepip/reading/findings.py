@@ -1,0 +1,53 @@
+"""What the diagnosis found: one :class:`BuildFailure` per build that failed for a known reason."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+#: The build backend named by ``build-backend`` cannot be imported in the build environment.
+BACKEND_UNAVAILABLE = "backend-unavailable"
+#: A build hook ran but imported something the build environment lacks.
+BUILD_DEPENDENCY_MISSING = "build-dependency-missing"
+#: pip could not install one of the build requirements (``[build-system] requires``).
+BUILD_REQUIREMENT_UNAVAILABLE = "build-requirement-unavailable"
+
+KINDS = (BACKEND_UNAVAILABLE, BUILD_DEPENDENCY_MISSING, BUILD_REQUIREMENT_UNAVAILABLE)
+
+#: Where the package being built came from.
+SOURCES = ("local", "editable", "sdist", "index", "vcs")
+
+
+@dataclasses.dataclass
+class BuildFailure:
+    """One failed build and why. Field names are the JSON schema of ``safepip diagnose --json``."""
+
+    kind: str
+    #: The package as pip names it: a name (``numpy``), a path (``./proj``) or a URL.
+    package: str | None = None
+    #: ``local`` | ``editable`` | ``sdist`` | ``index`` | ``vcs``, or None when pip did not say.
+    source: str | None = None
+    #: The PEP 517 hook that failed (``get_requires_for_build_wheel``...), None for setup.py.
+    hook: str | None = None
+    #: Whether pip built in an isolated environment; None when the output does not tell.
+    isolated: bool | None = None
+    #: The module that failed to import (``flit_core``, ``numpy``).
+    module: str | None = None
+    #: The distribution that provides it, from the curated table only (never guessed).
+    distribution: str | None = None
+    #: What to add to the build requirements, with a sensible bound (``flit_core>=3.2``).
+    requirement: str | None = None
+    #: The pyproject.toml that declares the build, for a local project.
+    pyproject: str | None = None
+    #: The backend path (``flit_core.buildapi``), from pip's text or the project's pyproject.toml.
+    backend: str | None = None
+    #: A known backend path the declared one most likely meant (a typo).
+    suggestion: str | None = None
+    #: One or two sentences for a person: what failed and why.
+    explanation: str = ""
+    #: The line of pip's output that proved it.
+    evidence: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``json.dumps``; every field is always present (null when unknown)."""
+        return dataclasses.asdict(self)

@@ -1,0 +1,535 @@
+"""The diagnosis: normalisation, the rules, real pip output (tests/logs/), `safepip diagnose`."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from safepip import knowledge
+from safepip.commands import diagnose
+from safepip.reading.diagnosis import RULES, Diagnosis, normalise
+from safepip.reading.findings import BuildFailure
+
+LOGS = Path(__file__).parent / "logs"
+LOG_CASES = sorted(LOGS.glob("*.log"))
+FIELDS = ("kind", "package", "source", "hook", "isolated", "module", "distribution", "requirement")
+
+
+def read(
+    text: str, *, args: list[str] | None = None, cwd: str = "/nonexistent"
+) -> list[BuildFailure]:
+    diagnosis = Diagnosis()
+    if args is not None:
+        diagnosis.set_context(args, cwd)
+    for line in text.splitlines():
+        diagnosis.feed_line("stderr", line)
+    return diagnosis.failures()
+
+
+# ------------------------------------------------------------------------------- normalisation
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        pytest.param("\x1b[31mERROR: Exception:\x1b[0m", "ERROR: Exception:", id="ansi-colour"),
+        pytest.param(
+            "2024-05-01T12:34:56.1234567Z Processing ./proj", "Processing ./proj", id="github"
+        ),
+        pytest.param(
+            "2024-05-01T12:34:56.123456Z 01E+ ERROR: Exception:", "ERROR: Exception:", id="gitlab"
+        ),
+        pytest.param("[2024-05-01T12:34:56.789Z] Collecting x", "Collecting x", id="jenkins"),
+        pytest.param("2024-05-01 12:34:56,789 Collecting x", "Collecting x", id="iso-comma"),
+        pytest.param("12:34:56 Collecting x", "Collecting x", id="clock"),
+        pytest.param("Processing ./proj\r", "Processing ./proj", id="trailing-cr"),
+        pytest.param("old text\rnew text", "new text", id="redrawn-line"),
+        pytest.param(
+            "  Installing build dependencies ... \x1b[?25l-\b \b\\\b \b|\b \bdone",
+            "  Installing build dependencies ... done",
+            id="spinner",
+        ),
+        pytest.param("2024 was a year", "2024 was a year", id="digits-not-a-timestamp"),
+        pytest.param("[end of output]", "[end of output]", id="bracket-not-a-timestamp"),
+    ],
+)
+def test_normalise(raw: str, clean: str) -> None:
+    assert normalise(raw) == clean
+
+
+def test_every_rule_documents_a_sample_line() -> None:
+    for rule in RULES:
+        assert rule.__doc__, type(rule).__name__
+        assert "``" in rule.__doc__, type(rule).__name__
+        assert rule.prefixes, type(rule).__name__
+        assert all(len(prefix) >= 2 for prefix in rule.prefixes), type(rule).__name__
+
+
+# ------------------------------------------------------------------------------- rules
+
+
+PIP23_BACKEND = """\
+Processing ./flit-missing
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
+  Getting requirements to build wheel: finished with status 'done'
+ERROR: Exception:
+Traceback (most recent call last):
+  File "/v/pip/_vendor/pyproject_hooks/_impl.py", line 1, in get_requires_for_build_wheel
+pip._vendor.pyproject_hooks._impl.BackendUnavailable: Traceback (most recent call last):
+  File "/v/pip/_vendor/pyproject_hooks/_in_process.py", line 77, in _build_backend
+ModuleNotFoundError: No module named 'flit_core'
+"""
+
+
+def test_backend_unavailable_from_the_traceback_clue() -> None:
+    (failure,) = read(PIP23_BACKEND)
+    assert failure.kind == "backend-unavailable"
+    assert (failure.package, failure.source) == ("./flit-missing", "local")
+    assert failure.hook == "get_requires_for_build_wheel"
+    assert failure.isolated is True
+    assert (failure.module, failure.distribution, failure.requirement) == (
+        "flit_core",
+        "flit_core",
+        "flit_core>=3.2",
+    )
+    assert failure.evidence == "ModuleNotFoundError: No module named 'flit_core'"
+
+
+def test_the_same_log_with_ci_timestamps_and_colour() -> None:
+    stamped = "\n".join(
+        f"2024-05-01T12:34:56.{index:07d}Z \x1b[31m{line}\x1b[0m"
+        for index, line in enumerate(PIP23_BACKEND.splitlines())
+    )
+    assert [f.to_json() for f in read(stamped)] == [f.to_json() for f in read(PIP23_BACKEND)]
+
+
+def test_pip25_names_the_backend() -> None:
+    text = PIP23_BACKEND.replace(
+        "BackendUnavailable: Traceback (most recent call last):",
+        "BackendUnavailable: Cannot import 'poetry.core.masonry.api'",
+    ).replace("'flit_core'", "'poetry'")
+    (failure,) = read(text)
+    assert failure.backend == "poetry.core.masonry.api"
+    assert (failure.module, failure.distribution, failure.requirement) == (
+        "poetry.core",
+        "poetry-core",
+        "poetry-core>=1.0.0",
+    )
+
+
+def test_backend_path_wrong_names_no_distribution() -> None:
+    text = PIP23_BACKEND.replace(
+        "BackendUnavailable: Traceback (most recent call last):",
+        "BackendUnavailable: Cannot find module 'backend' in ['/p/_build']",
+    ).replace("'flit_core'", "'backend'")
+    (failure,) = read(text)
+    assert failure.kind == "backend-unavailable"
+    assert failure.module == "backend"
+    assert failure.distribution is None
+    assert failure.requirement is None
+
+
+def test_backend_typo_suggests_the_real_backend() -> None:
+    (failure,) = read(PIP23_BACKEND.replace("'flit_core'", "'flit_core.build_api'"))
+    assert failure.module == "flit_core.build_api"
+    assert failure.distribution is None
+    assert failure.suggestion == "flit_core.buildapi"
+
+
+PIP26_BACKEND = """\
+Processing ./flit-missing
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
+  Getting requirements to build wheel: finished with status 'error'
+  error: backend-unavailable
+
+  × Cannot import build backend 'flit_core.buildapi'.
+  ╰─> ModuleNotFoundError: No module named 'flit_core'
+
+  note: This is likely not a problem with pip.
+ERROR: Failed to build './flit-missing' when calling build backend hook get_requires_for_build_wheel
+"""
+
+
+def test_pip26_backend_block() -> None:
+    (failure,) = read(PIP26_BACKEND)
+    assert failure.kind == "backend-unavailable"
+    assert failure.backend == "flit_core.buildapi"
+    assert failure.hook == "get_requires_for_build_wheel"
+    assert failure.requirement == "flit_core>=3.2"
+    assert failure.evidence == "× Cannot import build backend 'flit_core.buildapi'."
+
+
+def test_ascii_console_without_glyphs() -> None:
+    text = PIP26_BACKEND.replace("× ", "").replace("╰─> ", "")
+    (failure,) = read(text)
+    assert failure.backend == "flit_core.buildapi"
+
+
+BLOCK = """\
+Processing ./numpy-setup
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
+  Getting requirements to build wheel: finished with status 'error'
+  error: subprocess-exited-with-error
+
+  × Getting requirements to build wheel did not run successfully.
+  │ exit code: 1
+  ╰─> [3 lines of output]
+      Traceback (most recent call last):
+        File "<string>", line 1, in <module>
+      {clue}
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+error: subprocess-exited-with-error
+"""
+
+
+@pytest.mark.parametrize(
+    ("clue", "module", "distribution", "requirement"),
+    [
+        ("ModuleNotFoundError: No module named 'numpy'", "numpy", "numpy", "numpy"),
+        ("ModuleNotFoundError: No module named 'Cython'", "Cython", "Cython", "Cython>=0.29"),
+        ("ImportError: No module named Cython.Build", "Cython.Build", "Cython", None),
+        ("ModuleNotFoundError: No module named 'yaml'", "yaml", "PyYAML", "PyYAML"),
+        (
+            "ModuleNotFoundError: No module named 'pkg_resources'",
+            "pkg_resources",
+            "setuptools",
+            "setuptools<82",
+        ),
+        (
+            "ModuleNotFoundError: No module named 'distutils'",
+            "distutils",
+            "setuptools",
+            "setuptools",
+        ),
+        ("ModuleNotFoundError: No module named 'frobnicate'", "frobnicate", None, None),
+        ("error: invalid command 'bdist_wheel'", None, "wheel", "wheel"),
+        (
+            "pkg_resources.DistributionNotFound: The 'setuptools_scm' distribution was not found",
+            None,
+            "setuptools_scm",
+            "setuptools_scm",
+        ),
+    ],
+)
+def test_build_dependency_missing(
+    clue: str, module: str | None, distribution: str | None, requirement: str | None
+) -> None:
+    (failure,) = read(BLOCK.format(clue=clue))
+    assert failure.kind == "build-dependency-missing"
+    assert (failure.module, failure.distribution, failure.requirement) == (
+        module,
+        distribution,
+        requirement,
+    )
+    assert failure.hook == "get_requires_for_build_wheel"
+    assert failure.isolated is True
+
+
+def test_unknown_module_gets_no_guessed_distribution() -> None:
+    (failure,) = read(BLOCK.format(clue="ModuleNotFoundError: No module named 'reqeusts'"))
+    assert failure.distribution is None
+    assert failure.requirement is None
+    assert "does not know which distribution" in failure.explanation
+
+
+@pytest.mark.parametrize(
+    "clue",
+    [
+        pytest.param("RuntimeError: this project refuses to build", id="setup-raises"),
+        pytest.param("src/x.c:2:10: fatal error: foo.h: No such file or directory", id="header"),
+        pytest.param("ImportError: cannot import name 'x' from 'y'", id="import-name"),
+    ],
+)
+def test_other_failures_stay_silent(clue: str) -> None:
+    assert read(BLOCK.format(clue=clue)) == []
+
+
+def test_an_import_error_followed_by_a_compiler_failure_is_not_ours() -> None:
+    clue = (
+        "ModuleNotFoundError: No module named 'Cython'\n"
+        "      error: command '/usr/bin/gcc' failed with exit code 1"
+    )
+    assert read(BLOCK.format(clue=clue)) == []
+
+
+def test_a_step_that_succeeded_yields_nothing() -> None:
+    text = """\
+Processing ./p
+  Getting requirements to build wheel: started
+  Running command Getting requirements to build wheel
+  ModuleNotFoundError: No module named 'numpy'
+  Getting requirements to build wheel: finished with status 'done'
+Successfully installed p-1.0
+"""
+    assert read(text) == []
+
+
+def test_pips_own_crash_is_not_a_build_failure() -> None:
+    text = """\
+ERROR: Exception:
+Traceback (most recent call last):
+  File "/v/pip/_internal/cli/base_command.py", line 1, in exc_logging_wrapper
+ModuleNotFoundError: No module named 'pip._vendor.rich'
+"""
+    assert read(text) == []
+
+
+def test_runtime_dependency_not_found_is_silent() -> None:
+    text = """\
+Processing ./runtime-dep
+  Preparing metadata (pyproject.toml): finished with status 'done'
+ERROR: Could not find a version that satisfies the requirement nope>=1 (from versions: none)
+ERROR: No matching distribution found for nope>=1
+"""
+    assert read(text) == []
+
+
+BUILD_DEPS = """\
+Processing ./buildreq
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'error'
+  error: subprocess-exited-with-error
+
+  × pip subprocess to install build dependencies did not run successfully.
+  │ exit code: 1
+  ╰─> [3 lines of output]
+{network}      ERROR: Could not find a version that satisfies the requirement nope>=2
+      ERROR: No matching distribution found for nope>=2
+      [end of output]
+"""
+
+
+def test_build_requirement_unavailable() -> None:
+    (failure,) = read(BUILD_DEPS.format(network=""))
+    assert failure.kind == "build-requirement-unavailable"
+    assert failure.requirement == "nope>=2"
+    assert failure.hook is None
+    assert failure.package == "./buildreq"
+
+
+def test_network_trouble_is_not_a_missing_requirement() -> None:
+    network = (
+        "      WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, "
+        "status=None)) after connection broken by 'NewConnectionError()': /simple/nope/\n"
+    )
+    assert read(BUILD_DEPS.format(network=network)) == []
+
+
+def test_requirements_file_attributes_the_package_being_built() -> None:
+    text = """\
+Processing ./sound
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
+  Getting requirements to build wheel: finished with status 'done'
+  Preparing metadata (pyproject.toml): started
+  Preparing metadata (pyproject.toml): finished with status 'done'
+Collecting Cython-thing==1.0
+  Downloading cython_thing-1.0.tar.gz (10 kB)
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
+  Getting requirements to build wheel: finished with status 'done'
+  Preparing metadata (pyproject.toml): started
+  Preparing metadata (pyproject.toml): finished with status 'done'
+Building wheels for collected packages: sound, Cython-thing
+  Building wheel for sound (pyproject.toml): started
+  Building wheel for sound (pyproject.toml): finished with status 'done'
+  Building wheel for Cython-thing (pyproject.toml): started
+  Building wheel for Cython-thing (pyproject.toml): finished with status 'error'
+  error: subprocess-exited-with-error
+
+  × Building wheel for Cython-thing (pyproject.toml) did not run successfully.
+  │ exit code: 1
+  ╰─> [1 lines of output]
+      ModuleNotFoundError: No module named 'numpy'
+      [end of output]
+  ERROR: Failed building wheel for Cython-thing
+Failed to build Cython-thing
+"""
+    (failure,) = read(text)
+    assert (failure.package, failure.source) == ("Cython-thing", "index")
+    assert failure.hook == "build_wheel"
+    assert failure.module == "numpy"
+
+
+def test_verbose_build_dependency_output_does_not_start_a_package() -> None:
+    text = """\
+Processing ./flit-missing
+  Installing build dependencies: started
+  Running command pip subprocess to install build dependencies
+  Collecting setuptools
+  Installing build dependencies: finished with status 'done'
+""" + PIP23_BACKEND.split("\n", 3)[3]
+    (failure,) = read(text)
+    assert failure.package == "./flit-missing"
+
+
+def test_quiet_log_is_attributed_from_the_command_line(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "flit_core.buildapi"\n'
+    )
+    quiet = PIP23_BACKEND.split("ERROR: Exception:", 1)[1]
+    (failure,) = read(
+        "ERROR: Exception:" + quiet, args=["install", "-q", "./proj"], cwd=str(tmp_path)
+    )
+    assert (failure.package, failure.source, failure.isolated) == ("./proj", "local", True)
+    assert failure.pyproject == str(project / "pyproject.toml")
+    assert failure.backend == "flit_core.buildapi"
+
+
+def test_no_build_isolation_from_the_command_line() -> None:
+    quiet = "ERROR: Exception:" + PIP23_BACKEND.split("ERROR: Exception:", 1)[1]
+    (failure,) = read(quiet, args=["install", "--no-build-isolation", "-q", "./p"])
+    assert failure.isolated is False
+
+
+def test_the_projects_own_module_is_not_a_missing_distribution(tmp_path: Path) -> None:
+    (tmp_path / "own" / "src" / "ownmod").mkdir(parents=True)
+    text = BLOCK.replace("./numpy-setup", "./own").format(
+        clue="ModuleNotFoundError: No module named 'ownmod'"
+    )
+    assert read(text, args=["install", "./own"], cwd=str(tmp_path)) == []
+
+
+def test_memory_stays_bounded_over_many_packages() -> None:
+    diagnosis = Diagnosis()
+    for index in range(30_000):
+        diagnosis.feed_line("stdout", f"Collecting pkg{index}")
+    assert len(diagnosis._packages) <= 10_001
+
+
+def test_failures_can_be_asked_for_while_reading() -> None:
+    diagnosis = Diagnosis()
+    lines = PIP23_BACKEND.splitlines()
+    for line in lines:
+        diagnosis.feed_line("stderr", line)
+    assert len(diagnosis.failures()) == 1
+    diagnosis.feed_line("stderr", "Collecting another")
+    assert len(diagnosis.failures()) == 1
+
+
+# ------------------------------------------------------------------------------- knowledge
+
+
+def test_knowledge_tables() -> None:
+    assert knowledge.backend("setuptools.build_meta:__legacy__") is not None
+    pkg_resources = knowledge.provider("pkg_resources")
+    assert pkg_resources is not None
+    assert pkg_resources.requirement == "setuptools<82"
+    cython = knowledge.provider("Cython.Build")
+    assert cython is not None
+    assert cython.distribution == "Cython"
+    assert knowledge.provider("reqeusts") is None
+    assert knowledge.closest_backend("setuptools.build_mata") == "setuptools.build_meta"
+    assert knowledge.closest_backend("something.else.entirely") is None
+    assert knowledge.normalise_name("Flit__Core") == "flit-core"
+    for entry in knowledge.PROVIDERS.values():
+        assert entry.distribution != "pkg_resources"
+
+
+# ------------------------------------------------------------------------------- real pip output
+
+
+def _expected(log: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(log.with_suffix(".json").read_text())
+    return data
+
+
+@pytest.mark.parametrize("log", LOG_CASES, ids=[path.stem for path in LOG_CASES])
+def test_real_pip_output(log: Path) -> None:
+    expected = _expected(log)["expected"]["failures"]
+    found = diagnose.diagnose_stream(io.BytesIO(log.read_bytes())).failures()
+    got = [{field: failure.to_json()[field] for field in FIELDS} for failure in found]
+    want = [{field: failure.get(field) for field in FIELDS} for failure in expected]
+    assert got == want
+
+
+# ------------------------------------------------------------------------------- safepip diagnose
+
+
+def test_diagnose_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "pip.log"
+    log.write_bytes(PIP26_BACKEND.replace("\n", "\r\n").encode() + b"\xff\xfe broken bytes\r\n")
+    assert diagnose.run([str(log), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    (failure,) = data["failures"]
+    for field in (*FIELDS, "pyproject", "backend", "explanation", "evidence"):
+        assert field in failure
+    assert failure["requirement"] == "flit_core>=3.2"
+
+
+def test_diagnose_human(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tmp_path / "flit-missing"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nbuild-backend = "flit_core.buildapi"\n'
+    )
+    log = tmp_path / "pip.log"
+    log.write_text(PIP23_BACKEND)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        assert diagnose.run([str(log)]) == 1
+    out = capsys.readouterr().out
+    assert '"flit_core>=3.2"' in out
+    assert str(project / "pyproject.toml") in out
+
+
+def test_diagnose_clean_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "pip.log"
+    log.write_text("Collecting x\nSuccessfully installed x-1.0\n")
+    assert diagnose.run([str(log), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"failures": []}
+
+
+def test_diagnose_unreadable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert diagnose.run([str(tmp_path / "missing.log")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert "cannot read" in captured.err
+    assert diagnose.run([str(tmp_path)]) == 2  # a directory
+
+
+def test_diagnose_stdin() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "safepip.commands.diagnose", "-", "--json"],
+        input=PIP26_BACKEND.encode(),
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["failures"][0]["kind"] == "backend-unavailable"
+
+
+def test_render_human_for_each_kind() -> None:
+    failures = [
+        BuildFailure(kind="backend-unavailable", package="./p", source="local", requirement="x>=1"),
+        BuildFailure(
+            kind="build-dependency-missing",
+            package="n",
+            source="index",
+            module="numpy",
+            requirement="numpy",
+        ),
+        BuildFailure(kind="build-requirement-unavailable", requirement="nope>=2"),
+    ]
+    text = diagnose.render_human(failures)
+    assert '"x>=1"' in text
+    assert "--no-build-isolation" in text
+    assert "nope>=2" in text
