@@ -1,0 +1,3 @@
+"""a C extension with a syntax error (not a build dependency problem)"""
+
+__version__ = "1.0"

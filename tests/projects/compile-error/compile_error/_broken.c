@@ -1,0 +1,6 @@
+#include <Python.h>
+
+/* the defect: a syntax error */
+static int broken( {
+    return 0
+}

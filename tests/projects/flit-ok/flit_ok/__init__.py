@@ -1,0 +1,3 @@
+"""a sound flit_core project"""
+
+__version__ = "1.0"

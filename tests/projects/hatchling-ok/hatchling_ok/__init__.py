@@ -1,0 +1,3 @@
+"""a sound hatchling project"""
+
+__version__ = "1.0"

@@ -1,0 +1,3 @@
+"""a legacy project: setup.py imports Cython, no pyproject.toml"""
+
+__version__ = "1.0"

@@ -1,0 +1,3 @@
+"""build backend mesonpy is not in requires"""
+
+__version__ = "1.0"

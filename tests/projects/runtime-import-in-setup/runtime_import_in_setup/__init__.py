@@ -1,0 +1,3 @@
+"""setup.py imports the runtime dependency requests"""
+
+__version__ = "1.0"

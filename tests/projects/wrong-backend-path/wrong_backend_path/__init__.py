@@ -1,0 +1,3 @@
+"""build-backend names a module that does not exist"""
+
+__version__ = "1.0"
