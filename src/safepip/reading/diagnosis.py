@@ -101,7 +101,7 @@ _STEP_HOOKS: dict[str, str | None] = {
     "Preparing metadata (pyproject.toml)": "prepare_metadata_for_build_wheel",
     "Preparing wheel metadata": "prepare_metadata_for_build_wheel",
     "Preparing editable metadata (pyproject.toml)": "prepare_metadata_for_build_editable",
-    "Checking if build backend supports build_editable": "_supports_build_editable",
+    "Checking if build backend supports build_editable": "_supported_features",
     "Preparing metadata (setup.py)": None,
     "python setup.py egg_info": None,
     "python setup.py bdist_wheel": None,
@@ -123,10 +123,10 @@ _STEP_HOOKS_LOWER.update(
 
 #: pip and pyproject-hooks call the build_editable support check by three names across versions
 #: (pyproject-hooks' ``_supported_features``, pip 26's ``supports_feature``, pip's own
-#: ``_supports_build_editable``): findings use the last, whichever pip printed.
+#: ``_supports_build_editable``): findings use the first, the hook the backend really runs.
 _HOOK_ALIASES = {
-    "_supported_features": "_supports_build_editable",
-    "supports_feature": "_supports_build_editable",
+    "_supports_build_editable": "_supported_features",
+    "supports_feature": "_supported_features",
 }
 
 
