@@ -10,8 +10,12 @@ from safepip import __version__
 from safepip.errors import SafepipError, guarded
 from safepip.options import HELP_OPTION, VERSION_OPTION, Invocation, parse_command_line
 
+TYPE_CHECKING = False  # see safepip.reading.consumer
+if TYPE_CHECKING:
+    from safepip.target import TargetPython
+
 #: safepip's own commands, by a name pip does not use, and the module that runs each.
-OWN_COMMANDS: dict[str, str] = {}
+OWN_COMMANDS: dict[str, str] = {"diagnose": "safepip.commands.diagnose"}
 
 HELP = f"""\
 usage: safepip [SAFEPIP OPTIONS] [PIP OPTIONS] <pip command> [ARGS...]
@@ -37,27 +41,28 @@ def _show_version() -> str:
 
 
 def _run_pip(invocation: Invocation) -> int:
-    from safepip.reading.consumer import Fanout, TailRecorder
-    from safepip.running import run_command
     from safepip.target import choose_python
 
     target = choose_python(os.environ)
-    tail = TailRecorder(limit=20)
-    consumer = Fanout(tail)
-    argv = [*target.pip_command(), *invocation.pip_args]
     try:
-        status = run_command(argv, consumer)
+        if invocation.command in {"install", "wheel", "download"}:
+            # Commands that may build get the diagnosis (and fixes); the rest only the relay.
+            from safepip.session import run_session
+
+            return run_session(invocation, target)
+        return _relay_only(invocation, target)
     except OSError as exc:
         raise SafepipError(f"cannot run {target.executable} ({target.reason}): {exc}") from exc
-    if (
-        status == 1
-        and tail.count <= 2
-        and any(line.rstrip().endswith("No module named pip") for line in tail.text())
-    ):
-        raise SafepipError(
-            f"{target.executable} ({target.reason}) has no pip: install it with "
-            f"`{target.executable} -m ensurepip --upgrade`, or choose another interpreter"
-        )
+
+
+def _relay_only(invocation: Invocation, target: TargetPython) -> int:
+    from safepip.reading.consumer import TailRecorder
+    from safepip.running import run_command
+    from safepip.target import raise_if_pip_missing
+
+    tail = TailRecorder(limit=20)
+    status = run_command([*target.pip_command(), *invocation.pip_args], tail)
+    raise_if_pip_missing(status, tail.text() if tail.count <= 2 else [], target)
     return status
 
 

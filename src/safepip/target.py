@@ -64,3 +64,16 @@ def choose_python(environ: Mapping[str, str]) -> TargetPython:
     if not sys.executable:
         raise SafepipError("cannot tell which Python safepip runs in: set $SAFEPIP_PYTHON")
     return TargetPython(executable=sys.executable, reason="the interpreter safepip runs in")
+
+
+def raise_if_pip_missing(status: int, lines: list[str], target: TargetPython) -> None:
+    """Turn Python's "No module named pip" (the whole of the output) into one clear line."""
+    if (
+        status == 1
+        and len(lines) <= 2
+        and any(line.rstrip().endswith("No module named pip") for line in lines)
+    ):
+        raise SafepipError(
+            f"{target.executable} ({target.reason}) has no pip: install it with "
+            f"`{target.executable} -m ensurepip --upgrade`, or choose another interpreter"
+        )

@@ -18,6 +18,7 @@ from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
     BUILD_REQUIREMENT_UNAVAILABLE,
+    PIP_TOO_OLD,
     BuildFailure,
 )
 from safepip.reading.lines import LineDecoder
@@ -79,9 +80,12 @@ def run(args: list[str]) -> int:
     return 1 if failures else 0
 
 
-def render_human(failures: list[BuildFailure]) -> str:
-    """A short explanation for a person: what failed, why, and the exact fix."""
-    return "\n\n".join(_render_one(failure) for failure in failures)
+def render_human(failures: list[BuildFailure], *, with_fix: bool = True) -> str:
+    """A short explanation for a person: what failed, why, and the exact fix.
+
+    ``with_fix=False`` leaves the fix out, for a live run that proposes its own next.
+    """
+    return "\n\n".join(_render_one(failure, with_fix=with_fix) for failure in failures)
 
 
 def _where(failure: BuildFailure) -> str:
@@ -107,7 +111,7 @@ def _requires_target(failure: BuildFailure) -> str:
     return "[build-system] requires in the project's pyproject.toml"
 
 
-def _render_one(failure: BuildFailure) -> str:
+def _render_one(failure: BuildFailure, *, with_fix: bool = True) -> str:
     lines: list[str] = []
     if failure.kind == BACKEND_UNAVAILABLE:
         lines.append(
@@ -120,6 +124,8 @@ def _render_one(failure: BuildFailure) -> str:
             f"{_where(failure)} could not be built: the build needs {what}, which the "
             f"build environment lacks{_hook(failure)}."
         )
+    elif failure.kind == PIP_TOO_OLD:
+        lines.append(f"{_where(failure)} could not be installed: this pip is too old for it.")
     elif failure.kind == BUILD_REQUIREMENT_UNAVAILABLE:
         lines.append(
             f"{_where(failure)} could not be built: pip could not install its build "
@@ -127,7 +133,7 @@ def _render_one(failure: BuildFailure) -> str:
         )
     if failure.explanation:
         lines.append(f"Why: {failure.explanation}")
-    fix = _fix(failure)
+    fix = _fix(failure) if with_fix else None
     if fix:
         lines.append(f"Fix: {fix}")
     if failure.evidence:

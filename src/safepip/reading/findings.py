@@ -12,7 +12,11 @@ BUILD_DEPENDENCY_MISSING = "build-dependency-missing"
 #: pip could not install one of the build requirements (``[build-system] requires``).
 BUILD_REQUIREMENT_UNAVAILABLE = "build-requirement-unavailable"
 
-KINDS = (BACKEND_UNAVAILABLE, BUILD_DEPENDENCY_MISSING, BUILD_REQUIREMENT_UNAVAILABLE)
+#: The target's pip is too old for what the command asks (an editable install of a project that
+#: has only a pyproject.toml needs pip 21.3, PEP 660).
+PIP_TOO_OLD = "pip-too-old"
+
+KINDS = (BACKEND_UNAVAILABLE, BUILD_DEPENDENCY_MISSING, BUILD_REQUIREMENT_UNAVAILABLE, PIP_TOO_OLD)
 
 #: Where the package being built came from.
 SOURCES = ("local", "editable", "sdist", "index", "vcs")

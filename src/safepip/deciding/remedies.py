@@ -1,0 +1,219 @@
+"""From a diagnosed build failure to the fixes safepip may propose, best first.
+
+Every fix names a distribution from the curated table (or one the user named): a module name that
+is not in the table never becomes something to install. The known dead ends (removing
+pyproject.toml, installing a backend outside the target environment, upgrading everything) are
+never proposed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from safepip.reading.command import SDIST_SUFFIXES, PipCommand
+from safepip.reading.findings import (
+    BACKEND_UNAVAILABLE,
+    BUILD_DEPENDENCY_MISSING,
+    PIP_TOO_OLD,
+    BuildFailure,
+)
+
+#: How each kind of fix is spelled in reports.
+PATCH_PYPROJECT = "patch-pyproject"
+PATCHED_SDIST = "build-patched-sdist"
+INSTALL_WITHOUT_ISOLATION = "install-and-build-without-isolation"
+INSTALL_BUILD_DEPENDENCY = "install-build-dependency"
+UPGRADE_PIP = "upgrade-pip"
+
+#: Distributions a build must compile against as installed at run time: building them in an
+#: isolated environment gets a different copy, so installing them in the target comes first.
+MATCH_RUNTIME = frozenset({"torch", "tensorflow", "jax", "jaxlib", "paddlepaddle"})
+
+
+@dataclass
+class Remedy:
+    """One proposed fix, described for the user before anything happens."""
+
+    kind: str
+    #: What it does, in one line.
+    summary: str
+    #: The failure it answers.
+    failure: BuildFailure
+    #: A pyproject.toml to change, and how: ("add", requirement), ("constrain", name, specifier)
+    #: or ("backend", path).
+    pyproject: str | None = None
+    change: tuple[str, ...] = ()
+    #: Requirements to install into the target environment.
+    install: list[str] = field(default_factory=list)
+    #: An sdist (a file path) to rebuild with a patched pyproject.toml.
+    sdist: str | None = None
+    #: The trade-off the user should weigh, if any.
+    caveat: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identifies the fix, so the same one is never applied twice."""
+        target = self.pyproject or self.sdist or ""
+        return f"{self.kind}:{target}:{'|'.join(self.change)}:{'|'.join(self.install)}"
+
+
+def _requirement_name(requirement: str) -> str:
+    for index, char in enumerate(requirement):
+        if char in "<>=!~;[ @":
+            return requirement[:index]
+    return requirement
+
+
+def _pyproject_change(failure: BuildFailure) -> tuple[str, ...] | None:
+    """How the project's [build-system] should change to answer ``failure``."""
+    if failure.kind == BACKEND_UNAVAILABLE and failure.suggestion:
+        # The declared path names no module of any backend: most likely a typo of a known one.
+        return ("backend", failure.suggestion)
+    if not failure.requirement or not failure.distribution:
+        return None
+    name = _requirement_name(failure.requirement)
+    specifier = failure.requirement[len(name) :]
+    if specifier.startswith("<"):
+        # A cap (setuptools<82 for pkg_resources) is merged into an existing declaration.
+        return ("constrain", name, specifier)
+    return ("add", failure.requirement)
+
+
+def _describe_change(change: tuple[str, ...], pyproject: str) -> str:
+    if change[0] == "backend":
+        return f'set [build-system] build-backend = "{change[1]}" in {pyproject}'
+    if change[0] == "constrain":
+        return f'constrain "{change[1]}{change[2]}" in [build-system] requires of {pyproject}'
+    return f'add "{change[1]}" to [build-system] requires in {pyproject}'
+
+
+def _sdist_of(failure: BuildFailure, command: PipCommand) -> str | None:
+    """A local sdist file for the failed package: as pip named it, or found where the command
+    looks (sdists on the command line, --find-links folders). Never one from a remote index."""
+    from safepip.knowledge import normalise_name
+
+    package = failure.package or ""
+    if package.endswith(SDIST_SUFFIXES):
+        path = package[len("file://") :] if package.startswith("file://") else package
+        path = os.path.join(command.cwd, path)
+        return path if os.path.isfile(path) else None
+    wanted = normalise_name(_requirement_name(package))
+    if not wanted:
+        return None
+    candidates = list(command.sdist_files)
+    for folder in _find_links_dirs(command):
+        candidates += [os.path.join(folder, entry) for entry in _listdir(folder)]
+    for candidate in candidates:
+        name = os.path.basename(candidate)
+        if name.endswith(SDIST_SUFFIXES) and normalise_name(name.rsplit("-", 1)[0]) == wanted:
+            return candidate
+    return None
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []  # a --find-links folder pip cannot read either
+
+
+def _find_links_dirs(command: PipCommand) -> list[str]:
+    options = command.index_options()
+    dirs = []
+    for index, value in enumerate(options[:-1]):
+        if value in {"-f", "--find-links"}:
+            target = options[index + 1]
+            if target.startswith("file://"):
+                target = target[len("file://") :]
+            if "://" not in target:
+                dirs.append(os.path.join(command.cwd, target))
+    return dirs
+
+
+def propose(failure: BuildFailure, command: PipCommand, *, target_python: str) -> list[Remedy]:
+    """The fixes for ``failure``, best first; empty when safepip has none it can stand behind."""
+    if failure.kind == PIP_TOO_OLD and failure.requirement:
+        return [
+            Remedy(
+                UPGRADE_PIP,
+                f'upgrade pip in the target environment ({target_python}) to "'
+                f'{failure.requirement}", then run the command again',
+                failure,
+                install=["--upgrade", failure.requirement],
+            )
+        ]
+    change = _pyproject_change(failure)
+    if failure.kind not in {BACKEND_UNAVAILABLE, BUILD_DEPENDENCY_MISSING} or change is None:
+        return []
+    requirement = failure.requirement
+    isolated = failure.isolated if failure.isolated is not None else not command.no_build_isolation
+    if not isolated and requirement and change[0] != "backend":
+        # --no-build-isolation: the build uses the target environment, so that is where the
+        # missing distribution belongs.
+        return [
+            Remedy(
+                INSTALL_BUILD_DEPENDENCY,
+                f'install "{requirement}" into the target environment ({target_python}), '
+                "then run the command again",
+                failure,
+                install=[requirement],
+            )
+        ]
+    project = command.project_for(failure.pyproject)
+    if project is None and failure.source in {"local", "editable"} and failure.package:
+        # pip named a local path; patch it only if the command line names that project too.
+        project = command.project_for(os.path.join(command.cwd, failure.package, "pyproject.toml"))
+    if project is not None:
+        summary = _describe_change(change, project.pyproject)
+        return [
+            Remedy(PATCH_PYPROJECT, summary, failure, pyproject=project.pyproject, change=change)
+        ]
+    if failure.source in {"local", "editable"}:
+        return []  # a path the command does not name: never written to
+    return _remote_remedies(failure, command, change, target_python)
+
+
+def _remote_remedies(
+    failure: BuildFailure, command: PipCommand, change: tuple[str, ...], target_python: str
+) -> list[Remedy]:
+    """For a package whose source is not the user's: a patched copy, or building unisolated."""
+    requirement = failure.requirement
+    install_remedy = (
+        Remedy(
+            INSTALL_WITHOUT_ISOLATION,
+            f'install "{requirement}" into the target environment ({target_python}) and run '
+            "the command again with --no-build-isolation",
+            failure,
+            install=[requirement],
+            caveat="with --no-build-isolation no package of this command is built in isolation: "
+            "each build uses what is installed in the target environment",
+        )
+        if requirement and change[0] != "backend"
+        else None
+    )
+    sdist = _sdist_of(failure, command)
+    sdist_remedy = (
+        Remedy(
+            PATCHED_SDIST,
+            f"build {os.path.basename(sdist)} from a patched copy "
+            f"({_describe_change(change, 'its pyproject.toml')}) and run the command again "
+            "with that wheel available",
+            failure,
+            sdist=sdist,
+            change=change,
+        )
+        if sdist
+        else None
+    )
+    runtime_bound = (failure.distribution or "").lower() in MATCH_RUNTIME
+    ordered = [install_remedy, sdist_remedy] if runtime_bound else [sdist_remedy, install_remedy]
+    return [remedy for remedy in ordered if remedy is not None]
+
+
+def propose_all(
+    failures: Sequence[BuildFailure], command: PipCommand, *, target_python: str
+) -> list[list[Remedy]]:
+    """For each failure, its fixes (possibly none)."""
+    return [propose(failure, command, target_python=target_python) for failure in failures]

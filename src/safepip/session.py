@@ -1,0 +1,297 @@
+"""One pip command under safepip's watch: run it, explain a build failure, fix it with consent,
+and run it again.
+
+The exit status is always the last pip run's. safepip's own output goes to stderr after pip's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any
+
+from safepip.deciding import consent
+from safepip.deciding.remedies import (
+    INSTALL_BUILD_DEPENDENCY,
+    INSTALL_WITHOUT_ISOLATION,
+    PATCH_PYPROJECT,
+    PATCHED_SDIST,
+    UPGRADE_PIP,
+    Remedy,
+    propose,
+)
+from safepip.errors import SafepipError, say
+from safepip.options import Invocation
+from safepip.reading.command import PipCommand
+from safepip.reading.consumer import Fanout, TailRecorder
+from safepip.reading.findings import BuildFailure
+from safepip.running import run_command
+from safepip.target import TargetPython, raise_if_pip_missing
+
+#: At most this many rounds of fix-and-retry after the first run.
+MAX_FIX_ROUNDS = 4
+
+
+class Session:
+    """Runs one pip command, and its retries, and keeps what the report needs."""
+
+    def __init__(self, invocation: Invocation, target: TargetPython, cwd: str) -> None:
+        self.invocation = invocation
+        self.target = target
+        self.command = PipCommand(invocation.pip_args, cwd)
+        self.mode = consent.consent_mode(
+            yes=invocation.options.yes, no_fix=invocation.options.no_fix
+        )
+        self.runs: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any]] = []
+        self.proposals: list[dict[str, Any]] = []
+        self.changed_files: list[dict[str, str | None]] = []
+        self.applied: set[str] = set()
+        self.alternatives: dict[str, list[Remedy]] = {}
+        self.no_build_isolation = False
+        self.find_links: list[str] = []
+        self.replaced_args: dict[str, str] = {}
+        self.workdir: str | None = None
+
+    def pip_args(self) -> list[str]:
+        """The pip command as run now: the user's, plus only what the applied fixes need."""
+        args = [self.replaced_args.get(arg, arg) for arg in self.invocation.pip_args]
+        if self.no_build_isolation and not self.command.no_build_isolation:
+            args.append("--no-build-isolation")
+        for folder in self.find_links:
+            args += ["--find-links", folder]
+        return args
+
+    def run(self) -> int:
+        try:
+            return self._run()
+        finally:
+            if self.workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+            if self.changed_files:
+                say("changed " + "; ".join(_describe_change(c) for c in self.changed_files))
+            if self.invocation.options.report:
+                self._write_report(self.invocation.options.report)
+
+    def _run(self) -> int:
+        status = 0
+        for round_ in range(MAX_FIX_ROUNDS + 1):
+            status, failures = self._run_pip()
+            if status == 0 or not failures:
+                return status
+            remedies = self._choose(failures)
+            if not remedies:
+                return status
+            if round_ == MAX_FIX_ROUNDS:
+                say(f"stopping after {MAX_FIX_ROUNDS} rounds of fixes")
+                return status
+            if not self._consent(remedies):
+                return status
+            for remedy in remedies:
+                self._apply(remedy)
+            say("running pip again: " + " ".join(self.pip_args()))
+        return status
+
+    def _run_pip(self) -> tuple[int, list[BuildFailure]]:
+        from safepip.reading.diagnosis import Diagnosis
+        from safepip.reading.oldpip import OldPipReader
+
+        diagnosis = Diagnosis()
+        args = self.pip_args()
+        diagnosis.set_context(args, self.command.cwd)
+        tail = TailRecorder(limit=20)
+        old_pip = OldPipReader()
+        fanout = Fanout(tail, diagnosis, old_pip)
+        status = run_command([*self.target.pip_command(), *args], fanout)
+        self.runs.append({"argv": args, "exit_status": status})
+        raise_if_pip_missing(status, tail.text() if tail.count <= 2 else [], self.target)
+        if status == 0:
+            return status, []
+        if diagnosis not in fanout.consumers:
+            say(f"could not read pip's output ({fanout.failures[-1]!r})")
+            return status, []
+        try:
+            failures = diagnosis.failures()
+        except Exception as exc:  # noqa: BLE001 - a reading bug must not change pip's status
+            say(f"could not read pip's output ({type(exc).__name__}: {exc})")
+            return status, []
+        too_old = old_pip.failure()
+        if too_old is not None:
+            failures.append(too_old)
+        self.failures += [failure.to_json() for failure in failures]
+        return status, failures
+
+    def _choose(self, failures: list[BuildFailure]) -> list[Remedy]:
+        """Explain each failure; return the first fix of each that has one not yet applied."""
+        from safepip.commands.diagnose import render_human
+
+        chosen: list[Remedy] = []
+        pip_python = self.invocation.pip_python
+        for failure in failures:
+            options = [
+                remedy
+                for remedy in propose(
+                    failure, self.command, target_python=pip_python or self.target.executable
+                )
+                if remedy.key not in self.applied
+            ]
+            # With a fix to propose, the proposal below says what to do; without, the advice.
+            text = render_human([failure], with_fix=not options)
+            sys.stderr.write("\n" + _prefixed(text) + "\n")
+            self.proposals += [_proposal_json(remedy) for remedy in options]
+            if options and all(options[0].key != other.key for other in chosen):
+                chosen.append(options[0])
+                self.alternatives[options[0].key] = options[1:]
+        sys.stderr.flush()
+        return chosen
+
+    def _consent(self, remedies: list[Remedy]) -> bool:
+        for remedy in remedies:
+            say(f"proposed fix: {remedy.summary}")
+            if remedy.caveat:
+                say(f"note: {remedy.caveat}")
+            preview = _preview(remedy)
+            if preview:
+                sys.stderr.write(preview if preview.endswith("\n") else preview + "\n")
+            for alternative in self.alternatives.get(remedy.key, []):
+                say(f"alternative (not applied): {alternative.summary}")
+        if self.mode == consent.APPLY:
+            return True
+        if self.mode == consent.EXPLAIN:
+            report = self.invocation.options.report
+            own = ["--report", report] if report else []
+            say("nothing was changed. To apply this fix, run:")
+            sys.stderr.write(
+                "  " + consent.fix_command("safepip", own, self.invocation.pip_args) + "\n"
+            )
+            return False
+        return consent.ask("safepip: apply this fix and run the command again?")
+
+    def _apply(self, remedy: Remedy) -> None:
+        self.applied.add(remedy.key)
+        for proposal in self.proposals:
+            if proposal["key"] == remedy.key:
+                proposal["applied"] = True
+        if remedy.kind == PATCH_PYPROJECT:
+            self._patch_pyproject(remedy)
+        elif remedy.kind in {INSTALL_BUILD_DEPENDENCY, INSTALL_WITHOUT_ISOLATION, UPGRADE_PIP}:
+            from safepip.applying.environment import install_requirements, pip_prefix
+
+            prefix = pip_prefix(self.target.executable, self.invocation.pip_python)
+            install_requirements(prefix, remedy.install, self.command.index_options())
+            if remedy.kind == INSTALL_WITHOUT_ISOLATION:
+                self.no_build_isolation = True
+        elif remedy.kind == PATCHED_SDIST and remedy.sdist:
+            from safepip.applying.environment import pip_prefix
+            from safepip.applying.sdist import build_patched_wheel
+
+            if self.workdir is None:
+                self.workdir = tempfile.mkdtemp(prefix="safepip-")
+            wheels = build_patched_wheel(
+                remedy.sdist,
+                remedy.change,
+                pip_prefix=pip_prefix(self.target.executable, self.invocation.pip_python),
+                index_options=self.command.index_options(),
+                workdir=tempfile.mkdtemp(dir=self.workdir),
+            )
+            self._use_wheels(remedy.sdist, wheels)
+
+    def _patch_pyproject(self, remedy: Remedy) -> None:
+        from safepip.applying.pyproject import apply_plan
+
+        plan = _plan(remedy)
+        if not plan.changed:
+            raise SafepipError(f"{remedy.pyproject} already has this change; nothing to do")
+        applied = apply_plan(plan)
+        self.changed_files.append({"path": applied.path, "backup": applied.backup})
+
+    def _use_wheels(self, sdist: str, wheels: str) -> None:
+        built = sorted(os.listdir(wheels))
+        for arg in self.invocation.pip_args:
+            # The command named the sdist file itself: install the wheel in its place.
+            if built and os.path.realpath(os.path.join(self.command.cwd, arg)) == os.path.realpath(
+                sdist
+            ):
+                self.replaced_args[arg] = os.path.join(wheels, built[0])
+        self.find_links.append(wheels)
+
+    def _write_report(self, path: str) -> None:
+        import json
+
+        document = {
+            "safepip_report_version": 1,
+            "pip_command": self.invocation.pip_args,
+            "python": self.target.executable,
+            "runs": self.runs,
+            "failures": self.failures,
+            "fixes": self.proposals,
+            "changed_files": self.changed_files,
+            "exit_status": self.runs[-1]["exit_status"] if self.runs else None,
+        }
+        try:
+            with open(path, "w", encoding="utf-8") as handle:
+                json.dump(document, handle, indent=2)
+                handle.write("\n")
+        except OSError as exc:
+            say(f"could not write the report {path}: {exc.strerror or exc}")
+
+
+def _plan(remedy: Remedy) -> Any:
+    from safepip.applying.pyproject import (
+        plan_add_requirement,
+        plan_constrain_requirement,
+        plan_set_backend,
+    )
+
+    assert remedy.pyproject is not None  # noqa: S101 - PATCH_PYPROJECT remedies name their file
+    change = remedy.change
+    if change[0] == "backend":
+        return plan_set_backend(remedy.pyproject, change[1])
+    if change[0] == "constrain":
+        return plan_constrain_requirement(remedy.pyproject, change[1], change[2])
+    return plan_add_requirement(remedy.pyproject, change[1], create_if_missing=True)
+
+
+def _preview(remedy: Remedy) -> str:
+    """What the user sees before saying yes: the diff, or what gets installed where."""
+    if remedy.kind == PATCH_PYPROJECT:
+        try:
+            plan = _plan(remedy)
+        except SafepipError as exc:
+            say(f"cannot prepare this change: {exc}")
+            raise
+        return str(plan.diff())
+    if remedy.install:
+        return f"    pip install {' '.join(remedy.install)}\n"
+    return ""
+
+
+def _prefixed(text: str) -> str:
+    return "\n".join(f"safepip: {line}" if line else "safepip:" for line in text.splitlines())
+
+
+def _describe_change(change: dict[str, str | None]) -> str:
+    backup = f" (backup: {change['backup']})" if change.get("backup") else ""
+    return f"{change['path']}{backup}"
+
+
+def _proposal_json(remedy: Remedy) -> dict[str, Any]:
+    return {
+        "key": remedy.key,
+        "kind": remedy.kind,
+        "summary": remedy.summary,
+        "pyproject": remedy.pyproject,
+        "change": list(remedy.change),
+        "install": remedy.install,
+        "sdist": remedy.sdist,
+        "module": remedy.failure.module,
+        "distribution": remedy.failure.distribution,
+        "applied": False,
+    }
+
+
+def run_session(invocation: Invocation, target: TargetPython) -> int:
+    """Run a building pip command (install, wheel, download) under safepip's watch."""
+    return Session(invocation, target, os.getcwd()).run()
