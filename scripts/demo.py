@@ -1,8 +1,10 @@
 """The main job, end to end: `python3 scripts/demo.py`.
 
 Makes a project whose pyproject.toml names flit_core as its build backend but forgets to list it
-in [build-system] requires, a fresh virtual environment, and runs `safepip install <project>`
-there with the real pip, so you see what pip prints and what safepip adds.
+in [build-system] requires, and a fresh virtual environment. Then, with the real pip:
+1. `safepip --no-fix install <project>`: pip fails; safepip explains why and what it would change;
+2. `safepip --yes install <project>`: safepip patches requires, runs pip again, and it succeeds;
+3. the project imports, and its pyproject.toml shows the one line that changed.
 """
 
 from __future__ import annotations
@@ -46,23 +48,38 @@ def main() -> int:
     tool = ensure_venv(ROOT / ".venvs" / "demo", sys.executable, "test")
     safepip = tool.with_name("safepip")
     workdir = Path(tempfile.mkdtemp(prefix="safepip-demo-"))
+    ok = False
     try:
         project = make_project(workdir)
         print(f"$ cat {project / 'pyproject.toml'}\n{PYPROJECT}", flush=True)
         venv.create(workdir / "env", with_pip=True)
+        python = venv_python(workdir / "env")
         environ = clean_environ()
         environ["VIRTUAL_ENV"] = str(workdir / "env")
-        print(f"$ safepip install {project}   (pip of {venv_python(workdir / 'env')})", flush=True)
-        status = subprocess.run(
-            [str(safepip), "install", str(project)], env=environ, check=False
+        statuses = []
+        for own in (["--no-fix"], ["--yes"]):
+            print(f"\n$ safepip {' '.join(own)} install {project}   (pip of {python})", flush=True)
+            statuses.append(
+                subprocess.run(
+                    [str(safepip), *own, "install", str(project)], env=environ, check=False
+                ).returncode
+            )
+            print(f"[demo] exit status {statuses[-1]}", flush=True)
+        print(f"\n$ cat {project / 'pyproject.toml'}", flush=True)
+        print((project / "pyproject.toml").read_text(), flush=True)
+        imported = subprocess.run(
+            [str(python), "-c", "import demo_broken; print('import demo_broken: ok')"],
+            env=environ,
+            check=False,
         ).returncode
-        print(f"\n[demo] safepip exited with status {status}", flush=True)
+        ok = statuses[0] != 0 and statuses[1] == 0 and imported == 0
+        print(f"\n[demo] {'the whole story worked' if ok else 'something did not work'}")
     finally:
         if options.keep:
             print(f"[demo] kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if status != 0 else 1  # the demo shows a failure being explained
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

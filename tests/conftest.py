@@ -15,6 +15,17 @@ import pytest
 
 TESTS = Path(__file__).parent
 STANDIN = TESTS / "standin"
+PROJECTS = TESTS / "projects"
+ROOT = TESTS.parent
+
+#: What the fixture projects need to build once fixed, downloaded once per Python (with their
+#: dependencies) so that the tests then run with --no-index.
+WHEELHOUSE = (
+    ["flit_core>=3.2,<4", "hatchling", "editables", "poetry-core>=1.0.0", "pdm-backend"],
+    ["setuptools>=61", "wheel", "Cython>=0.29"],
+    ["pip==21.2.4"],  # too old for PEP 660 editable installs
+    ["pip>=21.3"],
+)
 
 
 def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -96,3 +107,49 @@ def pip_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def standin_environ() -> dict[str, str]:
     """An environment in which ``python -m pip`` runs tests/standin/pip instead of pip."""
     return clean_environ({"PYTHONPATH": str(STANDIN), "SAFEPIP_PYTHON": sys.executable})
+
+
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    """A folder of wheels for the build backends, downloaded once into .cache/ (not the index
+    at test time): tests install from it with --no-index --find-links."""
+    import json
+
+    tag = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    folder = ROOT / ".cache" / "wheelhouse" / tag
+    stamp = folder / ".complete"
+    wanted = json.dumps(WHEELHOUSE)
+    if not stamp.exists() or stamp.read_text() != wanted:
+        folder.mkdir(parents=True, exist_ok=True)
+        for group in WHEELHOUSE:
+            result = subprocess.run(
+                [
+                    *(sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:"),
+                    *("--dest", str(folder), *group),
+                ],
+                env=clean_environ(),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                pytest.skip(f"cannot download the test wheelhouse: {result.stderr.strip()[-300:]}")
+        stamp.write_text(wanted)
+    return folder
+
+
+def offline_environ(wheelhouse: Path, python: Path, **extra: str) -> dict[str, str]:
+    """pip finds everything in the wheelhouse and nothing on the index; safepip targets python."""
+    return clean_environ(
+        {
+            "PIP_NO_INDEX": "1",
+            "PIP_FIND_LINKS": str(wheelhouse),
+            "SAFEPIP_PYTHON": str(python),
+            **extra,
+        }
+    )
+
+
+def make_venv(folder: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, env=clean_environ())
+    return venv_python(folder)
