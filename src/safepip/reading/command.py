@@ -80,7 +80,7 @@ class PipCommand:
     def index_options(self) -> list[str]:
         """The command's options that say where to find packages, to reuse in helper runs."""
         kept: list[str] = []
-        for name, value in _options(self.pip_args):
+        for name, value in iter_options(self.pip_args):
             if name in INDEX_FLAGS and value is None:
                 kept.append(name)
             elif name in INDEX_OPTIONS and value is not None:
@@ -98,7 +98,7 @@ class PipCommand:
         return None
 
     def _read_arguments(self) -> None:
-        for name, value in _options(self.arguments, positionals=True):
+        for name, value in iter_options(self.arguments, positionals=True):
             if name in {"-e", "--editable"} and value is not None:
                 self._add_target(value, editable=True, origin=f"-e {value}", base=self.cwd)
             elif name in {"-r", "--requirement"} and value is not None:
@@ -145,7 +145,9 @@ class PipCommand:
                 self._add_target(first, editable=False, origin=origin, base=folder)
 
 
-def _options(args: Sequence[str], *, positionals: bool = False) -> Iterator[tuple[str, str | None]]:
+def iter_options(
+    args: Sequence[str], *, positionals: bool = False
+) -> Iterator[tuple[str, str | None]]:
     """(option, value) pairs; positionals come as ("", value) when asked for."""
     i = 0
     while i < len(args):

@@ -1313,54 +1313,23 @@ def _project_owns(project: str, module: str | None) -> bool:
 
 
 def _single_local_project(args: list[str]) -> tuple[str, str] | None:
-    """The one local project a command line names (``install ./proj``, ``-e .``), if just one."""
+    """The one local project a command line names (``install ./proj``, ``-e .``), if just one.
+
+    Read from the words alone, as written: a saved log's folders may be long gone.
+    """
+    from safepip.reading.command import iter_options
+
     found: list[tuple[str, str]] = []
-    skip_next = False
-    editable_next = False
-    for arg in args:
-        if skip_next:
-            skip_next = False
-            continue
-        if arg in ("-e", "--editable"):
-            editable_next = True
-            continue
-        if arg.startswith("--editable="):
-            found.append((arg.split("=", 1)[1], "editable"))
-            continue
-        if arg in (
-            "-r",
-            "--requirement",
-            "-c",
-            "--constraint",
-            "-t",
-            "--target",
-            "--prefix",
-            "--root",
-            "-i",
-            "--index-url",
-            "--extra-index-url",
-            "-f",
-            "--find-links",
-            "--python-version",
-            "--platform",
-            "--log",
-            "--src",
-            "-d",
-            "--dest",
-            "--config-settings",
-            "-C",
+    for name, value in iter_options(args, positionals=True):
+        if name in ("-e", "--editable") and value:
+            found.append((value, "editable"))
+        elif (
+            name == ""
+            and value
+            and value.startswith((".", "/", "~"))
+            and not value.endswith((".whl", ".tar.gz", ".zip", ".txt"))
         ):
-            skip_next = True
-            continue
-        if arg.startswith("-"):
-            continue
-        if editable_next:
-            found.append((arg, "editable"))
-            editable_next = False
-        elif arg.startswith((".", "/", "~")) and not arg.endswith(
-            (".whl", ".tar.gz", ".zip", ".txt")
-        ):
-            found.append((arg, "local"))
+            found.append((value, "local"))
     return found[0] if len(found) == 1 else None
 
 
