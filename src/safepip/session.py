@@ -50,6 +50,8 @@ class Session:
         self.changed_files: list[dict[str, str | None]] = []
         self.applied: set[str] = set()
         self.alternatives: dict[str, list[Remedy]] = {}
+        #: Each failure explained, with the key and summary of the fix proposed for it.
+        self.explained: list[tuple[BuildFailure, Remedy | None]] = []
         self.no_build_isolation = False
         self.find_links: list[str] = []
         self.replaced_args: dict[str, str] = {}
@@ -72,6 +74,7 @@ class Session:
                 shutil.rmtree(self.workdir, ignore_errors=True)
             if self.changed_files:
                 say("changed " + "; ".join(_describe_change(c) for c in self.changed_files))
+            self._report_to_ci()
             if self.invocation.options.report:
                 self._write_report(self.invocation.options.report)
 
@@ -141,6 +144,7 @@ class Session:
             text = render_human([failure], with_fix=not options)
             sys.stderr.write("\n" + _prefixed(text) + "\n")
             self.proposals += [_proposal_json(remedy) for remedy in options]
+            self.explained.append((failure, options[0] if options else None))
             if options and all(options[0].key != other.key for other in chosen):
                 chosen.append(options[0])
                 self.alternatives[options[0].key] = options[1:]
@@ -216,6 +220,27 @@ class Session:
             ):
                 self.replaced_args[arg] = os.path.join(wheels, built[0])
         self.find_links.append(wheels)
+
+    def _report_to_ci(self) -> None:
+        from safepip.reporting import github
+
+        if not github.active(os.environ):
+            return
+        rows = [
+            github.Row(
+                failure.to_json(),
+                remedy.summary if remedy else None,
+                remedy is not None and remedy.key in self.applied,
+            )
+            for failure, remedy in self.explained
+        ]
+        github.emit(
+            sys.stdout,
+            os.environ,
+            pip_args=self.invocation.pip_args,
+            rows=rows,
+            exit_status=self.runs[-1]["exit_status"] if self.runs else None,
+        )
 
     def _write_report(self, path: str) -> None:
         import json

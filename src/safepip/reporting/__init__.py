@@ -1,0 +1,1 @@
+"""Reporting findings where the user's tools look: CI annotations and summaries."""
