@@ -90,10 +90,15 @@ class Session:
             if round_ == MAX_FIX_ROUNDS:
                 say(f"stopping after {MAX_FIX_ROUNDS} rounds of fixes")
                 return status
-            if not self._consent(remedies):
+            try:
+                if not self._consent(remedies):
+                    return status
+                for remedy in remedies:
+                    self._apply(remedy)
+            except SafepipError as exc:
+                # The fix could not be made (a read-only file...): say why; pip's status stands.
+                say(f"error: {exc}")
                 return status
-            for remedy in remedies:
-                self._apply(remedy)
             say("running pip again: " + " ".join(self.pip_args()))
         return status
 
