@@ -45,12 +45,11 @@ class Session:
             yes=invocation.options.yes, no_fix=invocation.options.no_fix
         )
         self.runs: list[dict[str, Any]] = []
-        self.failures: list[dict[str, Any]] = []
         self.proposals: list[dict[str, Any]] = []
         self.changed_files: list[dict[str, str | None]] = []
         self.applied: set[str] = set()
         self.alternatives: dict[str, list[Remedy]] = {}
-        #: Each failure explained, with the key and summary of the fix proposed for it.
+        #: Each failure diagnosed, in every run, with the fix proposed for it (if any).
         self.explained: list[tuple[BuildFailure, Remedy | None]] = []
         self.no_build_isolation = False
         self.find_links: list[str] = []
@@ -128,7 +127,6 @@ class Session:
         too_old = old_pip.failure()
         if too_old is not None:
             failures.append(too_old)
-        self.failures += [failure.to_json() for failure in failures]
         return status, failures
 
     def _choose(self, failures: list[BuildFailure]) -> list[Remedy]:
@@ -255,7 +253,7 @@ class Session:
             "pip_command": self.invocation.pip_args,
             "python": self.target.executable,
             "runs": self.runs,
-            "failures": self.failures,
+            "failures": [failure.to_json() for failure, _ in self.explained],
             "fixes": self.proposals,
             "changed_files": self.changed_files,
             "exit_status": self.runs[-1]["exit_status"] if self.runs else None,
