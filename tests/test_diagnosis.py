@@ -533,3 +533,31 @@ def test_render_human_for_each_kind() -> None:
     assert '"x>=1"' in text
     assert "--no-build-isolation" in text
     assert "nope>=2" in text
+
+
+def test_diagnose_through_the_safepip_command(tmp_path: Path) -> None:
+    from conftest import clean_environ, safepip_argv
+
+    log = tmp_path / "ci.log"
+    stamped = "".join(
+        f"2024-05-01T12:34:56.1234567Z {line}\n" for line in PIP26_BACKEND.splitlines()
+    )
+    log.write_text(stamped)
+    result = subprocess.run(
+        safepip_argv("diagnose", str(log), "--json"),
+        capture_output=True,
+        env=clean_environ(),
+        check=False,
+    )
+    assert result.returncode == 1
+    [failure] = json.loads(result.stdout)["failures"]
+    assert (failure["kind"], failure["distribution"]) == ("backend-unavailable", "flit_core")
+    missing = subprocess.run(
+        safepip_argv("diagnose", str(tmp_path / "absent.log")),
+        capture_output=True,
+        text=True,
+        env=clean_environ(),
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert len(missing.stderr.splitlines()) == 1
