@@ -90,13 +90,30 @@ def run_pty(argv: list[str], stdout_fd: int, tail: TailRecorder) -> int:
         os.close(read_end)
 
 
+#: Both ways of running with pipes: posix_spawn and poll (POSIX), subprocess and threads (Windows).
+PIPE_WAYS = [
+    pytest.param(False, id="spawn-poll", marks=pytest.mark.skipif(
+        not hasattr(os, "posix_spawn"), reason="no posix_spawn on this platform")),
+    pytest.param(True, id="threads"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("threaded", PIPE_WAYS)
 @pytest.mark.parametrize("sample", list(SAMPLES))
 def test_pipes_relay_bytes_exactly(
-    sample: str, sink: tuple[int, Path], other_sink: tuple[int, Path], tmp_path: Path
+    sample: str,
+    threaded: bool,
+    sink: tuple[int, Path],
+    other_sink: tuple[int, Path],
+    tmp_path: Path,
 ) -> None:
     tail = TailRecorder()
     status = run_with_pipes(
-        writer_argv(SAMPLES[sample], tmp_path), tail, stdout_fd=sink[0], stderr_fd=other_sink[0]
+        writer_argv(SAMPLES[sample], tmp_path),
+        tail,
+        stdout_fd=sink[0],
+        stderr_fd=other_sink[0],
+        threaded=threaded,
     )
     assert status == 0
     assert sink[1].read_bytes() == b"".join(SAMPLES[sample])
@@ -114,13 +131,18 @@ def test_pty_relays_bytes_exactly(sample: str, sink: tuple[int, Path], tmp_path:
     assert tail.text("terminal") == clip(EXPECTED_LINES[sample])
 
 
+@pytest.mark.parametrize("threaded", PIPE_WAYS)
 def test_pipes_keep_stdout_and_stderr_apart(
-    sink: tuple[int, Path], other_sink: tuple[int, Path]
+    threaded: bool, sink: tuple[int, Path], other_sink: tuple[int, Path]
 ) -> None:
     code = "import os; os.write(1, b'out\\n'); os.write(2, b'err\\n'); os.write(1, b'out2\\n')"
     tail = TailRecorder()
     status = run_with_pipes(
-        [sys.executable, "-c", code], tail, stdout_fd=sink[0], stderr_fd=other_sink[0]
+        [sys.executable, "-c", code],
+        tail,
+        stdout_fd=sink[0],
+        stderr_fd=other_sink[0],
+        threaded=threaded,
     )
     assert status == 0
     assert sink[1].read_bytes() == b"out\nout2\n"
@@ -147,12 +169,15 @@ EXIT_CASES = [
 ]
 
 
+@pytest.mark.parametrize("threaded", PIPE_WAYS)
 @pytest.mark.parametrize(("code", "status"), EXIT_CASES)
 def test_pipes_exit_status(
-    code: str, status: int, sink: tuple[int, Path], other_sink: tuple[int, Path]
+    code: str, status: int, threaded: bool, sink: tuple[int, Path], other_sink: tuple[int, Path]
 ) -> None:
     argv = [sys.executable, "-c", code]
-    result = run_with_pipes(argv, TailRecorder(), stdout_fd=sink[0], stderr_fd=other_sink[0])
+    result = run_with_pipes(
+        argv, TailRecorder(), stdout_fd=sink[0], stderr_fd=other_sink[0], threaded=threaded
+    )
     assert result == status
 
 
@@ -162,8 +187,9 @@ def test_pty_exit_status(code: str, status: int, sink: tuple[int, Path]) -> None
     assert run_pty([sys.executable, "-c", code], sink[0], TailRecorder()) == status
 
 
+@pytest.mark.parametrize("threaded", PIPE_WAYS)
 def test_large_output_passes_through_whole(
-    sink: tuple[int, Path], other_sink: tuple[int, Path]
+    threaded: bool, sink: tuple[int, Path], other_sink: tuple[int, Path]
 ) -> None:
     # 8 MiB in odd-sized writes on both streams: nothing lost, nothing reordered per stream.
     code = (
@@ -175,7 +201,11 @@ def test_large_output_passes_through_whole(
     )
     tail = TailRecorder(limit=5)
     status = run_with_pipes(
-        [sys.executable, "-c", code], tail, stdout_fd=sink[0], stderr_fd=other_sink[0]
+        [sys.executable, "-c", code],
+        tail,
+        stdout_fd=sink[0],
+        stderr_fd=other_sink[0],
+        threaded=threaded,
     )
     block = bytes(range(256)) * 37 + b"\n"
     assert status == 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+
+TYPE_CHECKING = False  # see safepip.reading.consumer
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: Exit status for a KeyboardInterrupt, as a shell reports SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 
 from safepip import __version__
 from safepip.errors import SafepipError, guarded
@@ -12,6 +11,8 @@ from safepip.options import HELP_OPTION, VERSION_OPTION, Invocation, parse_comma
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from safepip.target import TargetPython
 
 #: safepip's own commands, by a name pip does not use, and the module that runs each.

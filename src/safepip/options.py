@@ -6,9 +6,11 @@ Everything else on the command line reaches pip verbatim and in order. Each opti
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from safepip.errors import SafepipError
+
+TYPE_CHECKING = False  # see safepip.reading.consumer
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 #: pip's global options that take a value (pip 21.3 to 26.x), so their value is not taken for the
 #: command name: ``safepip --python /venv/bin/python install .``

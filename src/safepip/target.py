@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
 
 from safepip.errors import SafepipError
+
+TYPE_CHECKING = False  # see safepip.reading.consumer
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 _WINDOWS = sys.platform == "win32"
 
@@ -41,10 +44,13 @@ def _environment_python(prefix: str) -> str:
 
 
 def _checked(path: str, reason: str) -> TargetPython:
-    import shutil
+    found: str | None = path
+    if os.sep not in path and not (os.altsep and os.altsep in path):
+        # A bare name (SAFEPIP_PYTHON=python3.12) is looked up on PATH, as a shell would.
+        # (shutil only here: importing it costs pass-through start-up about 10 ms.)
+        import shutil
 
-    # A bare name (SAFEPIP_PYTHON=python3.12) is looked up on PATH, as a shell would.
-    found = path if os.sep in path or (os.altsep and os.altsep in path) else shutil.which(path)
+        found = shutil.which(path)
     if not found or not os.path.isfile(found):
         raise SafepipError(f"the Python interpreter {path} ({reason}) does not exist")
     if not os.access(found, os.X_OK):

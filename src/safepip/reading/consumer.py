@@ -6,8 +6,6 @@ a :class:`LineConsumer`; a consumer can neither change nor delay what the user s
 
 from __future__ import annotations
 
-import collections
-
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
 
 #: Where a line came from: pip's stdout, its stderr, or a pty (where the two are one stream).
@@ -17,6 +15,7 @@ TERMINAL = "terminal"
 
 
 if TYPE_CHECKING:  # typing.Protocol would cost pass-through start-up; it is only for mypy
+    import collections
     from typing import Protocol
 
     class LineConsumer(Protocol):
@@ -29,7 +28,9 @@ class TailRecorder:
     """Keeps the last ``limit`` lines: bounded memory, whatever pip prints."""
 
     def __init__(self, limit: int = 200) -> None:
-        self.lines: collections.deque[tuple[str, str]] = collections.deque(maxlen=limit)
+        from collections import deque  # here, not at the top: start-up time
+
+        self.lines: collections.deque[tuple[str, str]] = deque(maxlen=limit)
         self.count = 0
 
     def feed_line(self, stream: str, line: str) -> None:

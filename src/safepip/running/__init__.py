@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from safepip.reading.consumer import LineConsumer
 
 

@@ -3,27 +3,38 @@
 stdout and stderr stay two streams, each relayed byte for byte as it arrives. When the user's
 stdout is closed early (``safepip list | head -1``), pip's stdout is closed too, so pip meets the
 same broken pipe it would have met on its own.
+
+On POSIX the child is started with ``os.posix_spawn`` and both pipes are read in one loop with
+``poll``: importing ``subprocess`` and ``threading`` would cost every pass-through command about
+ten milliseconds of start-up. Windows, which has neither, uses ``subprocess`` and a thread a pipe.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 import sys
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from types import FrameType
 
 from safepip.reading.consumer import STDERR, STDOUT
 from safepip.running.relay import LineFeed, exit_status, write_all
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
+    import signal
+    from collections.abc import Callable, Mapping, Sequence
+    from contextlib import AbstractContextManager
+    from types import FrameType
+
     from safepip.reading.consumer import LineConsumer
+else:
+    # The C module under signal: the same calls, without importing enum (start-up time).
+    import _signal as signal
 
 CHUNK_SIZE = 64 * 1024
+#: Signals Python ignores or catches that pip must get back at their defaults, as subprocess's
+#: restore_signals does (SIGPIPE above all: pip handles a closed stdout itself).
+_RESTORED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
+)
 
 
 def _stream_fd(stream: object, default: int) -> int:
@@ -33,64 +44,86 @@ def _stream_fd(stream: object, default: int) -> int:
         return default
 
 
-class _Pump(threading.Thread):
-    """Copies one of pip's pipes to one of our file descriptors, and lines to the consumer."""
+def _flush_own_output() -> None:
+    # Anything safepip printed before must come out before pip's first byte.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # noqa: PERF203 - two streams
+            pass
 
-    def __init__(self, source: int, target: int, feed: LineFeed, lock: threading.Lock) -> None:
-        super().__init__(name=f"safepip-relay-{feed.stream}", daemon=True)
+
+class _Relay:
+    """Copies one of pip's pipes to one of our descriptors, and lines to the consumer."""
+
+    def __init__(self, source: int, target: int, feed: LineFeed) -> None:
         self.source = source
         self.target = target
         self.feed = feed
-        self.lock = lock
         self.target_closed = False
+        #: Held while feeding the consumer, when two threads share it (never while reading).
+        self.lock: AbstractContextManager[object] | None = None
 
-    def run(self) -> None:
+    def pump(self) -> bool:
+        """Relay what is there; False at the end of the stream (or when our reader has gone)."""
+        data = os.read(self.source, CHUNK_SIZE)
+        if not data:
+            return False
         try:
-            while True:
-                data = os.read(self.source, CHUNK_SIZE)
-                if not data:
-                    break
-                if not self.target_closed:
-                    try:
-                        write_all(self.target, data)
-                    except BrokenPipeError:
-                        # The reader went away: let pip find out as it would have.
-                        self.target_closed = True
-                        break
-                with self.lock:
-                    self.feed.feed(data)
-        finally:
+            write_all(self.target, data)
+        except BrokenPipeError:
+            # The reader went away: close pip's pipe so pip finds out as it would have.
+            self.target_closed = True
+            return False
+        if self.lock is None:
+            self.feed.feed(data)
+        else:
+            with self.lock:
+                self.feed.feed(data)
+        return True
+
+    def finish(self) -> None:
+        if self.lock is None:
+            self.feed.finish()
+        else:
             with self.lock:
                 self.feed.finish()
-            os.close(self.source)
+        os.close(self.source)
 
 
-@contextlib.contextmanager
-def _forward_signals(process: subprocess.Popen[bytes]) -> Iterator[None]:
-    """While pip runs, Ctrl-C is pip's to handle; a SIGTERM sent to safepip is passed on."""
-    if sys.platform == "win32" or threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def _install_handlers(send: Callable[[int], None]) -> dict[int, object]:
+    """While pip runs, Ctrl-C is pip's to handle; a SIGTERM or SIGHUP sent to safepip is passed on.
+
+    The terminal sends SIGINT to pip too (same process group): pip decides what it means.
+    """
 
     def ignore(signum: int, frame: FrameType | None) -> None:
-        # The terminal sent SIGINT to pip too (same process group): pip decides what it means.
         del signum, frame
 
     def forward(signum: int, frame: FrameType | None) -> None:
         del frame
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signum)
+        try:
+            send(signum)
+        except ProcessLookupError:
+            pass  # pip has already gone
 
-    previous = {
-        signal.SIGINT: signal.signal(signal.SIGINT, ignore),
-        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
-        signal.SIGHUP: signal.signal(signal.SIGHUP, forward),
-    }
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    previous: dict[int, object] = {signal.SIGINT: signal.signal(signal.SIGINT, ignore)}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signum = getattr(signal, name)
+            previous[signum] = signal.signal(signum, forward)
+    return previous
+
+
+def _restore_handlers(previous: dict[int, object]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)  # type: ignore[arg-type, unused-ignore]
+
+
+def _in_main_thread() -> bool:
+    # signal.signal works only there; "threading" is imported already wherever threads exist.
+    threading = sys.modules.get("threading")
+    return threading is None or threading.current_thread() is threading.main_thread()
 
 
 def run_with_pipes(
@@ -100,14 +133,87 @@ def run_with_pipes(
     env: Mapping[str, str] | None = None,
     stdout_fd: int | None = None,
     stderr_fd: int | None = None,
+    threaded: bool | None = None,
 ) -> int:
-    """Run ``argv``; relay its stdout/stderr to ours as they come; return the exit status."""
+    """Run ``argv``; relay its stdout/stderr to ours as they come; return the exit status.
+
+    ``threaded`` picks the Windows way (subprocess and threads); by default, where it is needed.
+    """
     out_fd = _stream_fd(sys.stdout, 1) if stdout_fd is None else stdout_fd
     err_fd = _stream_fd(sys.stderr, 2) if stderr_fd is None else stderr_fd
-    # Anything safepip printed before must come out before pip's first byte.
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            stream.flush()
+    _flush_own_output()
+    if threaded is None:
+        threaded = not hasattr(os, "posix_spawn")
+    relays, status = (_run_threaded if threaded else _run_spawned)(
+        argv, consumer, env, out_fd, err_fd
+    )
+    if relays[0].target_closed:
+        _silence_stdout(out_fd)
+    return status
+
+
+def _run_spawned(
+    argv: Sequence[str],
+    consumer: LineConsumer,
+    env: Mapping[str, str] | None,
+    out_fd: int,
+    err_fd: int,
+) -> tuple[list[_Relay], int]:
+    import select
+
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    try:
+        pid = os.posix_spawn(
+            argv[0],
+            list(argv),
+            os.environ if env is None else env,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, out_write, 1),
+                (os.POSIX_SPAWN_DUP2, err_write, 2),
+            ],
+            setsigdef=_RESTORED_SIGNALS,
+        )
+    except BaseException:
+        for fd in (out_read, err_read):
+            os.close(fd)
+        raise
+    finally:
+        os.close(out_write)
+        os.close(err_write)
+    relays = [
+        _Relay(out_read, out_fd, LineFeed(STDOUT, consumer)),
+        _Relay(err_read, err_fd, LineFeed(STDERR, consumer)),
+    ]
+    by_fd = {relay.source: relay for relay in relays}
+    previous = _install_handlers(lambda signum: os.kill(pid, signum)) if _in_main_thread() else {}
+    try:
+        poller = select.poll()
+        for fd in by_fd:
+            poller.register(fd, select.POLLIN)
+        while by_fd:
+            for fd, _ in poller.poll():
+                if not by_fd[fd].pump():
+                    poller.unregister(fd)
+                    by_fd.pop(fd).finish()
+        _, wait_status = os.waitpid(pid, 0)
+    finally:
+        for relay in by_fd.values():
+            relay.finish()
+        _restore_handlers(previous)
+    return relays, exit_status(os.waitstatus_to_exitcode(wait_status))
+
+
+def _run_threaded(
+    argv: Sequence[str],
+    consumer: LineConsumer,
+    env: Mapping[str, str] | None,
+    out_fd: int,
+    err_fd: int,
+) -> tuple[list[_Relay], int]:
+    import subprocess
+    import threading
+
     process = subprocess.Popen(
         list(argv),
         stdout=subprocess.PIPE,
@@ -116,29 +222,43 @@ def run_with_pipes(
     )
     assert process.stdout is not None  # noqa: S101 - Popen with PIPE guarantees it
     assert process.stderr is not None  # noqa: S101
-    lock = threading.Lock()
-    # Take the raw descriptors: the file objects would buffer, and we want every chunk at once.
-    pumps = [
-        _Pump(os.dup(process.stdout.fileno()), out_fd, LineFeed(STDOUT, consumer), lock),
-        _Pump(os.dup(process.stderr.fileno()), err_fd, LineFeed(STDERR, consumer), lock),
+    # Raw descriptors: the file objects would buffer, and each chunk must go out at once.
+    relays = [
+        _Relay(os.dup(process.stdout.fileno()), out_fd, LineFeed(STDOUT, consumer)),
+        _Relay(os.dup(process.stderr.fileno()), err_fd, LineFeed(STDERR, consumer)),
     ]
     process.stdout.close()
     process.stderr.close()
-    with _forward_signals(process):
-        for pump in pumps:
-            pump.start()
-        for pump in pumps:
-            while pump.is_alive():
-                pump.join(0.5)  # a timed join keeps the main thread responsive to signals
+    lock = threading.Lock()  # the consumer is fed from both threads
+    for relay in relays:
+        relay.lock = lock
+
+    def pump(relay: _Relay) -> None:
+        try:
+            while relay.pump():
+                pass
+        finally:
+            relay.finish()
+
+    threads = [threading.Thread(target=pump, args=(relay,), daemon=True) for relay in relays]
+    previous = _install_handlers(process.send_signal) if _in_main_thread() else {}
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)  # a timed join keeps the main thread responsive to signals
         returncode = process.wait()
-    if pumps[0].target_closed:
-        _silence_stdout()
-    return exit_status(returncode)
+    finally:
+        _restore_handlers(previous)
+    return relays, exit_status(returncode)
 
 
-def _silence_stdout() -> None:
+def _silence_stdout(out_fd: int) -> None:
     """Our stdout is a closed pipe: point it at devnull so the interpreter's exit flush is quiet."""
     devnull = os.open(os.devnull, os.O_WRONLY)
-    with contextlib.suppress(OSError):
-        os.dup2(devnull, _stream_fd(sys.stdout, 1))
+    try:
+        os.dup2(devnull, out_fd)
+    except OSError:
+        pass
     os.close(devnull)
