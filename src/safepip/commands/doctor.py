@@ -1,0 +1,261 @@
+"""``safepip doctor [PATH ...] [--json] [--fix] [--yes]``: check ``[build-system]`` before pip runs.
+
+Each PATH is a project folder or its pyproject.toml (default: the current folder). The checks
+are static (safepip.deciding.static): nothing is built, pip is not imported, nothing is fetched.
+
+Exit status: 0 when every project is sound, 1 when there are findings, 2 when a path cannot be
+read or parsed (one line on stderr each; the other paths are still checked). With ``--fix``, the
+findings that have a safe fix are fixed through the same patcher and consent rules as a failed
+pip run (docs/fixing.md), the projects are checked again, and the status is the new result's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from safepip.deciding.static import StaticCheckError, StaticFinding, check_pyproject
+
+TYPE_CHECKING = False  # typing's constant costs an import; see safepip.reading.consumer
+if TYPE_CHECKING:
+    from safepip.applying.pyproject import PatchPlan
+
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+class _UsageError(Exception):
+    """A bad SAFEPIP_* value: reported like a bad option."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="safepip doctor",
+        description=(
+            "Check the [build-system] table of local projects for what would break pip's build."
+        ),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a project folder or its pyproject.toml (default: the current folder)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--fix", action="store_true", help="fix what can be fixed safely (asks first on a terminal)"
+    )
+    parser.add_argument(
+        "--yes", action="store_true", help="with --fix: apply without asking (SAFEPIP_YES=1)"
+    )
+    return parser
+
+
+def _env_flag(name: str) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return False
+    word = raw.strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise _UsageError(f"${name} must be 1 or 0 (or true/false), not {raw!r}")
+
+
+def check_paths(paths: Sequence[str]) -> tuple[list[StaticFinding], list[str]]:
+    """Findings for every path, and one error line for each path that could not be checked."""
+    findings: list[StaticFinding] = []
+    errors: list[str] = []
+    for path in paths:
+        found, error = _check_one(path)
+        findings.extend(found)
+        if error is not None:
+            errors.append(error)
+    return findings, errors
+
+
+def _check_one(path: str) -> tuple[list[StaticFinding], str | None]:
+    try:
+        return check_pyproject(path), None
+    except StaticCheckError as exc:
+        return [], str(exc)
+
+
+def run(args: list[str]) -> int:
+    """Entry point: ``args`` are the words after ``safepip doctor``."""
+    parser = _parser()
+    options = parser.parse_args(args)
+    try:
+        yes = options.yes or _env_flag("SAFEPIP_YES")
+        no_fix = _env_flag("SAFEPIP_NO_FIX")
+    except _UsageError as exc:
+        parser.error(str(exc))
+    paths: list[str] = options.paths or [os.curdir]
+    # --json keeps stdout for the JSON document: diffs and notes then go to stderr.
+    out = sys.stderr if options.json else sys.stdout
+
+    findings, errors = check_paths(paths)
+    for error in errors:
+        print(f"safepip doctor: {error}", file=sys.stderr)
+    if not options.json:
+        _print_findings(findings, out)
+    changed: list[dict[str, str | None]] = []
+    if options.fix and findings:
+        changed = _fix(findings, yes=yes, no_fix=no_fix, out=out)
+        if changed:
+            findings, errors = check_paths(paths)
+            if not options.json:
+                print("safepip doctor: checked again after the fix:", file=out)
+                _print_findings(findings, out)
+                if not findings:
+                    print("safepip doctor: no findings left", file=out)
+    if options.json:
+        import json
+
+        document: dict[str, object] = {"findings": [finding.to_json() for finding in findings]}
+        if options.fix:
+            document["changed"] = changed
+        print(json.dumps(document, indent=2))
+    if errors:
+        return 2
+    return 1 if findings else 0
+
+
+def _print_findings(findings: list[StaticFinding], out: TextIO) -> None:
+    for finding in findings:
+        print(finding.render(), file=out)
+
+
+# --- --fix -------------------------------------------------------------------------------------
+
+
+def _fix(
+    findings: list[StaticFinding], *, yes: bool, no_fix: bool, out: TextIO
+) -> list[dict[str, str | None]]:
+    """Plan the fixable findings per file, then apply them with consent; return what changed."""
+    from safepip.deciding.consent import consent_mode
+
+    by_file: dict[str, list[tuple[str, ...]]] = {}
+    for finding in findings:
+        if finding.change is not None and finding.change not in by_file.get(finding.path, []):
+            by_file.setdefault(finding.path, []).append(finding.change)
+    unfixable = sum(1 for finding in findings if finding.change is None)
+    if unfixable:
+        print(
+            f"safepip doctor: {unfixable} finding(s) have no automatic fix; "
+            "see the fix suggested for each",
+            file=out,
+        )
+    if not by_file:
+        return []
+    mode = consent_mode(yes=yes, no_fix=no_fix)
+    changed: list[dict[str, str | None]] = []
+    explained: list[str] = []
+    for pyproject, changes in by_file.items():
+        outcome = _fix_file(pyproject, changes, mode, out)
+        if outcome == _EXPLAINED:
+            explained.append(pyproject)
+        elif isinstance(outcome, dict):
+            changed.append(outcome)
+    if explained and no_fix:
+        print("safepip doctor: SAFEPIP_NO_FIX is set, so nothing was changed", file=out)
+    elif explained:
+        command = shlex.join(["safepip", "doctor", "--fix", "--yes", *explained])
+        print(
+            "safepip doctor: nothing changed (no terminal to ask); to apply the change "
+            f"above, run: {command}",
+            file=out,
+        )
+    return changed
+
+
+_EXPLAINED = "explained"
+
+
+def _fix_file(
+    pyproject: str, changes: list[tuple[str, ...]], mode: str, out: TextIO
+) -> dict[str, str | None] | str | None:
+    """Show one file's diff and apply it with consent: what changed, _EXPLAINED, or None."""
+    from safepip.applying.pyproject import PatchError, apply_plan
+    from safepip.deciding.consent import APPLY, ASK, ask
+
+    try:
+        plan = _plan(pyproject, changes)
+    except PatchError as exc:
+        print(f"safepip doctor: cannot prepare the fix of {pyproject}: {exc}", file=out)
+        return None
+    if not plan.changed:
+        return None
+    print(plan.diff(), end="", file=out)
+    if mode == ASK and not ask(f"Apply this change to {pyproject}?"):
+        print(f"safepip doctor: {pyproject} not changed", file=out)
+        return None
+    if mode not in {ASK, APPLY}:
+        return _EXPLAINED
+    try:
+        applied = apply_plan(plan)
+    except PatchError as exc:
+        print(f"safepip doctor: {exc}", file=out)
+        return None
+    backup = f" (backup: {applied.backup})" if applied.backup else ""
+    print(f"safepip doctor: changed {pyproject}{backup}", file=out)
+    return {"path": pyproject, "backup": applied.backup}
+
+
+def _plan(pyproject: str, changes: list[tuple[str, ...]]) -> PatchPlan:
+    """One plan for all of a file's changes: each is planned on a scratch copy in turn, so that
+    the user sees (and approves) a single diff."""
+    from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan
+
+    if len(changes) == 1:
+        return _plan_one(pyproject, changes[0])
+    import shutil
+    import tempfile
+
+    try:
+        with open(pyproject, "rb") as file:
+            original = file.read()
+    except OSError as exc:
+        raise PatchError(f"cannot read {pyproject}: {exc.strerror or exc}") from None
+    scratch = tempfile.mkdtemp(prefix="safepip-doctor-")
+    try:
+        copy = os.path.join(scratch, "pyproject.toml")
+        with open(copy, "wb") as file:
+            file.write(original)
+        summaries = []
+        for change in changes:
+            step = _plan_one(copy, change)
+            apply_plan(step, backup=False)
+            summaries.append(step.summary)
+        with open(copy, "rb") as file:
+            new = file.read()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return PatchPlan(pyproject, original, new, summary="; ".join(s for s in summaries if s))
+
+
+def _plan_one(pyproject: str, change: tuple[str, ...]) -> PatchPlan:
+    from safepip.applying.pyproject import (
+        plan_add_requirement,
+        plan_constrain_requirement,
+        plan_set_backend,
+    )
+
+    if change[0] == "backend":
+        return plan_set_backend(pyproject, change[1])
+    if change[0] == "constrain":
+        return plan_constrain_requirement(pyproject, change[1], change[2])
+    return plan_add_requirement(pyproject, change[1])
+
+
+def main() -> int:
+    return run(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
