@@ -1,0 +1,119 @@
+"""``safepip config-show [--json]``: the effective configuration and where each value came from.
+
+The human form is TOML with a comment after each value naming its origin (a file and line, a
+``SAFEPIP_*`` variable, an option, or "default"), so it can be pasted into a configuration file.
+Exit status: 0, or 1 with one line on stderr when the configuration file is unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from safepip.config import FIX_MODES, Config, Origin, effective_options, fix_mode, quote_key
+from safepip.errors import SafepipError
+from safepip.options import SafepipOptions, parse_command_line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="safepip config-show",
+        description="Show safepip's effective configuration and where each value came from.",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return parser
+
+
+def run(args: list[str], options: SafepipOptions | None = None) -> int:
+    """Entry point: ``args`` are the words after ``safepip config-show``.
+
+    ``options`` are safepip's own options from the command line, when the caller has them;
+    without, the environment alone is taken (``parse_command_line([], os.environ)``).
+    """
+    parsed = _parser().parse_args(args)
+    from safepip.config import load_config
+
+    try:
+        if options is None:
+            options = parse_command_line([], os.environ).options
+        config = load_config(os.environ)
+    except SafepipError as exc:
+        print(f"safepip config-show: {exc}", file=sys.stderr)
+        return 1
+    values, sources = effective_options(options, os.environ, config)
+    if parsed.json:
+        print(json.dumps(_as_json(config, values, sources), indent=2))
+    else:
+        sys.stdout.write(_as_text(config, values, sources))
+    return 0
+
+
+def _as_json(config: Config, values: SafepipOptions, sources: dict[str, Origin]) -> dict[str, Any]:
+    document = config.to_json()
+    document["effective_options"] = {
+        "fix": {"value": fix_mode(values), **sources["fix"].to_json()},
+        "report": {"value": values.report, **sources["report"].to_json()},
+    }
+    return document
+
+
+def _toml_string(text: str) -> str:
+    # JSON strings are TOML basic strings for everything a path or requirement holds.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _row(assignment: str, origin: object) -> str:
+    return f"{assignment:<40} # {origin}\n"
+
+
+def _as_text(config: Config, values: SafepipOptions, sources: dict[str, Origin]) -> str:
+    # A missing file is only possible at the default location: $SAFEPIP_CONFIG must exist.
+    state = "" if config.exists else " (none there: no value below comes from a file)"
+    how = "" if config.path_origin.description == "default" else f" (from {config.path_origin})"
+    out = [f"# configuration file: {config.path}{how}{state}\n", "\n[options]\n"]
+    mode = fix_mode(values)
+    out.append(_row(f"fix = {_toml_string(mode)}", f"{sources['fix']} ({FIX_MODES[mode]})"))
+    if values.report is None:
+        out.append(_row("# report: not set", sources["report"]))
+    else:
+        out.append(_row(f"report = {_toml_string(values.report)}", sources["report"]))
+
+    out.append("\n[extra-build-dependencies]\n")
+    if not config.extra_build_dependencies:
+        out.append("# none\n")
+    for name, items in config.extra_build_dependencies.items():
+        entries = []
+        for item in items:
+            if item.match_runtime:
+                entries.append(
+                    f"{{ requirement = {_toml_string(item.requirement)}, match-runtime = true }}"
+                )
+            else:
+                entries.append(_toml_string(item.requirement))
+        key = quote_key(config.extra_build_names[name])
+        out.append(_row(f"{key} = [{', '.join(entries)}]", config.extra_build_origins[name]))
+
+    out.append("\n[mapping]\n")
+    if not config.mapping:
+        out.append("# none (the curated table in safepip.knowledge applies)\n")
+    for module, entry in config.mapping.items():
+        if entry.requirement == entry.distribution:
+            value = _toml_string(entry.distribution)
+        else:
+            value = (
+                f"{{ distribution = {_toml_string(entry.distribution)}, "
+                f"requirement = {_toml_string(entry.requirement)} }}"
+            )
+        out.append(_row(f"{quote_key(module)} = {value}", entry.origin))
+    return "".join(out)
+
+
+def main() -> int:
+    return run(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

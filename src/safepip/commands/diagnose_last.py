@@ -1,0 +1,57 @@
+"""``safepip diagnose --last``: explain the latest kept transcript again (see safepip.transcripts).
+
+Same output and exit status as ``safepip diagnose LOG`` (0 nothing recognised, 1 failures found,
+2 nothing to read), with one line on stderr first naming the transcript and the run it records.
+The transcript's relative paths are read against the directory that run was started in, so the
+explanation names the same pyproject.toml it named then.
+"""
+
+from __future__ import annotations
+
+import json as json_module
+import os
+import sys
+
+from safepip.commands.diagnose import diagnose_stream, render_human
+
+
+def run_last(json: bool) -> int:
+    """Diagnose the newest transcript; ``json`` prints one JSON object as ``--json`` does."""
+    from safepip.reading.diagnosis import Diagnosis
+    from safepip.transcripts import latest_transcript, log_dir, read_metadata
+
+    path = latest_transcript(os.environ)
+    if path is None:
+        print(
+            f"safepip diagnose: no transcript kept yet in {log_dir(os.environ)} (safepip keeps "
+            "one for each run that ends in a diagnosis)",
+            file=sys.stderr,
+        )
+        return 2
+    metadata = read_metadata(path)
+    pip_args = metadata.get("pip_args")
+    pip_args = [str(arg) for arg in pip_args] if isinstance(pip_args, list) else []
+    cwd = metadata.get("cwd")
+    cwd = cwd if isinstance(cwd, str) and os.path.isdir(cwd) else os.getcwd()
+    when = metadata.get("time", "an unknown time")
+    command = " ".join(["pip", *pip_args]) if pip_args else "a pip run"
+    print(f"safepip: reading the transcript of `{command}` ({when}): {path}", file=sys.stderr)
+
+    diagnosis = Diagnosis()
+    diagnosis.set_context(pip_args, cwd)
+    try:
+        with open(path, "rb") as handle:
+            diagnose_stream(handle, diagnosis)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(f"safepip diagnose: cannot read {path}: {reason}", file=sys.stderr)
+        return 2
+    failures = diagnosis.failures()
+    if json:
+        document = {"failures": [failure.to_json() for failure in failures], "transcript": path}
+        print(json_module.dumps(document, indent=2))
+    elif failures:
+        print(render_human(failures))
+    else:
+        print("safepip found no build failure it recognises in this transcript.")
+    return 1 if failures else 0

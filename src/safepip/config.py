@@ -1,0 +1,566 @@
+"""safepip's configuration file: defaults for its own options, extra build dependencies for
+packages the user does not control, and additions to the module -> distribution table.
+
+The file is TOML, at ``$SAFEPIP_CONFIG`` or ``<user config dir>/safepip/config.toml``. Loading it
+must cost nothing when there is none: one ``stat``, and no import of platformdirs or a TOML parser
+(platformdirs alone costs tens of milliseconds to import) on Linux. Every value remembers the file
+and line it came from, so that an error, and ``safepip config-show``, can point at it.
+
+Precedence for safepip's options: command line > ``SAFEPIP_*`` environment > this file > default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from safepip.errors import SafepipError
+
+TYPE_CHECKING = False  # see safepip.reading.consumer
+if TYPE_CHECKING:
+    from safepip.knowledge import Provider
+    from safepip.options import SafepipOptions
+
+CONFIG_VARIABLE = "SAFEPIP_CONFIG"
+FILE_NAME = "config.toml"
+APP_NAME = "safepip"
+
+#: ``[options] fix`` values and what each means on the command line.
+FIX_MODES = {"ask": "ask before fixing", "yes": "like --yes", "no": "like --no-fix"}
+
+#: PEP 508 distribution names (the "name" rule), ASCII letters and digits with ``-_.`` inside.
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+_TABLES = ("options", "extra-build-dependencies", "mapping")
+_OPTION_KEYS = ("fix", "report")
+
+
+class ConfigError(SafepipError):
+    """The configuration file is unusable; the message names the file, the line and the key."""
+
+
+class Origin:
+    """Where a value came from: a file and line, or a description (``--yes``, ``$SAFEPIP_YES``)."""
+
+    def __init__(self, description: str, path: str | None = None, line: int | None = None):
+        self.description = description
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.description
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def __repr__(self) -> str:
+        return f"Origin({self!s})"
+
+    def to_json(self) -> dict[str, Any]:
+        if self.path is None:
+            return {"source": self.description}
+        return {"source": "config file", "path": self.path, "line": self.line}
+
+
+DEFAULT = Origin("default")
+
+
+class ExtraBuildDependency:
+    """One extra build requirement for a package: ``"torch"`` or ``{requirement = "torch",
+    match-runtime = true}`` (build against the version installed in the target environment)."""
+
+    def __init__(self, requirement: str, match_runtime: bool, origin: Origin) -> None:
+        self.requirement = requirement
+        self.match_runtime = match_runtime
+        self.origin = origin
+
+    def __repr__(self) -> str:
+        flag = ", match-runtime" if self.match_runtime else ""
+        return f"ExtraBuildDependency({self.requirement!r}{flag})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requirement": self.requirement,
+            "match_runtime": self.match_runtime,
+            **self.origin.to_json(),
+        }
+
+
+class MappingEntry:
+    """A user's addition to the module -> distribution table."""
+
+    def __init__(self, module: str, distribution: str, requirement: str, origin: Origin) -> None:
+        self.module = module
+        self.distribution = distribution
+        self.requirement = requirement
+        self.origin = origin
+
+    def __repr__(self) -> str:
+        return f"MappingEntry({self.module!r} -> {self.requirement!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "distribution": self.distribution,
+            "requirement": self.requirement,
+            **self.origin.to_json(),
+        }
+
+
+class Config:
+    """The configuration as read: every field empty when there is no file."""
+
+    def __init__(self, path: str, exists: bool) -> None:
+        #: The file looked at (whether or not it exists) and why that one.
+        self.path = path
+        self.exists = exists
+        self.path_origin = DEFAULT
+        #: ``[options] fix``: "ask", "yes" or "no"; None when the file does not say.
+        self.fix: str | None = None
+        #: ``[options] report``: a path (``~`` expanded); None when the file does not say.
+        self.report: str | None = None
+        #: Where each option value came from, by key ("fix", "report").
+        self.origins: dict[str, Origin] = {}
+        #: Normalised distribution name -> its extra build requirements, in file order.
+        self.extra_build_dependencies: dict[str, list[ExtraBuildDependency]] = {}
+        #: Spelling of each extra-build-dependencies key as written (normalised name -> key).
+        self.extra_build_names: dict[str, str] = {}
+        #: Where each extra-build-dependencies key was written (normalised name -> origin).
+        self.extra_build_origins: dict[str, Origin] = {}
+        #: Top-level module name -> the user's distribution for it.
+        self.mapping: dict[str, MappingEntry] = {}
+
+    def extra_requirements(self, distribution: str) -> list[ExtraBuildDependency]:
+        """The extra build requirements configured for ``distribution`` (any spelling)."""
+        from safepip.knowledge import normalise_name
+
+        return self.extra_build_dependencies.get(normalise_name(distribution), [])
+
+    def providers(self) -> dict[str, Provider]:
+        """``[mapping]`` in the shape of ``safepip.knowledge.PROVIDERS``, to consult first."""
+        from safepip.knowledge import Provider
+
+        return {
+            module: Provider(entry.distribution, entry.requirement, f"from {entry.origin}")
+            for module, entry in self.mapping.items()
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "path_source": str(self.path_origin),
+            "exists": self.exists,
+            "options": {
+                key: {"value": getattr(self, key), **self.origins[key].to_json()}
+                for key in _OPTION_KEYS
+                if key in self.origins
+            },
+            "extra_build_dependencies": {
+                self.extra_build_names[name]: [item.to_json() for item in items]
+                for name, items in self.extra_build_dependencies.items()
+            },
+            "mapping": {module: entry.to_json() for module, entry in self.mapping.items()},
+        }
+
+
+# -- where the file is --------------------------------------------------------------------------
+
+
+def _is_plain_unix() -> bool:
+    return sys.platform != "win32" and sys.platform != "darwin" and os.name == "posix"
+
+
+def _xdg_home(environ: Mapping[str, str], variable: str, fallback: str) -> str:
+    # platformdirs' Unix rules: an absolute $XDG_* wins, anything else falls back under $HOME.
+    value = environ.get(variable, "")
+    if os.path.isabs(value):
+        return value
+    home = environ.get("HOME", "")
+    if os.path.isabs(home):  # the environ given, not necessarily os.environ
+        return os.path.join(home, fallback[2:])
+    return os.path.expanduser(fallback)
+
+
+def user_config_dir(environ: Mapping[str, str]) -> str:
+    """platformdirs' ``user_config_dir("safepip")``, without importing it on Linux."""
+    if _is_plain_unix():
+        return os.path.join(_xdg_home(environ, "XDG_CONFIG_HOME", "~/.config"), APP_NAME)
+    import platformdirs
+
+    return platformdirs.user_config_dir(APP_NAME, appauthor=False)
+
+
+def user_log_dir(environ: Mapping[str, str]) -> str:
+    """platformdirs' ``user_log_dir("safepip")``, without importing it on Linux."""
+    if _is_plain_unix():
+        state = _xdg_home(environ, "XDG_STATE_HOME", "~/.local/state")
+        return os.path.join(state, APP_NAME, "log")
+    import platformdirs
+
+    return platformdirs.user_log_dir(APP_NAME, appauthor=False)
+
+
+def config_path(environ: Mapping[str, str]) -> tuple[str, Origin]:
+    """The configuration file to read, and why that one."""
+    explicit = environ.get(CONFIG_VARIABLE)
+    if explicit:
+        return os.path.expanduser(explicit), Origin(f"${CONFIG_VARIABLE}")
+    return os.path.join(user_config_dir(environ), FILE_NAME), DEFAULT
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def load_config(environ: Mapping[str, str]) -> Config:
+    """Read the configuration file, or return an empty Config when there is none.
+
+    Raises ConfigError for a file that exists but is unusable, naming the file, line and key.
+    ``$SAFEPIP_CONFIG`` naming a file that does not exist is an error too: the user asked for it.
+    """
+    path, origin = config_path(environ)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        if origin is not DEFAULT:
+            raise ConfigError(f"{path} (from ${CONFIG_VARIABLE}) does not exist") from None
+        config = Config(path, exists=False)
+        config.path_origin = origin
+        return config
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    config = parse_config(data, path)
+    config.path_origin = origin
+    return config
+
+
+def parse_config(data: bytes, path: str) -> Config:
+    """Parse the bytes of a configuration file read from ``path`` (named in messages)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (TOML files are UTF-8)") from None
+    document = _parse_toml(text, path)
+    lines = _KeyLines(text)
+    config = Config(path, exists=True)
+    for table, value in document.items():
+        if table not in _TABLES:
+            where = lines.find((table,))
+            raise ConfigError(
+                f"{path}:{where}: unknown key {table!r}: the tables are "
+                + ", ".join(f"[{name}]" for name in _TABLES)
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}:{lines.find((table,))}: {table} must be a table [{table}]")
+    reader = _Reader(path, lines)
+    reader.options(config, document.get("options", {}))
+    reader.extra_build_dependencies(config, document.get("extra-build-dependencies", {}))
+    reader.mapping(config, document.get("mapping", {}))
+    return config
+
+
+_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def _parse_toml(text: str, path: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            message = str(exc).splitlines()[0]
+            found = _POSITION.search(message)
+            if found:
+                line, column = found.groups()
+                message = message[: found.start()]
+                raise ConfigError(f"{path}:{line}:{column}: invalid TOML: {message}") from None
+            raise ConfigError(f"{path}: invalid TOML: {message}") from None
+    import tomlkit
+    import tomlkit.exceptions
+
+    try:
+        document = tomlkit.parse(text).unwrap()
+    except tomlkit.exceptions.ParseError as exc:
+        # tomlkit counts columns from 0; tomllib (and editors) from 1.
+        message = re.sub(r" at line \d+ col \d+$", "", str(exc).splitlines()[0])
+        raise ConfigError(f"{path}:{exc.line}:{exc.col + 1}: invalid TOML: {message}") from None
+    except tomlkit.exceptions.TOMLKitError as exc:
+        # KeyAlreadyPresent and the like carry no position: the line scan finds the repeat.
+        line = _KeyLines(text).duplicate or 1
+        message = str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{line}: invalid TOML: {message}") from None
+    return dict(document)
+
+
+class _KeyLines:
+    """Which line each key was written on, for messages: TOML parsers do not keep positions.
+
+    A line scan of table headers and ``key =`` lines; enough for a configuration file. A key it
+    cannot place (one inside a multi-line value) is reported at its table's header line.
+    """
+
+    _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]")
+    _PART = r"""(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)"""
+    _KEY = re.compile(rf"^\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=")
+
+    def __init__(self, text: str) -> None:
+        self.positions: dict[tuple[str, ...], int] = {}
+        #: The line of the first key or table written a second time, if any.
+        self.duplicate: int | None = None
+        table: tuple[str, ...] = ()
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = self._HEADER.match(line)
+            if header and not line.lstrip().startswith("[["):
+                table = self._split(header.group(1))
+                self.positions.setdefault(table, number)
+                continue
+            key = self._KEY.match(line)
+            if key:
+                full = (*table, *self._split(key.group(1)))
+                if full in self.positions and self.duplicate is None:
+                    self.duplicate = number
+                self.positions.setdefault(full, number)
+
+    @staticmethod
+    def _split(dotted: str) -> tuple[str, ...]:
+        parts = re.findall(r""""([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+)""", dotted)
+        return tuple(next((part for part in groups if part), "") for groups in parts)
+
+    def find(self, key: tuple[str, ...]) -> int:
+        """The line of ``key``, else of the nearest enclosing table that has one, else 1."""
+        while key:
+            if key in self.positions:
+                return self.positions[key]
+            key = key[:-1]
+        return 1
+
+
+class _Reader:
+    """Checks each table and turns it into typed fields; the first problem raises."""
+
+    def __init__(self, path: str, lines: _KeyLines) -> None:
+        self.path = path
+        self.lines = lines
+
+    def origin(self, *key: str) -> Origin:
+        return Origin("config file", self.path, self.lines.find(key))
+
+    def fail(self, key: tuple[str, ...], message: str) -> ConfigError:
+        dotted = ".".join(quote_key(part) for part in key)
+        return ConfigError(f"{self.path}:{self.lines.find(key)}: {dotted}: {message}")
+
+    def options(self, config: Config, table: dict[str, Any]) -> None:
+        for key, value in table.items():
+            where = ("options", key)
+            if key not in _OPTION_KEYS:
+                raise self.fail(where, "unknown key: [options] takes " + ", ".join(_OPTION_KEYS))
+            if not isinstance(value, str):
+                raise self.fail(where, f"must be a string, not {_type_name(value)}")
+            if key == "fix":
+                if value not in FIX_MODES:
+                    raise self.fail(where, f'must be "ask", "yes" or "no", not {value!r}')
+                config.fix = value
+            else:
+                if not value.strip():
+                    raise self.fail(where, "must be a file name, not an empty string")
+                config.report = os.path.expanduser(value)
+            config.origins[key] = self.origin(*where)
+
+    def extra_build_dependencies(self, config: Config, table: dict[str, Any]) -> None:
+        from safepip.knowledge import normalise_name
+
+        for name, value in table.items():
+            where = ("extra-build-dependencies", name)
+            if not _NAME.match(name):
+                raise self.fail(where, f"{name!r} is not a valid distribution name")
+            if not isinstance(value, list):
+                raise self.fail(
+                    where, f'must be a list of requirements (["torch"]), not {_type_name(value)}'
+                )
+            items = [self._extra(where, item) for item in value]
+            normalised = normalise_name(name)
+            if normalised in config.extra_build_dependencies:
+                raise self.fail(
+                    where,
+                    f"the same distribution as {config.extra_build_names[normalised]!r} "
+                    "(names compare case- and separator-insensitively)",
+                )
+            config.extra_build_dependencies[normalised] = items
+            config.extra_build_names[normalised] = name
+            config.extra_build_origins[normalised] = self.origin(*where)
+
+    def _extra(self, where: tuple[str, ...], item: object) -> ExtraBuildDependency:
+        match_runtime = False
+        if isinstance(item, dict):
+            unknown = sorted(set(item) - {"requirement", "match-runtime"})
+            if unknown:
+                raise self.fail(
+                    where,
+                    f"unknown key {unknown[0]!r} in an entry: entries take requirement and "
+                    "match-runtime",
+                )
+            if "requirement" not in item:
+                raise self.fail(where, 'an entry needs requirement = "..."')
+            flag = item.get("match-runtime", False)
+            if not isinstance(flag, bool):
+                raise self.fail(
+                    where, f"match-runtime must be true or false, not {_type_name(flag)}"
+                )
+            match_runtime = flag
+            item = item["requirement"]
+        if not isinstance(item, str):
+            raise self.fail(where, f"a requirement must be a string, not {_type_name(item)}")
+        requirement = self._requirement(where, item)
+        if match_runtime and requirement.specifier:
+            raise self.fail(
+                where,
+                f"{item!r} has a version but match-runtime = true builds against the version "
+                "installed in the target environment: drop one of them",
+            )
+        return ExtraBuildDependency(item.strip(), match_runtime, self.origin(*where))
+
+    def _requirement(self, where: tuple[str, ...], text: str) -> Any:
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        try:
+            return Requirement(text)
+        except InvalidRequirement as exc:
+            reason = str(exc).splitlines()[0].strip()
+            raise self.fail(where, f"{text!r} is not a valid requirement ({reason})") from None
+
+    def mapping(self, config: Config, table: dict[str, Any]) -> None:
+        from safepip.knowledge import normalise_name
+
+        for module, value in table.items():
+            where = ("mapping", module)
+            if not module.isidentifier():
+                raise self.fail(where, f"{module!r} is not a top-level module name")
+            distribution: Any
+            requirement: Any
+            if isinstance(value, str):
+                distribution, requirement = value, value
+            elif isinstance(value, dict):
+                unknown = sorted(set(value) - {"distribution", "requirement"})
+                if unknown:
+                    raise self.fail(
+                        where, f"unknown key {unknown[0]!r}: takes distribution and requirement"
+                    )
+                if "distribution" not in value:
+                    raise self.fail(where, 'needs distribution = "..."')
+                distribution = value["distribution"]
+                requirement = value.get("requirement", distribution)
+                if not isinstance(requirement, str):
+                    raise self.fail(
+                        where, f"requirement must be a string, not {_type_name(requirement)}"
+                    )
+            else:
+                raise self.fail(
+                    where,
+                    'must be a distribution name ("my-dist") or a table '
+                    f'({{ distribution = "my-dist", requirement = "my-dist>=2" }}), '
+                    f"not {_type_name(value)}",
+                )
+            if not isinstance(distribution, str):
+                raise self.fail(
+                    where, f"distribution must be a string, not {_type_name(distribution)}"
+                )
+            if not _NAME.match(distribution):
+                raise self.fail(where, f"{distribution!r} is not a valid distribution name")
+            parsed = self._requirement(where, requirement)
+            if normalise_name(parsed.name) != normalise_name(distribution):
+                raise self.fail(
+                    where,
+                    f"requirement {requirement!r} names {parsed.name!r}, not the distribution "
+                    f"{distribution!r}",
+                )
+            config.mapping[module] = MappingEntry(
+                module, distribution, requirement.strip(), self.origin(*where)
+            )
+
+
+def quote_key(part: str) -> str:
+    """``part`` as a TOML key: bare when it can be, else a basic string."""
+    import json
+
+    return part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part, ensure_ascii=False)
+
+
+def _type_name(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    for kind, name in names.items():
+        if type(value) is kind:
+            return name
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return f"a {type(value).__name__}"
+
+
+# -- precedence ---------------------------------------------------------------------------------
+
+_COMMAND_LINE = "command line"
+
+
+def effective_options(
+    cli: SafepipOptions, environ: Mapping[str, str], config: Config
+) -> tuple[SafepipOptions, dict[str, Origin]]:
+    """safepip's options with the configuration file filled in under the command line and the
+    environment: option > ``SAFEPIP_*`` variable > config file > default.
+
+    ``cli`` is what :func:`safepip.options.parse_command_line` returned (command line and
+    environment already merged, with ``from_environment`` naming the variables used). Returns a
+    new SafepipOptions to use in its place, and the origin of "fix" and "report".
+    """
+    from safepip.options import SafepipOptions
+
+    values = SafepipOptions()
+    values.show_help = cli.show_help
+    values.show_version = cli.show_version
+    values.from_environment = list(cli.from_environment)
+    sources: dict[str, Origin] = {}
+
+    used = set(cli.from_environment)
+    fix_flag_on_command_line = (cli.yes and "SAFEPIP_YES" not in used) or (
+        cli.no_fix and "SAFEPIP_NO_FIX" not in used
+    )
+    # A variable set to 0 still speaks for the environment: SAFEPIP_YES=0 asks again even when
+    # the file says fix = "yes". An empty variable counts as unset, as CI templates leave them.
+    fix_variables = [name for name in ("SAFEPIP_YES", "SAFEPIP_NO_FIX") if environ.get(name)]
+    if fix_flag_on_command_line:
+        values.yes, values.no_fix = cli.yes, cli.no_fix
+        sources["fix"] = Origin("--yes" if cli.yes else "--no-fix")
+    elif fix_variables:
+        values.yes, values.no_fix = cli.yes, cli.no_fix
+        shown = [name for name in fix_variables if name in used] or fix_variables
+        sources["fix"] = Origin(" and ".join(f"${name}" for name in shown))
+    elif config.fix is not None:
+        values.yes, values.no_fix = config.fix == "yes", config.fix == "no"
+        sources["fix"] = config.origins["fix"]
+    else:
+        sources["fix"] = DEFAULT
+
+    if cli.report is not None and "SAFEPIP_REPORT" not in used:
+        values.report = cli.report
+        sources["report"] = Origin("--report")
+    elif cli.report is not None:
+        values.report = cli.report
+        sources["report"] = Origin("$SAFEPIP_REPORT")
+    elif config.report is not None:
+        values.report = config.report
+        sources["report"] = config.origins["report"]
+    else:
+        sources["report"] = DEFAULT
+    return values, sources
+
+
+def fix_mode(options: SafepipOptions) -> str:
+    """The fix mode a SafepipOptions stands for: "yes", "no" or "ask"."""
+    if options.yes:
+        return "yes"
+    return "no" if options.no_fix else "ask"
