@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,10 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).parent
+#: safepip's own state in tests (transcripts, a configuration file that does not exist): never
+#: the user's.
+_STATE = Path(tempfile.mkdtemp(prefix="safepip-tests-"))
+(_STATE / "config.toml").write_text("# safepip's tests: an empty configuration\n")
 STANDIN = TESTS / "standin"
 PROJECTS = TESTS / "projects"
 ROOT = TESTS.parent
@@ -44,6 +49,8 @@ def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     # The version check would make pip's output depend on the network and the date.
     environ["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    environ["SAFEPIP_LOG_DIR"] = str(_STATE / "log")
+    environ["SAFEPIP_CONFIG"] = str(_STATE / "config.toml")
     if extra:
         environ.update(extra)
     return environ

@@ -203,11 +203,17 @@ def backend_for_module(module: str | None) -> tuple[str, Backend] | None:
     return None
 
 
+#: The user's own ``[mapping]`` (safepip.config), consulted before the curated table: the user
+#: wrote those names down, so they are not guesses.
+USER_PROVIDERS: dict[str, Provider] = {}
+
+
 def provider(module: str | None) -> Provider | None:
     """The distribution that provides an import name; None for anything not in the table."""
     if not module:
         return None
-    return PROVIDERS.get(module.split(".", 1)[0])
+    top = module.split(".", 1)[0]
+    return USER_PROVIDERS.get(top) or PROVIDERS.get(top)
 
 
 def closest_backend(path: str) -> str | None:

@@ -16,7 +16,12 @@ if TYPE_CHECKING:
     from safepip.target import TargetPython
 
 #: safepip's own commands, by a name pip does not use, and the module that runs each.
-OWN_COMMANDS: dict[str, str] = {"diagnose": "safepip.commands.diagnose"}
+OWN_COMMANDS: dict[str, str] = {
+    "diagnose": "safepip.commands.diagnose",
+    "doctor": "safepip.commands.doctor",
+    "shell-init": "safepip.commands.shell_init",
+    "config-show": "safepip.commands.config_show",
+}
 
 HELP = f"""\
 usage: safepip [SAFEPIP OPTIONS] [PIP OPTIONS] <pip command> [ARGS...]
@@ -30,6 +35,12 @@ safepip's own options (before the pip command; each also read from the environme
   --report FILE    write a JSON report of the run to FILE         SAFEPIP_REPORT=FILE
   {HELP_OPTION}   show this help (`--help` and `-h` are pip's)
   {VERSION_OPTION} show safepip's version (`--version` and `-V` are pip's)
+
+safepip's own commands (names pip does not use):
+  safepip diagnose [LOG|-|--last] [--json]   explain the build failures in a saved pip log
+  safepip doctor [PATH ...] [--json] [--fix] check [build-system] before pip runs
+  safepip shell-init [bash|zsh|fish|powershell]  make `pip` run safepip in your shell
+  safepip config-show [--json]               the effective configuration and its sources
 
 Which pip runs: the interpreter in $SAFEPIP_PYTHON; else the active environment ($VIRTUAL_ENV,
 then $CONDA_PREFIX); else the interpreter safepip is installed in. pip's own --python option is
@@ -47,9 +58,15 @@ def _run_pip(invocation: Invocation) -> int:
     target = choose_python(os.environ)
     try:
         if invocation.command in {"install", "wheel", "download"}:
-            # Commands that may build get the diagnosis (and fixes); the rest only the relay.
+            # Commands that may build get the configuration, the diagnosis and the fixes; the
+            # rest only the relay, and pay for none of it.
+            from safepip import knowledge
+            from safepip.config import effective_options, load_config
             from safepip.session import run_session
 
+            config = load_config(os.environ)
+            invocation.options, _ = effective_options(invocation.options, os.environ, config)
+            knowledge.USER_PROVIDERS.update(config.providers())
             return run_session(invocation, target)
         return _relay_only(invocation, target)
     except OSError as exc:

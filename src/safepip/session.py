@@ -20,15 +20,20 @@ from safepip.deciding.remedies import (
     PATCHED_SDIST,
     UPGRADE_PIP,
     Remedy,
+    describe_change,
     propose,
 )
 from safepip.errors import SafepipError, say
 from safepip.options import Invocation
 from safepip.reading.command import PipCommand
 from safepip.reading.consumer import Fanout, TailRecorder
-from safepip.reading.findings import BuildFailure
+from safepip.reading.findings import BACKEND_UNAVAILABLE, BuildFailure
 from safepip.running import run_command
 from safepip.target import TargetPython, raise_if_pip_missing
+
+TYPE_CHECKING = False  # see safepip.reading.consumer
+if TYPE_CHECKING:
+    from safepip.reading.consumer import LineConsumer
 
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
@@ -72,12 +77,69 @@ class Session:
             if self.workdir:
                 shutil.rmtree(self.workdir, ignore_errors=True)
             if self.changed_files:
-                say("changed " + "; ".join(_describe_change(c) for c in self.changed_files))
+                say("changed " + "; ".join(_describe_changed_file(c) for c in self.changed_files))
             self._report_to_ci()
             if self.invocation.options.report:
                 self._write_report(self.invocation.options.report)
 
+    def _preflight(self) -> None:
+        """Before pip runs: fix what a local project's [build-system] plainly gets wrong.
+
+        Only with consent to ask or to apply: in CI (explain only) pip runs as it is and its
+        failure is explained afterwards, so nothing is said twice.
+        """
+        if self.mode == consent.EXPLAIN or not self.command.local_projects:
+            return
+        if os.environ.get("SAFEPIP_PREFLIGHT", "1").strip().lower() in {"0", "false", "no", "off"}:
+            return  # for measuring what the pre-flight saves, and for testing the fixes after pip
+        from safepip.deciding.static import StaticCheckError, check_pyproject
+
+        remedies: list[Remedy] = []
+        for project in self.command.local_projects:
+            try:
+                findings = check_pyproject(project.path)
+            except StaticCheckError:
+                continue  # pip will say what is wrong with it, in its own words
+            for finding in findings:
+                if finding.change is None:
+                    continue
+                failure = BuildFailure(
+                    kind=BACKEND_UNAVAILABLE,
+                    package=project.path,
+                    source="editable" if project.editable else "local",
+                    distribution=finding.distribution,
+                    requirement=finding.change[1] if finding.change[0] == "add" else None,
+                    pyproject=project.pyproject,
+                    explanation=finding.message,
+                    evidence=f"{finding.path}:{finding.line}",
+                )
+                remedies.append(
+                    Remedy(
+                        PATCH_PYPROJECT,
+                        describe_change(finding.change, project.pyproject),
+                        failure,
+                        pyproject=project.pyproject,
+                        change=finding.change,
+                    )
+                )
+                self.explained.append((failure, remedies[-1]))
+        if not remedies:
+            return
+        for remedy in remedies:
+            say(f"before running pip: {remedy.failure.explanation}")
+        self.proposals += [_proposal_json(remedy) for remedy in remedies]
+        try:
+            if self._consent(remedies):
+                for remedy in remedies:
+                    self._apply(remedy)
+            else:
+                # Declined: not asked again when pip then fails the same way.
+                self.applied.update(remedy.key for remedy in remedies)
+        except SafepipError as exc:
+            say(f"error: {exc}")
+
     def _run(self) -> int:
+        self._preflight()
         status = 0
         for round_ in range(MAX_FIX_ROUNDS + 1):
             status, failures = self._run_pip()
@@ -102,15 +164,33 @@ class Session:
         return status
 
     def _run_pip(self) -> tuple[int, list[BuildFailure]]:
+        from safepip.transcripts import TranscriptRecorder
+
+        args = self.pip_args()
+        recorder = TranscriptRecorder()  # creates nothing until pip prints
+        try:
+            status, failures = self._run_and_read(args, recorder)
+            if failures:
+                metadata = {"pip_args": args, "exit_status": status, "findings": len(failures)}
+                try:
+                    recorder.keep({**metadata, "cwd": self.command.cwd})
+                except OSError as exc:  # a full disk must not change what pip's run means
+                    say(f"could not keep the transcript of this run: {exc}")
+        finally:
+            recorder.discard()  # removes the spool unless it was kept
+        return status, failures
+
+    def _run_and_read(
+        self, args: list[str], recorder: LineConsumer
+    ) -> tuple[int, list[BuildFailure]]:
         from safepip.reading.diagnosis import Diagnosis
         from safepip.reading.oldpip import OldPipReader
 
         diagnosis = Diagnosis()
-        args = self.pip_args()
         diagnosis.set_context(args, self.command.cwd)
         tail = TailRecorder(limit=20)
         old_pip = OldPipReader()
-        fanout = Fanout(tail, diagnosis, old_pip)
+        fanout = Fanout(tail, diagnosis, old_pip, recorder)
         status = run_command([*self.target.pip_command(), *args], fanout)
         self.runs.append({"argv": args, "exit_status": status})
         raise_if_pip_missing(status, tail.text() if tail.count <= 2 else [], self.target)
@@ -300,7 +380,7 @@ def _prefixed(text: str) -> str:
     return "\n".join(f"safepip: {line}" if line else "safepip:" for line in text.splitlines())
 
 
-def _describe_change(change: dict[str, str | None]) -> str:
+def _describe_changed_file(change: dict[str, str | None]) -> str:
     backup = f" (backup: {change['backup']})" if change.get("backup") else ""
     return f"{change['path']}{backup}"
 

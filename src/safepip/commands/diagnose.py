@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
         "log", nargs="?", default="-", help="the log file to read, or - for standard input"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--last",
+        action="store_true",
+        help="read the transcript of the latest run that ended in a diagnosis",
+    )
     return parser
 
 
@@ -56,6 +61,10 @@ def diagnose_stream(stream: BinaryIO, diagnosis: Diagnosis | None = None) -> Dia
 def run(args: list[str]) -> int:
     """Entry point: ``args`` are the words after ``safepip diagnose``."""
     options = _parser().parse_args(args)
+    if options.last:
+        from safepip.commands.diagnose_last import run_last
+
+        return run_last(options.json)
     diagnosis = Diagnosis()
     # The log's relative paths ("Processing ./proj") are read against the current directory, so
     # the explanation can name the project's pyproject.toml when the log was made here.

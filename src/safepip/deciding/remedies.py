@@ -81,7 +81,7 @@ def _pyproject_change(failure: BuildFailure) -> tuple[str, ...] | None:
     return ("add", failure.requirement)
 
 
-def _describe_change(change: tuple[str, ...], pyproject: str) -> str:
+def describe_change(change: tuple[str, ...], pyproject: str) -> str:
     if change[0] == "backend":
         return f'set [build-system] build-backend = "{change[1]}" in {pyproject}'
     if change[0] == "constrain":
@@ -166,7 +166,7 @@ def propose(failure: BuildFailure, command: PipCommand, *, target_python: str) -
         # pip named a local path; patch it only if the command line names that project too.
         project = command.project_for(os.path.join(command.cwd, failure.package, "pyproject.toml"))
     if project is not None:
-        summary = _describe_change(change, project.pyproject)
+        summary = describe_change(change, project.pyproject)
         return [
             Remedy(PATCH_PYPROJECT, summary, failure, pyproject=project.pyproject, change=change)
         ]
@@ -198,7 +198,7 @@ def _remote_remedies(
         Remedy(
             PATCHED_SDIST,
             f"build {os.path.basename(sdist)} from a patched copy "
-            f"({_describe_change(change, 'its pyproject.toml')}) and run the command again "
+            f"({describe_change(change, 'its pyproject.toml')}) and run the command again "
             "with that wheel available",
             failure,
             sdist=sdist,
