@@ -3,8 +3,11 @@
 Makes a project whose pyproject.toml names flit_core as its build backend but forgets to list it
 in [build-system] requires, and a fresh virtual environment. Then, with the real pip:
 1. `safepip --no-fix install <project>`: pip fails; safepip explains why and what it would change;
-2. `safepip --yes install <project>`: safepip patches requires, runs pip again, and it succeeds;
-3. the project imports, and its pyproject.toml shows the one line that changed.
+2. `safepip --yes install <project>`, with the pre-flight check turned off so that pip fails first:
+   safepip reads the failure, patches requires, runs pip again, and it succeeds;
+3. the project imports, and its pyproject.toml shows the one line that changed;
+4. `safepip doctor` on a fresh broken copy: the same problem found without running pip at all
+   (which is what `safepip --yes install` does first, by default).
 """
 
 from __future__ import annotations
@@ -57,11 +60,15 @@ def main() -> int:
         environ = clean_environ()
         environ["VIRTUAL_ENV"] = str(workdir / "env")
         statuses = []
-        for own in (["--no-fix"], ["--yes"]):
-            print(f"\n$ safepip {' '.join(own)} install {project}   (pip of {python})", flush=True)
+        for own, preflight in ((["--no-fix"], "1"), (["--yes"], "0")):
+            shown = f"SAFEPIP_PREFLIGHT={preflight} " if preflight == "0" else ""
+            print(f"\n$ {shown}safepip {' '.join(own)} install {project}", flush=True)
+            print(f"  (the pip of {python})", flush=True)
             statuses.append(
                 subprocess.run(
-                    [str(safepip), *own, "install", str(project)], env=environ, check=False
+                    [str(safepip), *own, "install", str(project)],
+                    env={**environ, "SAFEPIP_PREFLIGHT": preflight},
+                    check=False,
                 ).returncode
             )
             print(f"[demo] exit status {statuses[-1]}", flush=True)
@@ -72,7 +79,11 @@ def main() -> int:
             env=environ,
             check=False,
         ).returncode
-        ok = statuses[0] != 0 and statuses[1] == 0 and imported == 0
+        fresh = make_project(workdir / "fresh")
+        print(f"\n$ safepip doctor {fresh}", flush=True)
+        doctor = subprocess.run([str(safepip), "doctor", str(fresh)], env=environ, check=False)
+        print(f"[demo] exit status {doctor.returncode}", flush=True)
+        ok = statuses[0] != 0 and statuses[1] == 0 and imported == 0 and doctor.returncode == 1
         print(f"\n[demo] {'the whole story worked' if ok else 'something did not work'}")
     finally:
         if options.keep:

@@ -490,6 +490,7 @@ def test_config_show_json(tmp_path: Path) -> None:
 
 def test_config_show_without_a_file(tmp_path: Path) -> None:
     environ = clean_environ({"XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)})
+    del environ["SAFEPIP_CONFIG"]  # the tests' own empty file: here, none at all
     result = config_show(environ=environ)
     assert result.returncode == 0
     assert "none there" in result.stdout
