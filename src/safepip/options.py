@@ -84,7 +84,8 @@ class Invocation:
         return global_option_value(self.pip_args, "--python")
 
 
-def _env_flag(environ: Mapping[str, str], name: str) -> bool | None:
+def env_flag(environ: Mapping[str, str], name: str) -> bool | None:
+    """A boolean SAFEPIP_* variable: None when unset; SafepipError when it is neither."""
     raw = environ.get(name)
     if raw is None:
         return None
@@ -136,10 +137,10 @@ def _apply_environment(
     """Fill in what the command line left unsaid from the SAFEPIP_* variables."""
     # --yes and --no-fix answer one question: either on the command line overrides both variables.
     fix_mode_given = bool(explicit & {"yes", "no_fix"})
-    if not fix_mode_given and _env_flag(environ, "SAFEPIP_YES"):
+    if not fix_mode_given and env_flag(environ, "SAFEPIP_YES"):
         options.yes = True
         options.from_environment.append("SAFEPIP_YES")
-    if not fix_mode_given and _env_flag(environ, "SAFEPIP_NO_FIX"):
+    if not fix_mode_given and env_flag(environ, "SAFEPIP_NO_FIX"):
         options.no_fix = True
         options.from_environment.append("SAFEPIP_NO_FIX")
     if "report" not in explicit and environ.get("SAFEPIP_REPORT"):

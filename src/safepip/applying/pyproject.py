@@ -163,18 +163,14 @@ def _decode(path: str, original: bytes) -> tuple[bool, str]:
 
 def _parse(path: str, text: str) -> TOMLDocument:
     import tomlkit
-    from tomlkit.exceptions import ParseError, TOMLKitError
+    from tomlkit.exceptions import TOMLKitError
+
+    from safepip.tomlerrors import describe_tomlkit_error
 
     try:
         doc = tomlkit.parse(text)
-    except ParseError as exc:
-        # tomlkit appends " at line L col C" to its message, and counts columns from 0.
-        reason = re.sub(r" at line \d+ col \d+$", "", str(exc)).rstrip(".")
-        raise PatchError(
-            f"{path} is not valid TOML (line {exc.line}, column {exc.col + 1}): {reason}"
-        ) from None
-    except TOMLKitError as exc:  # a duplicate key is reported without a position
-        raise PatchError(f"{path} is not valid TOML: {str(exc).rstrip('.')}") from None
+    except TOMLKitError as exc:
+        raise PatchError(describe_tomlkit_error(path, exc)) from None
     if doc.as_string() != text:
         # Everything below relies on tomlkit reproducing the file exactly.
         raise PatchError(f"{path} cannot be edited safely: tomlkit does not reproduce it exactly")

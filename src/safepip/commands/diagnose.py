@@ -65,27 +65,41 @@ def run(args: list[str]) -> int:
         from safepip.commands.diagnose_last import run_last
 
         return run_last(options.json)
-    diagnosis = Diagnosis()
     # The log's relative paths ("Processing ./proj") are read against the current directory, so
     # the explanation can name the project's pyproject.toml when the log was made here.
-    diagnosis.set_context([], os.getcwd())
+    return diagnose_log(options.log, [], os.getcwd(), as_json=options.json, what="log")
+
+
+def diagnose_log(
+    log: str,
+    pip_args: list[str],
+    cwd: str,
+    *,
+    as_json: bool,
+    what: str,
+    extra_json: dict[str, str] | None = None,
+) -> int:
+    """Read ``log`` (a path, or ``-`` for stdin), print the findings; the command's exit status."""
+    diagnosis = Diagnosis()
+    diagnosis.set_context(pip_args, cwd)
     try:
-        if options.log == "-":
+        if log == "-":
             diagnose_stream(sys.stdin.buffer, diagnosis)
         else:
-            with open(options.log, "rb") as handle:
+            with open(log, "rb") as handle:
                 diagnose_stream(handle, diagnosis)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        print(f"safepip diagnose: cannot read {options.log}: {reason}", file=sys.stderr)
+        print(f"safepip diagnose: cannot read {log}: {reason}", file=sys.stderr)
         return 2
     failures = diagnosis.failures()
-    if options.json:
-        print(json.dumps({"failures": [failure.to_json() for failure in failures]}, indent=2))
+    if as_json:
+        document = {"failures": [failure.to_json() for failure in failures], **(extra_json or {})}
+        print(json.dumps(document, indent=2))
     elif failures:
         print(render_human(failures))
     else:
-        print("safepip found no build failure it recognises in this log.")
+        print(f"safepip found no build failure it recognises in this {what}.")
     return 1 if failures else 0
 
 

@@ -8,16 +8,14 @@ explanation names the same pyproject.toml it named then.
 
 from __future__ import annotations
 
-import json as json_module
 import os
 import sys
 
-from safepip.commands.diagnose import diagnose_stream, render_human
+from safepip.commands.diagnose import diagnose_log
 
 
 def run_last(json: bool) -> int:
     """Diagnose the newest transcript; ``json`` prints one JSON object as ``--json`` does."""
-    from safepip.reading.diagnosis import Diagnosis
     from safepip.transcripts import latest_transcript, log_dir, read_metadata
 
     path = latest_transcript(os.environ)
@@ -37,21 +35,6 @@ def run_last(json: bool) -> int:
     command = " ".join(["pip", *pip_args]) if pip_args else "a pip run"
     print(f"safepip: reading the transcript of `{command}` ({when}): {path}", file=sys.stderr)
 
-    diagnosis = Diagnosis()
-    diagnosis.set_context(pip_args, cwd)
-    try:
-        with open(path, "rb") as handle:
-            diagnose_stream(handle, diagnosis)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        print(f"safepip diagnose: cannot read {path}: {reason}", file=sys.stderr)
-        return 2
-    failures = diagnosis.failures()
-    if json:
-        document = {"failures": [failure.to_json() for failure in failures], "transcript": path}
-        print(json_module.dumps(document, indent=2))
-    elif failures:
-        print(render_human(failures))
-    else:
-        print("safepip found no build failure it recognises in this transcript.")
-    return 1 if failures else 0
+    return diagnose_log(
+        path, pip_args, cwd, as_json=json, what="transcript", extra_json={"transcript": path}
+    )

@@ -24,13 +24,6 @@ TYPE_CHECKING = False  # typing's constant costs an import; see safepip.reading.
 if TYPE_CHECKING:
     from safepip.applying.pyproject import PatchPlan
 
-_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-_FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
-
-
-class _UsageError(Exception):
-    """A bad SAFEPIP_* value: reported like a bad option."""
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -53,18 +46,6 @@ def _parser() -> argparse.ArgumentParser:
         "--yes", action="store_true", help="with --fix: apply without asking (SAFEPIP_YES=1)"
     )
     return parser
-
-
-def _env_flag(name: str) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return False
-    word = raw.strip().lower()
-    if word in _TRUE_WORDS:
-        return True
-    if word in _FALSE_WORDS:
-        return False
-    raise _UsageError(f"${name} must be 1 or 0 (or true/false), not {raw!r}")
 
 
 def check_paths(paths: Sequence[str]) -> tuple[list[StaticFinding], list[str]]:
@@ -90,10 +71,13 @@ def run(args: list[str]) -> int:
     """Entry point: ``args`` are the words after ``safepip doctor``."""
     parser = _parser()
     options = parser.parse_args(args)
-    try:
-        yes = options.yes or _env_flag("SAFEPIP_YES")
-        no_fix = _env_flag("SAFEPIP_NO_FIX")
-    except _UsageError as exc:
+    from safepip.errors import SafepipError
+    from safepip.options import env_flag
+
+    try:  # a bad SAFEPIP_* value is reported like a bad option
+        yes = options.yes or bool(env_flag(os.environ, "SAFEPIP_YES"))
+        no_fix = bool(env_flag(os.environ, "SAFEPIP_NO_FIX"))
+    except SafepipError as exc:
         parser.error(str(exc))
     paths: list[str] = options.paths or [os.curdir]
     # --json keeps stdout for the JSON document: diffs and notes then go to stderr.

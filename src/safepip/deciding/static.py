@@ -315,18 +315,14 @@ def _parse(path: str, text: str) -> dict[str, Any]:
 
 def _parse_with_tomlkit(path: str, text: str) -> dict[str, Any]:
     import tomlkit
-    from tomlkit.exceptions import ParseError, TOMLKitError
+    from tomlkit.exceptions import TOMLKitError
+
+    from safepip.tomlerrors import describe_tomlkit_error
 
     try:
         document = tomlkit.parse(text)
-    except ParseError as exc:
-        # tomlkit appends " at line L col C" to its message, and counts columns from 0.
-        reason = re.sub(r" at line \d+ col \d+$", "", str(exc)).rstrip(".")
-        raise StaticCheckError(
-            f"{path} is not valid TOML (line {exc.line}, column {exc.col + 1}): {reason}"
-        ) from None
-    except TOMLKitError as exc:  # a duplicate key is reported without a position
-        raise StaticCheckError(f"{path} is not valid TOML: {str(exc).rstrip('.')}") from None
+    except TOMLKitError as exc:
+        raise StaticCheckError(describe_tomlkit_error(path, exc)) from None
     value: dict[str, Any] = document.unwrap()
     return value
 
