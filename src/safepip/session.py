@@ -60,6 +60,8 @@ class Session:
         self.find_links: list[str] = []
         self.replaced_args: dict[str, str] = {}
         self.workdir: str | None = None
+        #: The sdists pip fetched from indexes, by project (for patched-sdist fixes).
+        self.fetched: dict[str, str] = {}
 
     def pip_args(self) -> list[str]:
         """The pip command as run now: the user's, plus only what the applied fixes need."""
@@ -184,14 +186,17 @@ class Session:
         self, args: list[str], recorder: LineConsumer
     ) -> tuple[int, list[BuildFailure]]:
         from safepip.reading.diagnosis import Diagnosis
+        from safepip.reading.downloads import DownloadsReader
         from safepip.reading.oldpip import OldPipReader
 
         diagnosis = Diagnosis()
         diagnosis.set_context(args, self.command.cwd)
         tail = TailRecorder(limit=20)
         old_pip = OldPipReader()
-        fanout = Fanout(tail, diagnosis, old_pip, recorder)
+        downloads = DownloadsReader()
+        fanout = Fanout(tail, diagnosis, old_pip, downloads, recorder)
         status = run_command([*self.target.pip_command(), *args], fanout)
+        self.fetched.update(downloads.sdists)
         self.runs.append({"argv": args, "exit_status": status})
         raise_if_pip_missing(status, tail.text() if tail.count <= 2 else [], self.target)
         if status == 0:
@@ -219,7 +224,10 @@ class Session:
             options = [
                 remedy
                 for remedy in propose(
-                    failure, self.command, target_python=pip_python or self.target.executable
+                    failure,
+                    self.command,
+                    target_python=pip_python or self.target.executable,
+                    fetched=self.fetched,
                 )
                 if remedy.key not in self.applied
             ]
@@ -270,20 +278,35 @@ class Session:
             install_requirements(prefix, remedy.install, self.command.index_options())
             if remedy.kind == INSTALL_WITHOUT_ISOLATION:
                 self.no_build_isolation = True
-        elif remedy.kind == PATCHED_SDIST and remedy.sdist:
+        elif remedy.kind == PATCHED_SDIST:
             from safepip.applying.environment import pip_prefix
             from safepip.applying.sdist import build_patched_wheel
 
             if self.workdir is None:
                 self.workdir = tempfile.mkdtemp(prefix="safepip-")
+            sdist = remedy.sdist or self._fetch(remedy)
             wheels = build_patched_wheel(
-                remedy.sdist,
+                sdist,
                 remedy.change,
                 pip_prefix=pip_prefix(self.target.executable, self.invocation.pip_python),
                 index_options=self.command.index_options(),
                 workdir=tempfile.mkdtemp(dir=self.workdir),
             )
-            self._use_wheels(remedy.sdist, wheels)
+            self._use_wheels(sdist, wheels)
+
+    def _fetch(self, remedy: Remedy) -> str:
+        """Fetch the sdist pip downloaded from an index, unbuilt, into the work folder."""
+        from safepip.applying.fetch import fetch_sdist, index_urls
+        from safepip.knowledge import normalise_name
+
+        assert remedy.remote_sdist is not None  # noqa: S101 - set when sdist is not
+        assert self.workdir is not None  # noqa: S101
+        project = normalise_name(remedy.remote_sdist.rsplit("/", 1)[-1].rsplit("-", 1)[0])
+        indexes = index_urls(self.command.index_options(), dict(os.environ))
+        say(f"fetching {remedy.remote_sdist} from {indexes[0]} (not built: only unpacked)")
+        return fetch_sdist(
+            remedy.remote_sdist, project, indexes, tempfile.mkdtemp(dir=self.workdir)
+        )
 
     def _patch_pyproject(self, remedy: Remedy) -> None:
         from safepip.applying.pyproject import apply_plan

@@ -9,7 +9,7 @@ never proposed.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from safepip.reading.command import SDIST_SUFFIXES, PipCommand
@@ -49,13 +49,15 @@ class Remedy:
     install: list[str] = field(default_factory=list)
     #: An sdist (a file path) to rebuild with a patched pyproject.toml.
     sdist: str | None = None
+    #: Or the sdist pip fetched from an index (a file name or URL), to fetch again unbuilt.
+    remote_sdist: str | None = None
     #: The trade-off the user should weigh, if any.
     caveat: str = ""
 
     @property
     def key(self) -> str:
         """Identifies the fix, so the same one is never applied twice."""
-        target = self.pyproject or self.sdist or ""
+        target = self.pyproject or self.sdist or self.remote_sdist or ""
         return f"{self.kind}:{target}:{'|'.join(self.change)}:{'|'.join(self.install)}"
 
 
@@ -132,7 +134,13 @@ def _find_links_dirs(command: PipCommand) -> list[str]:
     return dirs
 
 
-def propose(failure: BuildFailure, command: PipCommand, *, target_python: str) -> list[Remedy]:
+def propose(
+    failure: BuildFailure,
+    command: PipCommand,
+    *,
+    target_python: str,
+    fetched: Mapping[str, str] | None = None,
+) -> list[Remedy]:
     """The fixes for ``failure``, best first; empty when safepip has none it can stand behind."""
     if failure.kind == PIP_TOO_OLD and failure.requirement:
         return [
@@ -172,11 +180,15 @@ def propose(failure: BuildFailure, command: PipCommand, *, target_python: str) -
         ]
     if failure.source in {"local", "editable"}:
         return []  # a path the command does not name: never written to
-    return _remote_remedies(failure, command, change, target_python)
+    return _remote_remedies(failure, command, change, target_python, fetched or {})
 
 
 def _remote_remedies(
-    failure: BuildFailure, command: PipCommand, change: tuple[str, ...], target_python: str
+    failure: BuildFailure,
+    command: PipCommand,
+    change: tuple[str, ...],
+    target_python: str,
+    fetched: Mapping[str, str],
 ) -> list[Remedy]:
     """For a package whose source is not the user's: a patched copy, or building unisolated."""
     requirement = failure.requirement
@@ -194,17 +206,24 @@ def _remote_remedies(
         else None
     )
     sdist = _sdist_of(failure, command)
+    remote = None
+    if sdist is None and failure.source == "index" and failure.package:
+        from safepip.knowledge import normalise_name
+
+        remote = fetched.get(normalise_name(_requirement_name(failure.package)))
+    name = os.path.basename(sdist) if sdist else (remote or "").rsplit("/", 1)[-1]
     sdist_remedy = (
         Remedy(
             PATCHED_SDIST,
-            f"build {os.path.basename(sdist)} from a patched copy "
+            f"build {name} from a patched copy "
             f"({describe_change(change, 'its pyproject.toml')}) and run the command again "
             "with that wheel available",
             failure,
             sdist=sdist,
+            remote_sdist=remote,
             change=change,
         )
-        if sdist
+        if sdist or remote
         else None
     )
     runtime_bound = (failure.distribution or "").lower() in MATCH_RUNTIME
