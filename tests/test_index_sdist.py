@@ -5,6 +5,7 @@ The index is a real HTTP server on the loopback address, serving a PEP 503 simpl
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import http.server
@@ -28,24 +29,24 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         del format, args
 
 
-def make_sdist(folder: Path) -> Path:
-    project = folder / "src" / "flit_missing-1.0"
-    shutil.copytree(PROJECTS / "flit-missing", project)
-    (project / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: flit-missing\nVersion: 1.0\n")
-    sdist = folder / "files" / "flit_missing-1.0.tar.gz"
-    sdist.parent.mkdir(parents=True)
+def make_sdist(folder: Path, fixture: str, name: str) -> Path:
+    base = f"{name.replace('-', '_')}-1.0"
+    project = folder / "src" / base
+    shutil.copytree(PROJECTS / fixture, project)
+    (project / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    sdist = folder / "files" / f"{base}.tar.gz"
+    sdist.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(sdist, "w:gz") as archive:
         archive.add(project, arcname=project.name)
     return sdist
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A simple index on 127.0.0.1 with one project, flit-missing; (its URL, the sdist)."""
-    root = tmp_path / "index"
-    sdist = make_sdist(root)
+@contextlib.contextmanager
+def serve_index(root: Path, fixture: str, name: str) -> Iterator[tuple[str, Path]]:
+    """A simple index on 127.0.0.1 with one project; (its URL, the sdist)."""
+    sdist = make_sdist(root, fixture, name)
     digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
-    page = root / "simple" / "flit-missing" / "index.html"
+    page = root / "simple" / name / "index.html"
     page.parent.mkdir(parents=True)
     page.write_text(
         f'<html><body><a href="../../files/{sdist.name}#sha256={digest}">{sdist.name}</a>'
@@ -60,6 +61,12 @@ def index(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    with serve_index(tmp_path / "index", "flit-missing", "flit-missing") as served:
+        yield served
 
 
 def test_downloads_reader_records_sdists_by_project() -> None:
@@ -130,3 +137,35 @@ def test_install_from_an_index_builds_a_patched_copy(
     imported = run([str(python), "-c", "import flit_missing"])
     assert imported.returncode == 0
     assert sdist.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_extra_build_dependencies_apply_without_a_prompt(tmp_path: Path, wheelhouse: Path) -> None:
+    python = make_venv(tmp_path / "venv")
+    config = tmp_path / "config.toml"
+    config.write_text('[extra-build-dependencies]\ncython-undeclared = ["Cython>=0.29"]\n')
+    with serve_index(tmp_path / "index", "cython-undeclared", "cython-undeclared") as (url, _):
+        environ = clean_environ(
+            {
+                "PIP_INDEX_URL": url,
+                "PIP_FIND_LINKS": str(wheelhouse),
+                "SAFEPIP_PYTHON": str(python),
+                "SAFEPIP_CONFIG": str(config),
+            }
+        )
+        # No terminal and no --yes: only the configuration speaks for the user.
+        result = subprocess.run(
+            safepip_argv("install", "cython-undeclared"),
+            env=environ,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "your [extra-build-dependencies]" in result.stderr
+    assert "applying it without asking" in result.stderr
+    imported = subprocess.run(
+        [str(python), "-c", "import cython_undeclared"], env=environ, check=False
+    )
+    assert imported.returncode == 0

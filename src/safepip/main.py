@@ -67,7 +67,7 @@ def _run_pip(invocation: Invocation) -> int:
             config = load_config(os.environ)
             invocation.options, _ = effective_options(invocation.options, os.environ, config)
             knowledge.USER_PROVIDERS.update(config.providers())
-            return run_session(invocation, target)
+            return run_session(invocation, target, config)
         return _relay_only(invocation, target)
     except OSError as exc:
         raise SafepipError(f"cannot run {target.executable} ({target.reason}): {exc}") from exc

@@ -33,7 +33,11 @@ from safepip.target import TargetPython, raise_if_pip_missing
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
+    from safepip.config import Config
     from safepip.reading.consumer import LineConsumer
+
+#: Prints the installed version of the distribution named by its argument (in the target).
+_VERSION_PROBE = "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))"
 
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
@@ -42,8 +46,11 @@ MAX_FIX_ROUNDS = 4
 class Session:
     """Runs one pip command, and its retries, and keeps what the report needs."""
 
-    def __init__(self, invocation: Invocation, target: TargetPython, cwd: str) -> None:
+    def __init__(
+        self, invocation: Invocation, target: TargetPython, cwd: str, config: Config | None = None
+    ) -> None:
         self.invocation = invocation
+        self.config = config
         self.target = target
         self.command = PipCommand(invocation.pip_args, cwd)
         self.mode = consent.consent_mode(
@@ -221,13 +228,18 @@ class Session:
         chosen: list[Remedy] = []
         pip_python = self.invocation.pip_python
         for failure in failures:
+            configured = self._configured_remedy(failure)
             options = [
                 remedy
-                for remedy in propose(
-                    failure,
-                    self.command,
-                    target_python=pip_python or self.target.executable,
-                    fetched=self.fetched,
+                for remedy in (
+                    [configured]
+                    if configured is not None
+                    else propose(
+                        failure,
+                        self.command,
+                        target_python=pip_python or self.target.executable,
+                        fetched=self.fetched,
+                    )
                 )
                 if remedy.key not in self.applied
             ]
@@ -242,6 +254,48 @@ class Session:
         sys.stderr.flush()
         return chosen
 
+    def _configured_remedy(self, failure: BuildFailure) -> Remedy | None:
+        """The user's [extra-build-dependencies] for this package, if the configuration has any."""
+        if self.config is None or not failure.package:
+            return None
+        from safepip.deciding.remedies import propose_configured
+
+        name = failure.package.rsplit("/", 1)[-1]
+        entries = self.config.extra_requirements(name.split("==")[0])
+        if not entries:
+            return None
+        requirements = [
+            self._runtime_pin(entry.requirement, entry.match_runtime) for entry in entries
+        ]
+        return propose_configured(
+            failure, self.command, requirements, str(entries[0].origin), fetched=self.fetched
+        )
+
+    def _runtime_pin(self, requirement: str, match_runtime: bool) -> str:
+        """``torch`` -> ``torch==2.3.1``: match-runtime builds against the installed version."""
+        if not match_runtime:
+            return requirement
+        import subprocess
+
+        name = requirement.split(";", 1)[0].split("[", 1)[0]
+        for cut in "<>=!~ ":
+            name = name.split(cut, 1)[0]
+        probe = subprocess.run(
+            [
+                self.target.executable,
+                "-c",
+                "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))",
+                name,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode != 0:
+            say(f"{name} is not installed in the target environment: building against any {name}")
+            return requirement
+        return f"{name}=={probe.stdout.strip()}"
+
     def _consent(self, remedies: list[Remedy]) -> bool:
         for remedy in remedies:
             say(f"proposed fix: {remedy.summary}")
@@ -253,6 +307,9 @@ class Session:
             for alternative in self.alternatives.get(remedy.key, []):
                 say(f"alternative (not applied): {alternative.summary}")
         if self.mode == consent.APPLY:
+            return True
+        if all(remedy.preapproved for remedy in remedies) and not self.invocation.options.no_fix:
+            say("applying it without asking: your configuration asks for it")
             return True
         if self.mode == consent.EXPLAIN:
             report = self.invocation.options.report
@@ -288,6 +345,7 @@ class Session:
             wheels = build_patched_wheel(
                 sdist,
                 remedy.change,
+                extra_requirements=remedy.extra_requirements,
                 pip_prefix=pip_prefix(self.target.executable, self.invocation.pip_python),
                 index_options=self.command.index_options(),
                 workdir=tempfile.mkdtemp(dir=self.workdir),
@@ -423,6 +481,6 @@ def _proposal_json(remedy: Remedy) -> dict[str, Any]:
     }
 
 
-def run_session(invocation: Invocation, target: TargetPython) -> int:
+def run_session(invocation: Invocation, target: TargetPython, config: Config | None = None) -> int:
     """Run a building pip command (install, wheel, download) under safepip's watch."""
-    return Session(invocation, target, os.getcwd()).run()
+    return Session(invocation, target, os.getcwd(), config).run()

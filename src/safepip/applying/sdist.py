@@ -78,6 +78,7 @@ def build_patched_wheel(
     pip_prefix: Sequence[str],
     index_options: Sequence[str],
     workdir: str,
+    extra_requirements: Sequence[str] = (),
 ) -> str:
     """Build a wheel from a patched copy of ``sdist``; return the directory holding it."""
     from safepip.reading.consumer import TailRecorder
@@ -85,6 +86,8 @@ def build_patched_wheel(
 
     project = unpack_sdist(sdist, os.path.join(workdir, "source"))
     patch_project(project, change)
+    for requirement in extra_requirements:
+        patch_project(project, ("add", requirement))
     wheels = os.path.join(workdir, "wheels")
     os.makedirs(wheels, exist_ok=True)
     argv = [*pip_prefix, "wheel", "--no-deps", "--wheel-dir", wheels, *index_options, project]

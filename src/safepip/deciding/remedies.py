@@ -53,12 +53,17 @@ class Remedy:
     remote_sdist: str | None = None
     #: The trade-off the user should weigh, if any.
     caveat: str = ""
+    #: Further requirements to add to a patched sdist's requires (the user's
+    #: [extra-build-dependencies]); with ``preapproved`` the user's configuration is the consent.
+    extra_requirements: list[str] = field(default_factory=list)
+    preapproved: bool = False
 
     @property
     def key(self) -> str:
         """Identifies the fix, so the same one is never applied twice."""
         target = self.pyproject or self.sdist or self.remote_sdist or ""
-        return f"{self.kind}:{target}:{'|'.join(self.change)}:{'|'.join(self.install)}"
+        extras = "|".join(self.extra_requirements)
+        return f"{self.kind}:{target}:{'|'.join(self.change)}:{'|'.join(self.install)}:{extras}"
 
 
 def _requirement_name(requirement: str) -> str:
@@ -229,6 +234,44 @@ def _remote_remedies(
     runtime_bound = (failure.distribution or "").lower() in MATCH_RUNTIME
     ordered = [install_remedy, sdist_remedy] if runtime_bound else [sdist_remedy, install_remedy]
     return [remedy for remedy in ordered if remedy is not None]
+
+
+def propose_configured(
+    failure: BuildFailure,
+    command: PipCommand,
+    requirements: Sequence[str],
+    origin: str,
+    *,
+    fetched: Mapping[str, str] | None = None,
+) -> Remedy | None:
+    """The user's [extra-build-dependencies] for the failed package, as a patched-sdist build.
+
+    Only for packages that are not the user's own (those get their pyproject.toml fixed), and
+    only when the sdist is at hand.
+    """
+    if not requirements or failure.source in {"local", "editable"}:
+        return None
+    sdist = _sdist_of(failure, command)
+    remote = None
+    if sdist is None and failure.package:
+        from safepip.knowledge import normalise_name
+
+        remote = (fetched or {}).get(normalise_name(_requirement_name(failure.package)))
+    if sdist is None and remote is None:
+        return None
+    name = os.path.basename(sdist) if sdist else (remote or "").rsplit("/", 1)[-1]
+    listed = ", ".join(f'"{requirement}"' for requirement in requirements)
+    return Remedy(
+        PATCHED_SDIST,
+        f"build {name} from a copy with {listed} added to its build requirements "
+        f"(your [extra-build-dependencies], {origin}) and run the command again",
+        failure,
+        sdist=sdist,
+        remote_sdist=remote,
+        change=("add", requirements[0]),
+        extra_requirements=list(requirements[1:]),
+        preapproved=True,
+    )
 
 
 def propose_all(
