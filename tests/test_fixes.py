@@ -370,3 +370,22 @@ def test_preflight_says_nothing_in_ci(tmp_path: Path, pip_venv: Path, wheelhouse
     assert result.returncode != 0
     assert "before running pip" not in result.stderr
     assert result.stderr.count("proposed fix:") == 1
+
+
+def test_pkg_resources_gets_a_setuptools_cap_not_a_package(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    python = make_venv(tmp_path / "venv")
+    project = copy_project("pkg-resources", tmp_path)
+    pyproject = project / "pyproject.toml"
+    before_text = pyproject.read_text()
+    environ = offline_environ(wheelhouse, python, SAFEPIP_PREFLIGHT="0")
+    dry = run_safepip(["install", str(project)], environ, tmp_path)
+    assert dry.returncode != 0
+    assert 'constrain "setuptools<82"' in dry.stderr
+    assert "pip install pkg_resources" not in dry.stderr
+    result = run_safepip(["--yes", "install", str(project)], environ, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert build_system(pyproject)[0]["requires"] == ["setuptools>=61,<82"]
+    assert comments(pyproject.read_text()) == comments(before_text)
+    assert imports(python, "uses_pkg_resources", environ)
