@@ -24,7 +24,7 @@ from safepip.deciding.remedies import (
     propose,
 )
 from safepip.errors import SafepipError, say
-from safepip.options import Invocation
+from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
 from safepip.reading.consumer import Fanout, TailRecorder
 from safepip.reading.findings import BACKEND_UNAVAILABLE, BuildFailure
@@ -99,7 +99,7 @@ class Session:
         """
         if self.mode == consent.EXPLAIN or not self.command.local_projects:
             return
-        if os.environ.get("SAFEPIP_PREFLIGHT", "1").strip().lower() in {"0", "false", "no", "off"}:
+        if env_flag(os.environ, "SAFEPIP_PREFLIGHT") is False:
             return  # for measuring what the pre-flight saves, and for testing the fixes after pip
         from safepip.deciding.static import StaticCheckError, check_pyproject
 
@@ -137,15 +137,9 @@ class Session:
         for remedy in remedies:
             say(f"before running pip: {remedy.failure.explanation}")
         self.proposals += [_proposal_json(remedy) for remedy in remedies]
-        try:
-            if self._consent(remedies):
-                for remedy in remedies:
-                    self._apply(remedy)
-            else:
-                # Declined: not asked again when pip then fails the same way.
-                self.applied.update(remedy.key for remedy in remedies)
-        except SafepipError as exc:
-            say(f"error: {exc}")
+        if not self._consent_and_apply(remedies):
+            # Declined (or failed): not proposed again when pip then fails the same way.
+            self.applied.update(remedy.key for remedy in remedies)
 
     def _run(self) -> int:
         self._preflight()
@@ -160,17 +154,23 @@ class Session:
             if round_ == MAX_FIX_ROUNDS:
                 say(f"stopping after {MAX_FIX_ROUNDS} rounds of fixes")
                 return status
-            try:
-                if not self._consent(remedies):
-                    return status
-                for remedy in remedies:
-                    self._apply(remedy)
-            except SafepipError as exc:
-                # The fix could not be made (a read-only file...): say why; pip's status stands.
-                say(f"error: {exc}")
+            if not self._consent_and_apply(remedies):
                 return status
             say("running pip again: " + " ".join(self.pip_args()))
         return status
+
+    def _consent_and_apply(self, remedies: list[Remedy]) -> bool:
+        """Ask (or not, by mode) and apply; False when declined or a fix could not be made."""
+        try:
+            if not self._consent(remedies):
+                return False
+            for remedy in remedies:
+                self._apply(remedy)
+        except SafepipError as exc:
+            # The fix could not be made (a read-only file...): say why; pip's status stands.
+            say(f"error: {exc}")
+            return False
+        return True
 
     def _run_pip(self) -> tuple[int, list[BuildFailure]]:
         from safepip.transcripts import TranscriptRecorder
