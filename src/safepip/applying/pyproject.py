@@ -897,27 +897,29 @@ def _check_writable(path: str, target: str, directory: str, status: os.stat_resu
 
 
 def _write_backup(target: str, original: bytes, status: os.stat_result) -> str:
-    """Copy the original to the first free backup name; never overwrites an existing file."""
+    """Copy the original to the first free backup name; never overwrites an existing file.
+
+    The copy is written and synced under a temporary name first, then linked to its name: a
+    kill at any moment leaves either no backup or a whole one (and at worst a stray temporary
+    file, which remove_stray_temporaries cleans up).
+    """
     base = target + BACKUP_SUFFIX
-    for number in range(1000):
-        candidate = base if number == 0 else f"{base}.{number}"
-        try:
-            # O_EXCL: a backup that appeared in between is skipped, never overwritten.
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise PatchError(f"cannot write the backup {candidate}: {exc.strerror}") from None
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(original)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(candidate, status.st_mode & 0o7777)
-        except OSError as exc:
-            _remove_quietly(candidate)
-            raise PatchError(f"cannot write the backup {candidate}: {exc.strerror}") from None
-        return candidate
+    try:
+        temporary = _write_temporary(os.path.dirname(target) or os.curdir, original, status)
+    except OSError as exc:
+        raise PatchError(f"cannot write a backup of {target}: {exc.strerror}") from None
+    try:
+        for number in range(1000):
+            candidate = base if number == 0 else f"{base}.{number}"
+            try:
+                os.link(temporary, candidate)  # atomic, and never replaces an existing file
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise PatchError(f"cannot write the backup {candidate}: {exc.strerror}") from None
+            return candidate
+    finally:
+        _remove_quietly(temporary)
     raise PatchError(f"too many backups of {target}; remove old {BACKUP_SUFFIX}.N files")
 
 
