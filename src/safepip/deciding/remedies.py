@@ -80,6 +80,8 @@ def _pyproject_change(failure: BuildFailure) -> tuple[str, ...] | None:
         return ("backend", failure.suggestion)
     if not failure.requirement or not failure.distribution:
         return None
+    if any(mark in failure.requirement for mark in ("@", "://", ";")):
+        return None  # a direct URL or a marker is never proposed, whoever wrote it
     name = _requirement_name(failure.requirement)
     specifier = failure.requirement[len(name) :]
     if specifier.startswith("<"):

@@ -89,7 +89,7 @@ class PipCommand:
 
     def project_for(self, pyproject: str | None) -> LocalProject | None:
         """The named project whose pyproject.toml this is, or None when the command names none."""
-        if not pyproject:
+        if not pyproject or "\0" in pyproject:  # a NUL can only come from a crafted log
             return None
         wanted = os.path.realpath(os.path.dirname(pyproject))
         for project in self.local_projects:

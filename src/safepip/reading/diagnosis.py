@@ -256,6 +256,13 @@ class NewRequirement(Rule):
             diagnosis.start_package(_strip_specifier(name), "index")
 
 
+#: A requirement with nothing but a name, extras and version bounds (no URL, no marker).
+_PLAIN_REQUIREMENT = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,\s-]*\])?"
+    r"\s*((~=|===?|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*"
+)
+
+
 def _strip_specifier(requirement: str) -> str:
     # "numpy==1.19.5" -> "numpy", "foo[bar]>=1" -> "foo"; pip's wording keeps the user's text.
     match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
@@ -1095,13 +1102,14 @@ class Diagnosis:
             )
         if step.setup_requirement:
             name = step.setup_requirement
-            known = (
-                knowledge.normalise_name(_strip_specifier(name)) in knowledge.KNOWN_DISTRIBUTIONS
-            )
+            distribution = _strip_specifier(name)
+            known = knowledge.normalise_name(distribution) in knowledge.KNOWN_DISTRIBUTIONS
             return BuildFailure(
                 kind=BUILD_DEPENDENCY_MISSING,
-                distribution=_strip_specifier(name) if known else None,
-                requirement=name,
+                distribution=distribution if known else None,
+                # The log's text is kept only as a plain name and version bounds: a URL or a
+                # marker in it could come from a crafted log and must never be proposed.
+                requirement=name if _PLAIN_REQUIREMENT.fullmatch(name) else distribution,
                 explanation=(
                     f"setup.py requires the distribution {name!r} while it runs, and the build "
                     "environment does not have it."
