@@ -37,6 +37,11 @@ class TailRecorder:
         self.lines.append((stream, line))
         self.count += 1
 
+    def feed_lines(self, stream: str, lines: list[str]) -> None:
+        keep = self.lines.maxlen or len(lines)
+        self.lines.extend((stream, line) for line in lines[-keep:])
+        self.count += len(lines)
+
     def text(self, stream: str | None = None) -> list[str]:
         return [line for origin, line in self.lines if stream is None or origin == stream]
 
@@ -49,9 +54,18 @@ class Fanout:
         self.failures: list[BaseException] = []
 
     def feed_line(self, stream: str, line: str) -> None:
+        self.feed_lines(stream, [line])
+
+    def feed_lines(self, stream: str, lines: list[str]) -> None:
+        """Each consumer gets the batch in one call when it can take one (far cheaper per line)."""
         for consumer in list(self.consumers):
             try:
-                consumer.feed_line(stream, line)
+                batch = getattr(consumer, "feed_lines", None)
+                if batch is not None:
+                    batch(stream, lines)
+                else:
+                    for line in lines:
+                        consumer.feed_line(stream, line)
             except Exception as exc:  # noqa: BLE001, PERF203 - a reader's bug must not stop the relay
                 self.failures.append(exc)
                 self.consumers.remove(consumer)

@@ -25,17 +25,26 @@ def exit_status(returncode: int) -> int:
 
 
 class LineFeed:
-    """One output stream's decoder, feeding complete lines to the consumer."""
+    """One output stream's decoder, feeding complete lines to the consumer, a read at a time."""
 
     def __init__(self, stream: str, consumer: LineConsumer) -> None:
         self.stream = stream
         self.consumer = consumer
         self.decoder = LineDecoder()
+        # A consumer that takes a batch gets each read's lines in one call.
+        self._batch = getattr(consumer, "feed_lines", None)
 
     def feed(self, data: bytes) -> None:
-        for line in self.decoder.feed(data):
-            self.consumer.feed_line(self.stream, line)
+        self._deliver(self.decoder.feed(data))
 
     def finish(self) -> None:
-        for line in self.decoder.finish():
-            self.consumer.feed_line(self.stream, line)
+        self._deliver(self.decoder.finish())
+
+    def _deliver(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        if self._batch is not None:
+            self._batch(self.stream, lines)
+        else:
+            for line in lines:
+                self.consumer.feed_line(self.stream, line)
