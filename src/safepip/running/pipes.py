@@ -15,7 +15,7 @@ import os
 import sys
 
 from safepip.reading.consumer import STDERR, STDOUT
-from safepip.running.relay import LineFeed, exit_status, write_all
+from safepip.running.relay import LineFeed, exit_status, flush_own_output, write_all
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
@@ -42,15 +42,6 @@ def _stream_fd(stream: object, default: int) -> int:
         return stream.fileno()  # type: ignore[attr-defined, no-any-return]
     except (AttributeError, OSError, ValueError):
         return default
-
-
-def _flush_own_output() -> None:
-    # Anything safepip printed before must come out before pip's first byte.
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):  # noqa: PERF203 - two streams
-            pass
 
 
 class _Relay:
@@ -141,7 +132,7 @@ def run_with_pipes(
     """
     out_fd = _stream_fd(sys.stdout, 1) if stdout_fd is None else stdout_fd
     err_fd = _stream_fd(sys.stderr, 2) if stderr_fd is None else stderr_fd
-    _flush_own_output()
+    flush_own_output()
     if threaded is None:
         threaded = not hasattr(os, "posix_spawn")
     relays, status = (_run_threaded if threaded else _run_spawned)(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from safepip.reading.lines import LineDecoder
 
@@ -17,6 +18,15 @@ def write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def flush_own_output() -> None:
+    """Anything safepip printed before must come out before pip's first byte."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # noqa: PERF203 - two streams
+            pass
 
 
 def exit_status(returncode: int) -> int:

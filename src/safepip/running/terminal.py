@@ -12,13 +12,12 @@ import errno
 import os
 import select
 import signal
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from safepip.reading.consumer import TERMINAL
-from safepip.running.relay import LineFeed, write_all
+from safepip.running.relay import LineFeed, flush_own_output, write_all
 
 if TYPE_CHECKING:
     import pexpect
@@ -137,9 +136,7 @@ def run_in_pty(
     """
     import pexpect
 
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            stream.flush()
+    flush_own_output()
     child = pexpect.spawn(
         argv[0],
         list(argv[1:]),
