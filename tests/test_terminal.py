@@ -96,12 +96,21 @@ def test_typed_answer_reaches_the_prompt(standin_environ: dict[str, str]) -> Non
     assert finish(child) == 0
 
 
-def test_ctrl_c_reaches_pip_and_its_status_comes_back(standin_environ: dict[str, str]) -> None:
+def test_ctrl_c_reaches_pip_and_safepip_exits_130(standin_environ: dict[str, str]) -> None:
     child = spawn_safepip(["wait-ctrl-c"], standin_environ)
     child.expect_exact("ready")
     child.sendintr()
+    child.expect_exact("interrupted")  # pip handled it (and exited 42)
+    assert finish(child) == 130
+    assert b"Traceback" not in (child.before or b"")
+
+
+def test_ctrl_c_that_pip_shrugs_off_keeps_its_success(standin_environ: dict[str, str]) -> None:
+    child = spawn_safepip(["wait-ctrl-c", "finish"], standin_environ)
+    child.expect_exact("ready")
+    child.sendintr()
     child.expect_exact("interrupted")
-    assert finish(child) == 42
+    assert finish(child) == 0
 
 
 def test_ctrl_c_that_kills_pip_gives_130(standin_environ: dict[str, str]) -> None:

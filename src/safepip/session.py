@@ -29,6 +29,7 @@ from safepip.reading.command import PipCommand
 from safepip.reading.consumer import Fanout, TailRecorder
 from safepip.reading.findings import BACKEND_UNAVAILABLE, BuildFailure
 from safepip.running import run_command
+from safepip.running.relay import PipInterrupted
 from safepip.target import TargetPython, raise_if_pip_missing
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
@@ -202,7 +203,12 @@ class Session:
         old_pip = OldPipReader()
         downloads = DownloadsReader()
         fanout = Fanout(tail, diagnosis, old_pip, downloads, recorder)
-        status = run_command([*self.target.pip_command(), *args], fanout)
+        try:
+            status = run_command([*self.target.pip_command(), *args], fanout)
+        except PipInterrupted as interrupt:
+            # Ctrl-C: the run is reported as it ended, and nothing more happens.
+            self.runs.append({"argv": args, "exit_status": interrupt.status, "interrupted": True})
+            raise
         self.fetched.update(downloads.sdists)
         self.runs.append({"argv": args, "exit_status": status})
         raise_if_pip_missing(status, tail.text() if tail.count <= 2 else [], self.target)

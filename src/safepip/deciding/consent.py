@@ -1,6 +1,7 @@
 """Asking the user before anything changes: a terminal gets a [y/N] question, CI gets the command.
 
-Nothing happens without an explicit yes: an empty answer, end of input, or Ctrl-C all mean no.
+Nothing happens without an explicit yes: an empty answer or end of input mean no, and Ctrl-C ends
+safepip (exit status 130) with nothing changed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def ask(question: str) -> bool:
         answer = sys.stdin.readline()
     except (OSError, ValueError):
         return False
+    except KeyboardInterrupt:
+        # The shell's next prompt starts on a line of its own; the interrupt ends safepip (130).
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+        raise
     return answer.strip().lower() in {"y", "yes"}
 
 

@@ -15,7 +15,13 @@ import os
 import sys
 
 from safepip.reading.consumer import STDERR, STDOUT
-from safepip.running.relay import LineFeed, exit_status, flush_own_output, write_all
+from safepip.running.relay import (
+    LineFeed,
+    exit_status,
+    flush_own_output,
+    raise_if_interrupted,
+    write_all,
+)
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
@@ -82,14 +88,16 @@ class _Relay:
         os.close(self.source)
 
 
-def _install_handlers(send: Callable[[int], None]) -> dict[int, object]:
+def _install_handlers(send: Callable[[int], None], interrupted: list[bool]) -> dict[int, object]:
     """While pip runs, Ctrl-C is pip's to handle; a SIGTERM or SIGHUP sent to safepip is passed on.
 
-    The terminal sends SIGINT to pip too (same process group): pip decides what it means.
+    The terminal sends SIGINT to pip too (same process group): pip decides what it means, and
+    ``interrupted`` records that it came, so that safepip stops once pip has exited.
     """
 
-    def ignore(signum: int, frame: FrameType | None) -> None:
+    def note(signum: int, frame: FrameType | None) -> None:
         del signum, frame
+        interrupted.append(True)
 
     def forward(signum: int, frame: FrameType | None) -> None:
         del frame
@@ -98,7 +106,7 @@ def _install_handlers(send: Callable[[int], None]) -> dict[int, object]:
         except ProcessLookupError:
             pass  # pip has already gone
 
-    previous: dict[int, object] = {signal.SIGINT: signal.signal(signal.SIGINT, ignore)}
+    previous: dict[int, object] = {signal.SIGINT: signal.signal(signal.SIGINT, note)}
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signum = getattr(signal, name)
@@ -135,11 +143,13 @@ def run_with_pipes(
     flush_own_output()
     if threaded is None:
         threaded = not hasattr(os, "posix_spawn")
+    interrupted: list[bool] = []
     relays, status = (_run_threaded if threaded else _run_spawned)(
-        argv, consumer, env, out_fd, err_fd
+        argv, consumer, env, out_fd, err_fd, interrupted=interrupted
     )
     if relays[0].target_closed:
         _silence_stdout(out_fd)
+    raise_if_interrupted(bool(interrupted), status)
     return status
 
 
@@ -149,6 +159,8 @@ def _run_spawned(
     env: Mapping[str, str] | None,
     out_fd: int,
     err_fd: int,
+    *,
+    interrupted: list[bool],
 ) -> tuple[list[_Relay], int]:
     import select
 
@@ -177,7 +189,11 @@ def _run_spawned(
         _Relay(err_read, err_fd, LineFeed(STDERR, consumer)),
     ]
     by_fd = {relay.source: relay for relay in relays}
-    previous = _install_handlers(lambda signum: os.kill(pid, signum)) if _in_main_thread() else {}
+    previous = (
+        _install_handlers(lambda signum: os.kill(pid, signum), interrupted)
+        if _in_main_thread()
+        else {}
+    )
     try:
         poller = select.poll()
         for fd in by_fd:
@@ -201,6 +217,8 @@ def _run_threaded(
     env: Mapping[str, str] | None,
     out_fd: int,
     err_fd: int,
+    *,
+    interrupted: list[bool],
 ) -> tuple[list[_Relay], int]:
     import subprocess
     import threading
@@ -232,7 +250,7 @@ def _run_threaded(
             relay.finish()
 
     threads = [threading.Thread(target=pump, args=(relay,), daemon=True) for relay in relays]
-    previous = _install_handlers(process.send_signal) if _in_main_thread() else {}
+    previous = _install_handlers(process.send_signal, interrupted) if _in_main_thread() else {}
     try:
         for thread in threads:
             thread.start()

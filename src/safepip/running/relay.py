@@ -29,6 +29,24 @@ def flush_own_output() -> None:
             pass
 
 
+class PipInterrupted(KeyboardInterrupt):
+    """The user pressed Ctrl-C while pip ran: raised once pip has exited, carrying its status.
+
+    pip itself exits 1 after catching Ctrl-C; safepip makes that 130 (through the error
+    boundary) and, above all, runs nothing more: no diagnosis, no fix, no retry.
+    """
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def raise_if_interrupted(interrupted: bool, status: int) -> None:
+    """After pip has exited: a Ctrl-C during its run ends safepip, unless pip completed anyway."""
+    if interrupted and status != 0:
+        raise PipInterrupted(status)
+
+
 def exit_status(returncode: int) -> int:
     """subprocess/waitpid style return code -> shell style exit status (128+N for signal N)."""
     return 128 - returncode if returncode < 0 else returncode

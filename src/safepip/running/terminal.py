@@ -2,7 +2,9 @@
 
 pip then keeps what it only does on a terminal: colours, progress bars, prompts. The user's
 keystrokes reach pip (stdin in raw mode, as ``pexpect.interact`` does), the window size is set at
-start and follows SIGWINCH, and Ctrl-C reaches pip through its pty, so safepip exits as pip did.
+start and follows SIGWINCH, and Ctrl-C reaches pip through its pty. safepip notes that the user
+typed it (the pty's interrupt character, while the pty turns it into SIGINT) and, once pip has
+exited, stops there.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from safepip.reading.consumer import TERMINAL
-from safepip.running.relay import LineFeed, flush_own_output, write_all
+from safepip.running.relay import LineFeed, flush_own_output, raise_if_interrupted, write_all
 
 if TYPE_CHECKING:
     import pexpect
@@ -64,7 +66,7 @@ def _raw_stdin(stdin_fd: int) -> Iterator[bool]:
 
 
 @contextlib.contextmanager
-def _signals(child: pexpect.spawn[Any]) -> Iterator[None]:
+def _signals(child: pexpect.spawn[Any], interrupted: list[bool]) -> Iterator[None]:
     """SIGWINCH resizes pip's pty; SIGINT/SIGTERM/SIGHUP that reach safepip are passed to pip."""
 
     def resize(signum: int, frame: FrameType | None) -> None:
@@ -74,6 +76,8 @@ def _signals(child: pexpect.spawn[Any]) -> Iterator[None]:
 
     def forward(signum: int, frame: FrameType | None) -> None:
         del frame
+        if signum == signal.SIGINT:
+            interrupted.append(True)
         with contextlib.suppress(OSError):
             child.kill(signum)
 
@@ -90,8 +94,28 @@ def _signals(child: pexpect.spawn[Any]) -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def _interrupt_character(child_fd: int) -> bytes | None:
+    """The byte that makes pip's pty send SIGINT (Ctrl-C unless changed), if it sends any."""
+    import termios
+
+    try:
+        attributes = termios.tcgetattr(child_fd)
+    except (OSError, termios.error):
+        return None
+    if not attributes[3] & termios.ISIG:
+        return None
+    character = attributes[6][termios.VINTR]
+    return character if isinstance(character, bytes) and character != b"\0" else None
+
+
 def _relay(
-    child: pexpect.spawn[Any], feed: LineFeed, stdin_fd: int, stdout_fd: int, stdin_is_tty: bool
+    child: pexpect.spawn[Any],
+    feed: LineFeed,
+    stdin_fd: int,
+    stdout_fd: int,
+    stdin_is_tty: bool,
+    *,
+    interrupted: list[bool],
 ) -> None:
     child_fd = child.child_fd
     stdin_open = _is_open(stdin_fd)
@@ -113,6 +137,9 @@ def _relay(
             if stdin_open and stdin_fd in ready:
                 typed = os.read(stdin_fd, 4096)
                 if typed:
+                    intr = _interrupt_character(child_fd)
+                    if intr is not None and intr in typed:
+                        interrupted.append(True)
                     write_all(child_fd, typed)
                 else:
                     stdin_open = False
@@ -146,12 +173,16 @@ def run_in_pty(
         timeout=None,
     )
     feed = LineFeed(TERMINAL, consumer)
-    with _signals(child), _raw_stdin(stdin_fd) as stdin_is_tty:
-        _relay(child, feed, stdin_fd, stdout_fd, stdin_is_tty)
+    interrupted: list[bool] = []
+    with _signals(child, interrupted), _raw_stdin(stdin_fd) as stdin_is_tty:
+        _relay(child, feed, stdin_fd, stdout_fd, stdin_is_tty, interrupted=interrupted)
     child.wait()
     # wait() has reaped pip: close() now only releases the pty, without its 0.1 s grace sleep.
     child.ptyproc.delayafterclose = 0  # type: ignore[attr-defined]
     child.close()
     if child.signalstatus is not None:
-        return 128 + int(child.signalstatus)
-    return int(child.exitstatus or 0)
+        status = 128 + int(child.signalstatus)
+    else:
+        status = int(child.exitstatus or 0)
+    raise_if_interrupted(bool(interrupted), status)
+    return status
