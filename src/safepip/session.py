@@ -34,6 +34,7 @@ from safepip.target import TargetPython, raise_if_pip_missing
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
+    from safepip.applying.pyproject import PatchPlan
     from safepip.config import Config
     from safepip.reading.consumer import LineConsumer
 
@@ -70,6 +71,8 @@ class Session:
         self.workdir: str | None = None
         #: The sdists pip fetched from indexes, by project (for patched-sdist fixes).
         self.fetched: dict[str, str] = {}
+        #: The change shown to the user for each pyproject.toml fix, by remedy key.
+        self.plans: dict[str, PatchPlan] = {}
 
     def pip_args(self) -> list[str]:
         """The pip command as run now: the user's, plus only what the applied fixes need."""
@@ -307,7 +310,7 @@ class Session:
             say(f"proposed fix: {remedy.summary}")
             if remedy.caveat:
                 say(f"note: {remedy.caveat}")
-            preview = _preview(remedy)
+            preview = self._preview(remedy)
             if preview:
                 sys.stderr.write(preview if preview.endswith("\n") else preview + "\n")
             for alternative in self.alternatives.get(remedy.key, []):
@@ -326,6 +329,20 @@ class Session:
             )
             return False
         return consent.ask("safepip: apply this fix and run the command again?")
+
+    def _preview(self, remedy: Remedy) -> str:
+        """What the user sees before saying yes: the diff, or what gets installed where."""
+        if remedy.kind == PATCH_PYPROJECT:
+            try:
+                plan = _plan(remedy)
+            except SafepipError as exc:
+                say(f"cannot prepare this change: {exc}")
+                raise
+            self.plans[remedy.key] = plan
+            return str(plan.diff())
+        if remedy.install:
+            return f"    pip install {' '.join(remedy.install)}\n"
+        return ""
 
     def _apply(self, remedy: Remedy) -> None:
         self.applied.add(remedy.key)
@@ -375,10 +392,16 @@ class Session:
     def _patch_pyproject(self, remedy: Remedy) -> None:
         from safepip.applying.pyproject import apply_plan
 
-        plan = _plan(remedy)
+        # The plan whose diff the user saw; re-planned only if the file changed meanwhile.
+        plan = self.plans.get(remedy.key) or _plan(remedy)
         if not plan.changed:
             raise SafepipError(f"{remedy.pyproject} already has this change; nothing to do")
-        applied = apply_plan(plan)
+        applied = apply_plan(plan, replan=lambda: _plan(remedy))
+        if applied.already_done:
+            say(f"{applied.path} already has this change (made while safepip was waiting)")
+            return
+        if applied.rebased:
+            say(f"{applied.path} changed while safepip was waiting: the same change was made to it")
         self.changed_files.append({"path": applied.path, "backup": applied.backup})
 
     def _use_wheels(self, sdist: str, wheels: str) -> None:
@@ -433,7 +456,7 @@ class Session:
             say(f"could not write the report {path}: {exc.strerror or exc}")
 
 
-def _plan(remedy: Remedy) -> Any:
+def _plan(remedy: Remedy) -> PatchPlan:
     from safepip.applying.pyproject import (
         plan_add_requirement,
         plan_constrain_requirement,
@@ -447,20 +470,6 @@ def _plan(remedy: Remedy) -> Any:
     if change[0] == "constrain":
         return plan_constrain_requirement(remedy.pyproject, change[1], change[2])
     return plan_add_requirement(remedy.pyproject, change[1], create_if_missing=True)
-
-
-def _preview(remedy: Remedy) -> str:
-    """What the user sees before saying yes: the diff, or what gets installed where."""
-    if remedy.kind == PATCH_PYPROJECT:
-        try:
-            plan = _plan(remedy)
-        except SafepipError as exc:
-            say(f"cannot prepare this change: {exc}")
-            raise
-        return str(plan.diff())
-    if remedy.install:
-        return f"    pip install {' '.join(remedy.install)}\n"
-    return ""
 
 
 def _prefixed(text: str) -> str:

@@ -110,6 +110,8 @@ class AppliedPatch:
     path: str  # the path as planned
     target: str  # the file actually replaced: ``path`` with symbolic links resolved
     backup: str | None  # the copy of the original; None when no backup was made or needed
+    already_done: bool = False  # the file already held the change when the lock was ours
+    rebased: bool = False  # the file had changed: the same change was made on its new content
 
 
 # --- Reading -----------------------------------------------------------------------------------
@@ -834,43 +836,70 @@ def plan_set_backend(path: str, backend: str) -> PatchPlan:
 # --- Writing -----------------------------------------------------------------------------------
 
 
-def apply_plan(plan: PatchPlan, *, backup: bool = True) -> AppliedPatch:
+def apply_plan(
+    plan: PatchPlan,
+    *,
+    backup: bool = True,
+    replan: Callable[[], PatchPlan] | None = None,
+    lock_timeout: float | None = None,
+) -> AppliedPatch:
     """Write ``plan``: check, back up the original, then replace the file atomically.
 
-    Refuses (PatchError, nothing written) when the file changed since the plan read it, or when
-    the file or its directory is read-only. Read-only means what ``os.access`` says *or* no write
-    bit in the mode at all: root may write anywhere, but a file someone made read-only (chmod
-    a-w) is a statement we honour for root too.
+    The folder is locked meanwhile, so two safepip runs never both write (safepip.applying.lock).
+    When the file changed since the plan read it (the other run got there first, or the user
+    edited it while safepip asked), ``replan`` computes the same change on what the file holds
+    now: nothing left to do (the other run declared the requirement) is a success without a
+    write; the same change on the new content is applied (``rebased``). Without ``replan``, or
+    when the change would now be a different one, nothing is written (PatchError).
+
+    Refuses too (PatchError, nothing written) when the file or its directory is read-only.
+    Read-only means what ``os.access`` says *or* no write bit in the mode at all: root may write
+    anywhere, but a file someone made read-only (chmod a-w) is a statement we honour for root too.
     """
+    from safepip.applying.lock import DEFAULT_TIMEOUT, folder_lock
+
     # A symbolic link is written through: the file it points to is replaced, so the link stays
     # a link (replacing the link itself would silently detach it from the shared file).
     target = os.path.realpath(plan.path)
     if not plan.changed:
         return AppliedPatch(plan.path, target, None)
     directory = os.path.dirname(target)
-    current = _read_bytes(target)
-    if (current is None) == plan.existed or (current is not None and current != plan.original):
-        raise PatchError(
-            f"{plan.path} changed since it was read; nothing written, please run safepip again"
-        )
-    status = os.stat(target) if plan.existed else None
-    _check_writable(plan.path, target, directory, status)
-
-    backup_path = _write_backup(target, plan.original, status) if backup and status else None
-    temporary = None
-    try:
-        temporary = _write_temporary(directory, plan.new, status)
-        os.replace(temporary, target)
+    timeout = DEFAULT_TIMEOUT if lock_timeout is None else lock_timeout
+    with folder_lock(directory, timeout=timeout):
+        current = _read_bytes(target)
+        rebased = False
+        if _stale(plan, current):
+            fresh = replan() if replan is not None else None
+            if fresh is not None and not fresh.changed:
+                return AppliedPatch(plan.path, target, None, already_done=True)
+            if fresh is None or fresh.summary != plan.summary or _stale(fresh, current):
+                raise PatchError(
+                    f"{plan.path} changed since it was read; nothing written, please run "
+                    "safepip again"
+                )
+            plan, rebased = fresh, True
+        status = os.stat(target) if plan.existed else None
+        _check_writable(plan.path, target, directory, status)
+        backup_path = _write_backup(target, plan.original, status) if backup and status else None
         temporary = None
-    except OSError as exc:
-        if backup_path is not None:  # the original is untouched: its copy is not needed
-            _remove_quietly(backup_path)
-        raise PatchError(f"cannot write {plan.path}: {exc.strerror or exc}") from None
-    finally:
-        if temporary is not None:
-            _remove_quietly(temporary)
-    _fsync_directory(directory)
-    return AppliedPatch(plan.path, target, backup_path)
+        try:
+            temporary = _write_temporary(directory, plan.new, status)
+            os.replace(temporary, target)
+            temporary = None
+        except OSError as exc:
+            if backup_path is not None:  # the original is untouched: its copy is not needed
+                _remove_quietly(backup_path)
+            raise PatchError(f"cannot write {plan.path}: {exc.strerror or exc}") from None
+        finally:
+            if temporary is not None:
+                _remove_quietly(temporary)
+        _fsync_directory(directory)
+    return AppliedPatch(plan.path, target, backup_path, rebased=rebased)
+
+
+def _stale(plan: PatchPlan, current: bytes | None) -> bool:
+    """Whether the file no longer holds what ``plan`` was computed from."""
+    return (current is None) == plan.existed or (current is not None and current != plan.original)
 
 
 def _check_writable(path: str, target: str, directory: str, status: os.stat_result | None) -> None:

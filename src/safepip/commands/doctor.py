@@ -22,6 +22,8 @@ from safepip.deciding.static import StaticCheckError, StaticFinding, check_pypro
 
 TYPE_CHECKING = False  # typing's constant costs an import; see safepip.reading.consumer
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from safepip.applying.pyproject import PatchPlan
 
 
@@ -165,7 +167,7 @@ def _fix_file(
     pyproject: str, changes: list[tuple[str, ...]], mode: str, out: TextIO
 ) -> dict[str, str | None] | str | None:
     """Show one file's diff and apply it with consent: what changed, _EXPLAINED, or None."""
-    from safepip.applying.pyproject import PatchError, apply_plan
+    from safepip.applying.pyproject import PatchError
     from safepip.deciding.consent import APPLY, ASK, ask
 
     try:
@@ -181,14 +183,26 @@ def _fix_file(
         return None
     if mode not in {ASK, APPLY}:
         return _EXPLAINED
+    return _write(plan, lambda: _plan(pyproject, changes), out)
+
+
+def _write(
+    plan: PatchPlan, replan: Callable[[], PatchPlan], out: TextIO
+) -> dict[str, str | None] | None:
+    from safepip.applying.pyproject import apply_plan
+    from safepip.errors import SafepipError
+
     try:
-        applied = apply_plan(plan)
-    except PatchError as exc:
+        applied = apply_plan(plan, replan=replan)
+    except SafepipError as exc:  # PatchError, or another run holding the folder too long
         print(f"safepip doctor: {exc}", file=out)
         return None
+    if applied.already_done:
+        print(f"safepip doctor: {plan.path} already has this change", file=out)
+        return None
     backup = f" (backup: {applied.backup})" if applied.backup else ""
-    print(f"safepip doctor: changed {pyproject}{backup}", file=out)
-    return {"path": pyproject, "backup": applied.backup}
+    print(f"safepip doctor: changed {plan.path}{backup}", file=out)
+    return {"path": plan.path, "backup": applied.backup}
 
 
 def _plan(pyproject: str, changes: list[tuple[str, ...]]) -> PatchPlan:
