@@ -327,7 +327,7 @@ def campaign_fuzz(examples: int) -> dict[str, object]:
     }
 
 
-# --- 4. A 5 MB requires array -------------------------------------------------------------------
+# --- 4. A 5 MB requires array: refused at once (over the 1 MiB cap) ------------------------
 
 
 def campaign_huge(megabytes: float) -> dict[str, object]:

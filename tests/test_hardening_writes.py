@@ -29,6 +29,8 @@ from safepip.applying.pyproject import (
     plan_add_requirement,
     remove_stray_temporaries,
 )
+from safepip.deciding.static import StaticCheckError, check_pyproject
+from safepip.tomlerrors import MAX_PYPROJECT_BYTES
 
 TESTS = Path(__file__).parent
 ORIGINAL = TESTS / "projects" / "flit-missing" / "pyproject.toml"
@@ -235,6 +237,11 @@ REFUSED = {
     "invalid-utf8": (_writer(FLIT.replace(b"the defect", b"the \xff\xfe defect")), "not UTF-8"),
     "truncated-utf8": (_writer(FLIT + b"# caf\xc3"), "not UTF-8"),
     "latin1": (_writer(b"# caf\xe9\n" + FLIT), "not UTF-8"),
+    # One byte over the cap: refused at once rather than patched for a minute.
+    "over-1-mib": (
+        _writer(FLIT + b"#" * (MAX_PYPROJECT_BYTES - len(FLIT)) + b"\n"),
+        "larger than 1 MiB",
+    ),
 }
 
 
@@ -264,6 +271,15 @@ def test_unpatchable_file_is_refused_with_nothing_written(
     assert snapshot(tmp_path) == before
 
 
+def test_static_check_refuses_a_file_over_the_cap(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(FLIT + b" " * MAX_PYPROJECT_BYTES)
+    with pytest.raises(StaticCheckError, match="larger than 1 MiB"):
+        check_pyproject(str(tmp_path))
+    # At the cap exactly it is read (and the defect found).
+    (tmp_path / "pyproject.toml").write_bytes(FLIT + b"#" * (MAX_PYPROJECT_BYTES - len(FLIT)))
+    assert [finding.distribution for finding in check_pyproject(str(tmp_path))] == ["flit_core"]
+
+
 def _huge_requires(count: int, *, multiline: bool) -> bytes:
     separator = ",\n    " if multiline else ", "
     items = separator.join(f'"pkg{index}>=1.0"' for index in range(count))
@@ -273,8 +289,8 @@ def _huge_requires(count: int, *, multiline: bool) -> bytes:
 
 
 # A requires array of a quarter of a megabyte: the patch must be right (the last item added, the
-# rest kept). 5 MB takes the patcher some 40 s (tomlkit parses the file twice and packaging parses
-# every item): that case is in scripts/stress.py, not in CI.
+# rest kept). Over 1 MiB the file is refused outright (5 MB used to take the patcher some 40 s:
+# tomlkit parses the file twice and packaging parses every item); scripts/stress.py checks it.
 @pytest.mark.parametrize("multiline", [False, True], ids=["one-line", "one-item-a-line"])
 def test_huge_requires_array_is_patched_correctly(multiline: bool, tmp_path: Path) -> None:
     path = tmp_path / "pyproject.toml"

@@ -1,4 +1,4 @@
-"""One wording for invalid TOML, whichever part of safepip found it."""
+"""One wording for invalid TOML, and one size limit, whichever part of safepip reads the file."""
 
 from __future__ import annotations
 
@@ -7,6 +7,18 @@ import re
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
     from tomlkit.exceptions import TOMLKitError
+
+
+#: A pyproject.toml larger than this is not read: real ones are a few kilobytes, and a crafted
+#: megabytes-long ``requires`` array would keep the patcher busy for a minute (5 MB: 40 s).
+MAX_PYPROJECT_BYTES = 1024 * 1024
+
+
+def describe_too_large(path: str) -> str:
+    return (
+        f"{path} is larger than {MAX_PYPROJECT_BYTES // (1024 * 1024)} MiB; safepip does not read "
+        "a pyproject.toml that large: please make the change by hand"
+    )
 
 
 def describe_tomlkit_error(path: str, exc: TOMLKitError) -> str:

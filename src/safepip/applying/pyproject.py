@@ -132,9 +132,11 @@ class _Source(NamedTuple):
 
 def _read_bytes(path: str) -> bytes | None:
     """The file's bytes, or None when it does not exist. Any other failure is a PatchError."""
+    from safepip.tomlerrors import MAX_PYPROJECT_BYTES, describe_too_large
+
     try:
         with open(path, "rb") as file:
-            return file.read()
+            data = file.read(MAX_PYPROJECT_BYTES + 1)
     except FileNotFoundError:
         if os.path.islink(path):
             raise PatchError(f"cannot read {path}: it is a broken symbolic link") from None
@@ -148,6 +150,9 @@ def _read_bytes(path: str) -> bytes | None:
         raise PatchError(f"cannot read {path}: permission denied") from None
     except OSError as exc:
         raise PatchError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_PYPROJECT_BYTES:
+        raise PatchError(describe_too_large(path))
+    return data
 
 
 def _decode(path: str, original: bytes) -> tuple[bool, str]:

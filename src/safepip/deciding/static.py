@@ -252,15 +252,19 @@ def check_text(
 
 
 def _read_text(path: str) -> str:
+    from safepip.tomlerrors import MAX_PYPROJECT_BYTES, describe_too_large
+
     try:
         with open(path, "rb") as file:
-            original = file.read()
+            original = file.read(MAX_PYPROJECT_BYTES + 1)
     except IsADirectoryError:
         raise StaticCheckError(f"cannot read {path}: it is a directory") from None
     except PermissionError:
         raise StaticCheckError(f"cannot read {path}: permission denied") from None
     except OSError as exc:
         raise StaticCheckError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(original) > MAX_PYPROJECT_BYTES:
+        raise StaticCheckError(describe_too_large(path))
     if original.startswith(_UTF8_BOM):
         # pip reads pyproject.toml as plain UTF-8, so the BOM reaches its TOML parser, which
         # rejects it at line 1, column 1: the build fails before it starts.
