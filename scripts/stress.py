@@ -7,9 +7,11 @@
    back must match byte for byte (sha256). safepip's own peak RSS (VmHWM, polled from /proc) is
    compared between 1 MB and N MB, with the throughput against pip's output read directly.
 3. Fuzz: tests/test_hardening_fuzz.py with many more hypothesis examples.
-4. A 5 MB ``requires`` array through the patcher: how long it takes, and whether it is right.
+4. A 5 MB ``requires`` array through the patcher: refused at once (the 1 MiB cap), or right.
+5. Races: tests/test_concurrency.py with many more rounds of four patchers started at once.
 
-Usage: python scripts/stress.py [--kills 500] [--megabytes 500] [--fuzz 2000] [--skip-huge]
+Usage: python scripts/stress.py [--kills 500] [--megabytes 500] [--fuzz 2000] [--races 100]
+       [--skip-huge]
 POSIX only (SIGKILL, /proc).
 """
 
@@ -359,11 +361,38 @@ def campaign_huge(megabytes: float) -> dict[str, object]:
     }
 
 
+# --- 5. Races ---------------------------------------------------------------------------------
+
+
+def campaign_races(rounds: int) -> dict[str, object]:
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"),
+            *("-m", "not slow", str(ROOT / "tests" / "test_concurrency.py")),
+        ],
+        env={**os.environ, "SAFEPIP_RACE_ROUNDS": str(rounds)},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    summary = [line for line in result.stdout.splitlines() if " in " in line and "passed" in line]
+    return {
+        "status": result.returncode,
+        "rounds_of_four_racers": 2 * rounds,  # same requirement, then four different ones
+        "summary": summary[-1].strip("= ") if summary else "",
+        "seconds": round(time.monotonic() - started, 1),
+        "failures": result.stdout[-3000:] if result.returncode else "",
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=500, help="runs killed mid-patch")
     parser.add_argument("--megabytes", type=float, default=500, help="output through safepip")
     parser.add_argument("--fuzz", type=int, default=2000, help="hypothesis examples a property")
+    parser.add_argument("--races", type=int, default=100, help="rounds of racing patchers")
     parser.add_argument("--huge-mb", type=float, default=5, help="size of the requires array")
     parser.add_argument("--skip-huge", action="store_true", help="skip the huge requires array")
     parser.add_argument("--seed", type=int, default=7)
@@ -382,6 +411,9 @@ def main() -> int:
     if not options.skip_huge:
         figures["huge"] = campaign_huge(options.huge_mb)
         print("huge requires:", json.dumps(figures["huge"]), flush=True)
+    if options.races:
+        figures["races"] = campaign_races(options.races)
+        print("races:", json.dumps(figures["races"]), flush=True)
     kills = figures.get("kills")
     damaged = isinstance(kills, dict) and any(
         kills[key]
@@ -397,7 +429,9 @@ def main() -> int:
     inexact = isinstance(volume, dict) and not all(run["exact"] for run in volume.values())
     fuzz = figures.get("fuzz")
     fuzz_failed = isinstance(fuzz, dict) and fuzz["status"] != 0
-    return 1 if damaged or inexact or fuzz_failed else 0
+    races = figures.get("races")
+    races_failed = isinstance(races, dict) and races["status"] != 0
+    return 1 if damaged or inexact or fuzz_failed or races_failed else 0
 
 
 if __name__ == "__main__":

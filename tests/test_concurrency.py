@@ -21,7 +21,8 @@ from conftest import PROJECTS, make_venv, offline_environ, safepip_argv
 from safepip.applying.lock import LockTimeoutError, folder_lock
 from safepip.applying.pyproject import apply_plan, plan_add_requirement
 
-ROUNDS = 5
+#: Rounds of each race; scripts/stress.py runs many more.
+ROUNDS = int(os.environ.get("SAFEPIP_RACE_ROUNDS", "5"))
 RACERS = 4
 TIMEOUT = 120
 
