@@ -8,8 +8,6 @@ either untouched or fully patched, no temporary file left behind, pip's output p
 
 pip is the real one in a real virtual environment (conftest's ``pip_venv``, offline through the
 wheelhouse), except where pip has to die of a signal: there a stand-in interpreter does.
-
-Tests marked xfail (strict) pin faults that safepip does not meet yet; each names the defect.
 """
 
 from __future__ import annotations
@@ -265,13 +263,6 @@ def test_pip_killed_by_a_signal_in_a_pass_through_command(signame: str, tmp_path
     assert runs.read_text().splitlines() == ["-m pip list"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "safepip bug: a pip killed by a signal is treated like any failing run: its output is "
-        "diagnosed, a fix proposed and, with --yes, applied and pip run again (session.py)"
-    ),
-)
 @pytest.mark.parametrize("mode", ["no-terminal", "yes"])
 @pytest.mark.parametrize("signame", list(CRASH_SIGNALS))
 def test_pip_killed_by_a_signal_in_a_session_proposes_nothing(
@@ -444,14 +435,6 @@ def _stdout_closed(argv: list[str], environ: dict[str, str], cwd: Path) -> Run:
 
 @needs_dev_full
 @needs_bash
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "safepip bug: an error writing pip's output to stdout other than EPIPE (ENOSPC, EBADF) "
-        "escapes the relay (running/pipes.py), is reported as 'cannot run <python>' with status "
-        "1, and pip, no longer read, dies of SIGPIPE: an install is cut short"
-    ),
-)
 @pytest.mark.parametrize(
     ("stdout", "command"),
     [
@@ -486,13 +469,6 @@ def test_unwritable_stdout_behaves_like_pip(
 
 
 @needs_dev_full
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "safepip bug: its own commands writing to a full stdout end in the bug boundary "
-        "(errors.guarded): 'internal error', status 3 and a crash log, for an environment fault"
-    ),
-)
 @pytest.mark.parametrize(
     "args",
     [

@@ -276,6 +276,30 @@ def _(context: Context) -> tuple[Run, int]:
     return run, 0
 
 
+@case("1", "own commands", "own-output-to-a-full-device")
+def _(context: Context) -> tuple[Run, int]:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with Path("/dev/full").open("wb") as full:
+        run = run_safepip(["--safepip-version"], clean_environ(), stdout=full)
+    one_line(run, "safepip: error: No space left on device")
+    return run, 1
+
+
+@case("141", "own commands", "own-output-reader-gone")
+def _(context: Context) -> tuple[Run, int]:
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before safepip writes a byte
+    try:
+        run = run_safepip(["config-show"], clean_environ(), stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert run.err == ""  # quietly: the reader left on purpose
+    return run, 141
+
+
 @case("0", "diagnose", "diagnose-sound-log")
 def _(context: Context) -> tuple[Run, int]:
     run = _own(["diagnose", str(LOGS / "pip25.0.1-sound.log")])

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 EXIT_INTERRUPTED = 130
 #: Exit status for a bug in safepip (pre-commit uses the same).
 EXIT_INTERNAL_ERROR = 3
+#: Exit status when the reader of our output has gone, as a shell reports SIGPIPE (128 + 13).
+EXIT_BROKEN_PIPE = 141
 
 
 class SafepipError(Exception):
@@ -49,18 +51,42 @@ def say(message: str) -> None:
 def guarded(run: Callable[[], int]) -> int:
     """Run ``run`` and map every way out of it to an exit status, with one line on stderr.
 
-    SafepipError -> 1 with its message; Ctrl-C -> 130; anything else -> 3, a short message and a
-    log file holding the traceback, so a bug never prints a traceback over pip's output.
+    SafepipError -> 1 with its message; Ctrl-C -> 130; our stdout gone -> 141, quietly; any other
+    OSError (a full disk...) -> 1 with one line; anything else -> 3, a short message and a log
+    file holding the traceback, so a bug never prints a traceback over pip's output.
     """
     try:
-        return run()
+        status = run()
+        if sys.stdout is not None:  # None: started with fd 1 closed
+            sys.stdout.flush()  # a full or closed stdout is found here, not at the exit
     except SafepipError as exc:
         say(f"error: {exc}")
         return 1
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Our reader left (`safepip doctor | head -1`): quietly, as a tool killed by SIGPIPE.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        # The environment failed us (a full disk, a descriptor closed under us): one line.
+        _silence_stdout()
+        where = f" ({exc.filename})" if exc.filename else " (writing to stdout)"
+        say(f"error: {exc.strerror or exc}{where}")
+        return 1
     except Exception as exc:  # noqa: BLE001 - the one place that turns any bug into a message
         path = _write_crash_log(exc)
         where = f" (traceback in {path})" if path else ""
         say(f"internal error: {type(exc).__name__}: {exc}{where}")
         return EXIT_INTERNAL_ERROR
+    return status
+
+
+def _silence_stdout() -> None:
+    """Drop what is still buffered for stdout, so that the interpreter's exit flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass

@@ -53,6 +53,7 @@ def _show_version() -> str:
 
 
 def _run_pip(invocation: Invocation) -> int:
+    from safepip.running.relay import ChildStartError
     from safepip.target import choose_python
 
     target = choose_python(os.environ)
@@ -69,8 +70,9 @@ def _run_pip(invocation: Invocation) -> int:
             knowledge.USER_PROVIDERS.update(config.providers())
             return run_session(invocation, target, config)
         return _relay_only(invocation, target)
-    except OSError as exc:
-        raise SafepipError(f"cannot run {target.executable} ({target.reason}): {exc}") from exc
+    except ChildStartError as exc:
+        reason = exc.strerror or exc
+        raise SafepipError(f"cannot run {target.executable} ({target.reason}): {reason}") from exc
 
 
 def _relay_only(invocation: Invocation, target: TargetPython) -> int:

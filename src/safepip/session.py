@@ -43,6 +43,8 @@ _VERSION_PROBE = "import sys, importlib.metadata as m; print(m.version(sys.argv[
 
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
+#: A run's status above this is 128 + the signal that killed pip (pip never exits so itself).
+_SIGNAL_BASE = 128
 
 
 class Session:
@@ -216,6 +218,11 @@ class Session:
         self.runs.append({"argv": args, "exit_status": status})
         raise_if_pip_missing(status, tail.text() if tail.count <= 2 else [], self.target)
         if status == 0:
+            return status, []
+        if status > _SIGNAL_BASE:
+            # Killed (OOM killer, a cancelled CI job): its output stops mid-way, and another
+            # run is the last thing wanted. Its status stands.
+            say(f"pip was killed by {_signal_name(status - _SIGNAL_BASE)}; nothing more is run")
             return status, []
         if diagnosis not in fanout.consumers:
             say(f"could not read pip's output ({fanout.failures[-1]!r})")
@@ -472,6 +479,15 @@ def _plan(remedy: Remedy) -> PatchPlan:
     return plan_add_requirement(remedy.pyproject, change[1], create_if_missing=True)
 
 
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def _prefixed(text: str) -> str:
     return "\n".join(f"safepip: {line}" if line else "safepip:" for line in text.splitlines())
 
@@ -498,4 +514,8 @@ def _proposal_json(remedy: Remedy) -> dict[str, Any]:
 
 def run_session(invocation: Invocation, target: TargetPython, config: Config | None = None) -> int:
     """Run a building pip command (install, wheel, download) under safepip's watch."""
-    return Session(invocation, target, os.getcwd(), config).run()
+    try:
+        cwd = os.getcwd()
+    except FileNotFoundError:
+        raise SafepipError("the current folder no longer exists") from None
+    return Session(invocation, target, cwd, config).run()

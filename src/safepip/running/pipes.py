@@ -16,11 +16,13 @@ import sys
 
 from safepip.reading.consumer import STDERR, STDOUT
 from safepip.running.relay import (
+    ChildStartError,
     LineFeed,
+    Output,
     exit_status,
     flush_own_output,
     raise_if_interrupted,
-    write_all,
+    report_output_failures,
 )
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
@@ -55,9 +57,8 @@ class _Relay:
 
     def __init__(self, source: int, target: int, feed: LineFeed) -> None:
         self.source = source
-        self.target = target
+        self.output = Output(target)
         self.feed = feed
-        self.target_closed = False
         #: Held while feeding the consumer, when two threads share it (never while reading).
         self.lock: AbstractContextManager[object] | None = None
 
@@ -66,11 +67,9 @@ class _Relay:
         data = os.read(self.source, CHUNK_SIZE)
         if not data:
             return False
-        try:
-            write_all(self.target, data)
-        except BrokenPipeError:
+        self.output.write(data)
+        if self.output.closed:
             # The reader went away: close pip's pipe so pip finds out as it would have.
-            self.target_closed = True
             return False
         if self.lock is None:
             self.feed.feed(data)
@@ -147,8 +146,9 @@ def run_with_pipes(
     relays, status = (_run_threaded if threaded else _run_spawned)(
         argv, consumer, env, out_fd, err_fd, interrupted=interrupted
     )
-    if relays[0].target_closed:
+    if relays[0].output.closed:
         _silence_stdout(out_fd)
+    report_output_failures(relays[0].output, relays[1].output)
     raise_if_interrupted(bool(interrupted), status)
     return status
 
@@ -177,9 +177,11 @@ def _run_spawned(
             ],
             setsigdef=_RESTORED_SIGNALS,
         )
-    except BaseException:
+    except BaseException as exc:
         for fd in (out_read, err_read):
             os.close(fd)
+        if isinstance(exc, OSError):
+            raise ChildStartError(exc.errno, exc.strerror) from exc
         raise
     finally:
         os.close(out_write)
@@ -194,6 +196,7 @@ def _run_spawned(
         if _in_main_thread()
         else {}
     )
+    wait_status = None
     try:
         poller = select.poll()
         for fd in by_fd:
@@ -206,7 +209,9 @@ def _run_spawned(
         _, wait_status = os.waitpid(pid, 0)
     finally:
         for relay in by_fd.values():
-            relay.finish()
+            relay.finish()  # closes pip's pipes: a pip still writing finds out, and exits
+        if wait_status is None:
+            os.waitpid(pid, 0)  # never leave pip behind, whatever went wrong here
         _restore_handlers(previous)
     return relays, exit_status(os.waitstatus_to_exitcode(wait_status))
 
@@ -223,12 +228,15 @@ def _run_threaded(
     import subprocess
     import threading
 
-    process = subprocess.Popen(
-        list(argv),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=None if env is None else dict(env),
-    )
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=None if env is None else dict(env),
+        )
+    except OSError as exc:
+        raise ChildStartError(exc.errno, exc.strerror) from exc
     assert process.stdout is not None  # noqa: S101 - Popen with PIPE guarantees it
     assert process.stderr is not None  # noqa: S101
     # Raw descriptors: the file objects would buffer, and each chunk must go out at once.

@@ -29,6 +29,47 @@ def flush_own_output() -> None:
             pass
 
 
+class ChildStartError(OSError):
+    """The interpreter could not be started at all (exec failed): pip never ran."""
+
+
+class Output:
+    """One of the user's descriptors, written until it fails.
+
+    A reader that went away (EPIPE) is pip's business: ``closed`` tells the caller to close
+    pip's end so that pip meets the broken pipe itself. Any other failure (a full disk, a
+    descriptor closed under us) must not stop pip: the rest of its output is dropped, as pip's
+    own writes would have failed, and ``failure`` says why, once pip is done.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.closed = False
+        self.failure: OSError | None = None
+
+    def write(self, data: bytes) -> None:
+        if self.closed or self.failure is not None:
+            return
+        try:
+            write_all(self.fd, data)
+        except BrokenPipeError:
+            self.closed = True
+        except OSError as exc:
+            self.failure = exc
+
+
+def report_output_failures(*outputs: Output) -> None:
+    """One line for each of the user's descriptors that failed (a closed reader says nothing)."""
+    from safepip.errors import say
+
+    names = {1: "stdout", 2: "stderr"}
+    for output in outputs:
+        if output.failure is not None:
+            where = names.get(output.fd, f"descriptor {output.fd}")
+            reason = output.failure.strerror or output.failure
+            say(f"could not show the rest of pip's output on {where}: {reason}")
+
+
 class PipInterrupted(KeyboardInterrupt):
     """The user pressed Ctrl-C while pip ran: raised once pip has exited, carrying its status.
 

@@ -19,7 +19,15 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from safepip.reading.consumer import TERMINAL
-from safepip.running.relay import LineFeed, flush_own_output, raise_if_interrupted, write_all
+from safepip.running.relay import (
+    ChildStartError,
+    LineFeed,
+    Output,
+    flush_own_output,
+    raise_if_interrupted,
+    report_output_failures,
+    write_all,
+)
 
 if TYPE_CHECKING:
     import pexpect
@@ -112,7 +120,7 @@ def _relay(
     child: pexpect.spawn[Any],
     feed: LineFeed,
     stdin_fd: int,
-    stdout_fd: int,
+    output: Output,
     stdin_is_tty: bool,
     *,
     interrupted: list[bool],
@@ -132,7 +140,7 @@ def _relay(
                     raise
                 if not data:
                     break
-                write_all(stdout_fd, data)
+                output.write(data)  # a failure drops the rest: pip must still run to its end
                 feed.feed(data)
             if stdin_open and stdin_fd in ready:
                 typed = os.read(stdin_fd, 4096)
@@ -164,18 +172,24 @@ def run_in_pty(
     import pexpect
 
     flush_own_output()
-    child = pexpect.spawn(
-        argv[0],
-        list(argv[1:]),
-        env=None if env is None else dict(env),
-        dimensions=_window_size(),
-        echo=True,  # the pty echoes what the user types, as their own terminal would
-        timeout=None,
-    )
+    try:
+        child = pexpect.spawn(
+            argv[0],
+            list(argv[1:]),
+            env=None if env is None else dict(env),
+            dimensions=_window_size(),
+            echo=True,  # the pty echoes what the user types, as their own terminal would
+            timeout=None,
+        )
+    except OSError as exc:
+        raise ChildStartError(exc.errno, exc.strerror) from exc
+    except pexpect.ExceptionPexpect as exc:  # "not found or not executable"
+        raise ChildStartError(0, str(exc)) from exc
     feed = LineFeed(TERMINAL, consumer)
     interrupted: list[bool] = []
+    output = Output(stdout_fd)
     with _signals(child, interrupted), _raw_stdin(stdin_fd) as stdin_is_tty:
-        _relay(child, feed, stdin_fd, stdout_fd, stdin_is_tty, interrupted=interrupted)
+        _relay(child, feed, stdin_fd, output, stdin_is_tty, interrupted=interrupted)
     child.wait()
     # wait() has reaped pip: close() now only releases the pty, without its 0.1 s grace sleep.
     child.ptyproc.delayafterclose = 0  # type: ignore[attr-defined]
@@ -184,5 +198,6 @@ def run_in_pty(
         status = 128 + int(child.signalstatus)
     else:
         status = int(child.exitstatus or 0)
+    report_output_failures(output)
     raise_if_interrupted(bool(interrupted), status)
     return status
