@@ -66,11 +66,11 @@ def guarded(run: Callable[[], int]) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Our reader left (`safepip doctor | head -1`): quietly, as a tool killed by SIGPIPE.
-        _silence_stdout()
+        silence_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as exc:
         # The environment failed us (a full disk, a descriptor closed under us): one line.
-        _silence_stdout()
+        silence_stdout()
         where = f" ({exc.filename})" if exc.filename else " (writing to stdout)"
         say(f"error: {exc.strerror or exc}{where}")
         return 1
@@ -82,11 +82,17 @@ def guarded(run: Callable[[], int]) -> int:
     return status
 
 
-def _silence_stdout() -> None:
-    """Drop what is still buffered for stdout, so that the interpreter's exit flush is quiet."""
+def silence_stdout(fd: int | None = None) -> None:
+    """Our stdout (``fd``, by default sys.stdout's) is a closed pipe or a failing device: point
+    it at devnull, so that what is still buffered goes nowhere and the exit flush is quiet."""
     try:
+        target = sys.stdout.fileno() if fd is None else fd
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
     except (AttributeError, OSError, ValueError):
+        return
+    try:
+        os.dup2(devnull, target)
+    except OSError:
         pass
+    finally:
+        os.close(devnull)

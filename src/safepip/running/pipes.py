@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
+from safepip.errors import silence_stdout
 from safepip.reading.consumer import STDERR, STDOUT
 from safepip.running.relay import (
     ChildStartError,
@@ -147,7 +148,7 @@ def run_with_pipes(
         argv, consumer, env, out_fd, err_fd, interrupted=interrupted
     )
     if relays[0].output.closed:
-        _silence_stdout(out_fd)
+        silence_stdout(out_fd)
     report_output_failures(relays[0].output, relays[1].output)
     raise_if_interrupted(bool(interrupted), status)
     return status
@@ -269,13 +270,3 @@ def _run_threaded(
     finally:
         _restore_handlers(previous)
     return relays, exit_status(returncode)
-
-
-def _silence_stdout(out_fd: int) -> None:
-    """Our stdout is a closed pipe: point it at devnull so the interpreter's exit flush is quiet."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, out_fd)
-    except OSError:
-        pass
-    os.close(devnull)
