@@ -300,7 +300,7 @@ class Session:
             [
                 self.target.executable,
                 "-c",
-                "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))",
+                _VERSION_PROBE,
                 name,
             ],
             capture_output=True,
