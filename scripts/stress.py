@@ -23,29 +23,17 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
-FIXTURE = ROOT / "tests" / "projects" / "flit-missing" / "pyproject.toml"
 REQUIREMENT = "flit_core>=3.2"
-BACKUP_SUFFIX = ".safepip-backup"
-TEMP_PREFIX = ".pyproject.toml.safepip-"
-PER_CHILD = 12
-
-PATCHER = """
-import os, sys
-from safepip.applying.pyproject import apply_plan, plan_add_requirement
-os.write(1, b"ready\\n")
-for folder in sys.argv[2:]:
-    apply_plan(plan_add_requirement(os.path.join(folder, "pyproject.toml"), sys.argv[1]))
-"""
-
 # A stand-in for ``python -m pip``: prints N MB in mixed writes, a progress bar of redraws, and
 # records what it wrote (sha256, size) and its own peak RSS.
 STANDIN_PIP = r"""
@@ -97,119 +85,107 @@ def child_environ(extra: dict[str, str] | None = None) -> dict[str, str]:
 # --- 1. Kills -----------------------------------------------------------------------------------
 
 
-def _patched_reference(folder: Path) -> bytes:
-    sys.path.insert(0, str(SRC))
-    from safepip.applying.pyproject import apply_plan, plan_add_requirement
+def _tests_module(name: str) -> ModuleType:
+    """A module of tests/, for the pieces a campaign shares with its short run in CI."""
+    import importlib
 
-    folder.mkdir()
-    shutil.copy(FIXTURE, folder / "pyproject.toml")
-    apply_plan(plan_add_requirement(str(folder / "pyproject.toml"), REQUIREMENT))
-    return (folder / "pyproject.toml").read_bytes()
-
-
-def _run_patcher(folders: list[Path], delay: float) -> tuple[bool, float]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", PATCHER, REQUIREMENT, *map(str, folders)],
-        stdout=subprocess.PIPE,
-        env=child_environ(),
-    )
-    if process.stdout is None:  # pragma: no cover - Popen with PIPE guarantees it
-        raise SystemExit("no pipe from the patcher child")
-    with process.stdout:
-        if process.stdout.readline() != b"ready\n":
-            raise SystemExit("the patcher child did not start")
-        ready = time.monotonic()
-        try:
-            process.wait(delay)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-        process.wait()
-    return process.returncode == -signal.SIGKILL, time.monotonic() - ready
+    sys.path.insert(0, str(ROOT / "tests"))
+    return importlib.import_module(name)
 
 
 def campaign_kills(kills: int, seed: int) -> dict[str, object]:
-    import tomlkit
-
-    from safepip.applying.pyproject import (
-        apply_plan,
-        plan_add_requirement,
-        remove_stray_temporaries,
+    """The kills of tests/test_hardening_writes.py, many more of them, counted not asserted."""
+    writes = _tests_module("test_hardening_writes")
+    original = writes.ORIGINAL.read_bytes()
+    counts = dict.fromkeys(
+        (
+            "runs",
+            "killed_mid_run",
+            "files",
+            "files_original",
+            "files_patched",
+            "damaged_files",
+            "invalid_toml",
+            "backups_foreign",
+            "backups_short",
+            "patched_without_full_backup",
+            "temporaries_cleaned",
+            "recoveries_failed",
+        ),
+        0,
     )
 
-    original = FIXTURE.read_bytes()
-    counts = {
-        "runs": 0,
-        "killed_mid_run": 0,
-        "files": 0,
-        "files_original": 0,
-        "files_patched": 0,
-        "damaged_files": 0,
-        "invalid_toml": 0,
-        "backups_foreign": 0,
-        "backups_short": 0,
-        "patched_without_full_backup": 0,
-        "temporaries_cleaned": 0,
-        "recoveries_failed": 0,
-    }
+    def copies(name: str) -> list[Path]:
+        folders = [root / name / str(index) for index in range(writes.PROJECTS_PER_CHILD)]
+        for folder in folders:
+            folder.mkdir(parents=True)
+            (folder / "pyproject.toml").write_bytes(original)
+        return folders
+
     with tempfile.TemporaryDirectory(prefix="safepip-kills-") as root_name:
         root = Path(root_name)
-        patched = _patched_reference(root / "reference")
-        timing = [root / "timing" / str(index) for index in range(PER_CHILD)]
-        for folder in timing:
-            folder.mkdir(parents=True)
-            shutil.copy(FIXTURE, folder / "pyproject.toml")
-        _, span = _run_patcher(timing, 60.0)
+        patched = writes.patched_bytes(root)
+        _, span = writes.kill_during_patching(copies("timing"), 60.0)
         rng = random.Random(seed)  # noqa: S311 - seeded delays, not secrets
         started = time.monotonic()
         while counts["killed_mid_run"] < kills:
             run = counts["runs"]
-            folders = [root / f"run{run}" / str(index) for index in range(PER_CHILD)]
-            for folder in folders:
-                folder.mkdir(parents=True)
-                shutil.copy(FIXTURE, folder / "pyproject.toml")
-            killed, _ = _run_patcher(folders, rng.uniform(0.0, span))
+            folders = copies(f"run{run}")
+            killed, _ = writes.kill_during_patching(folders, rng.uniform(0.0, span))
             counts["runs"] += 1
             counts["killed_mid_run"] += killed
             for folder in folders:
-                counts["files"] += 1
-                data = (folder / "pyproject.toml").read_bytes()
-                if data == original:
-                    counts["files_original"] += 1
-                elif data == patched:
-                    counts["files_patched"] += 1
-                else:
-                    counts["damaged_files"] += 1
-                try:
-                    tomlkit.parse(data.decode("utf-8"))
-                except Exception:  # noqa: BLE001 - any failure counts
-                    counts["invalid_toml"] += 1
-                backups = [
-                    backup.read_bytes()
-                    for backup in folder.glob("pyproject.toml" + BACKUP_SUFFIX + "*")
-                ]
-                counts["backups_foreign"] += sum(not original.startswith(b) for b in backups)
-                counts["backups_short"] += sum(
-                    original.startswith(b) and b != original for b in backups
-                )
-                if data == patched and original not in backups:
-                    counts["patched_without_full_backup"] += 1
-                counts["temporaries_cleaned"] += len(
-                    remove_stray_temporaries(str(folder), min_age=0)
-                )
-                try:
-                    apply_plan(plan_add_requirement(str(folder / "pyproject.toml"), REQUIREMENT))
-                    if (folder / "pyproject.toml").read_bytes() != patched:
-                        counts["recoveries_failed"] += 1
-                except Exception:  # noqa: BLE001 - any failure counts
-                    counts["recoveries_failed"] += 1
-                if list(folder.glob(TEMP_PREFIX + "*")):
-                    counts["recoveries_failed"] += 1
+                _count_folder(folder, original, patched, counts, parses=writes.parses)
             shutil.rmtree(root / f"run{run}")
         timings = {
             "seconds": round(time.monotonic() - started, 1),
             "patch_span_ms": round(span * 1000, 1),
         }
     return {**counts, **timings}
+
+
+def _count_folder(
+    folder: Path,
+    original: bytes,
+    patched: bytes,
+    counts: dict[str, int],
+    *,
+    parses: Callable[[bytes], bool],
+) -> None:
+    """What a kill left in ``folder``, then what the next run makes of it, into ``counts``."""
+    from safepip.applying.pyproject import (
+        BACKUP_SUFFIX,
+        TEMP_PREFIX,
+        apply_plan,
+        plan_add_requirement,
+        remove_stray_temporaries,
+    )
+
+    counts["files"] += 1
+    data = (folder / "pyproject.toml").read_bytes()
+    if data == original:
+        counts["files_original"] += 1
+    elif data == patched:
+        counts["files_patched"] += 1
+    else:
+        counts["damaged_files"] += 1
+    counts["invalid_toml"] += not parses(data)
+    backups = [
+        backup.read_bytes() for backup in folder.glob("pyproject.toml" + BACKUP_SUFFIX + "*")
+    ]
+    counts["backups_foreign"] += sum(not original.startswith(b) for b in backups)
+    counts["backups_short"] += sum(original.startswith(b) and b != original for b in backups)
+    if data == patched and original not in backups:
+        counts["patched_without_full_backup"] += 1
+    counts["temporaries_cleaned"] += len(remove_stray_temporaries(str(folder), min_age=0))
+    try:
+        apply_plan(plan_add_requirement(str(folder / "pyproject.toml"), REQUIREMENT))
+        if (folder / "pyproject.toml").read_bytes() != patched:
+            counts["recoveries_failed"] += 1
+    except Exception:  # noqa: BLE001 - any failure counts
+        counts["recoveries_failed"] += 1
+    if list(folder.glob(TEMP_PREFIX + "*")):
+        counts["recoveries_failed"] += 1
 
 
 # --- 2. Volume ----------------------------------------------------------------------------------
