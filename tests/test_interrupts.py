@@ -147,6 +147,16 @@ def test_ctrl_c_through_pipes_during_the_retry_exits_130(
     assert document["changed_files"][0]["path"] == str(project / "pyproject.toml")
 
 
+@pytest.fixture
+def relayed_environ(standin_environ: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The stand-in through safepip's relay: an interpreter with no pip script beside it, so
+    safepip cannot hand over to pip (exec) and runs it as a child, as for a building command."""
+    (tmp_path / "bin").mkdir()
+    python = tmp_path / "bin" / "python"
+    python.symlink_to(sys.executable)
+    return {**standin_environ, "SAFEPIP_PYTHON": str(python)}
+
+
 @pytest.mark.parametrize(
     ("behaviour", "status"),
     [
@@ -156,11 +166,11 @@ def test_ctrl_c_through_pipes_during_the_retry_exits_130(
     ],
 )
 def test_sigint_through_pipes_while_pip_runs(
-    behaviour: list[str], status: int, standin_environ: dict[str, str]
+    behaviour: list[str], status: int, relayed_environ: dict[str, str]
 ) -> None:
     process = subprocess.Popen(
         safepip_argv("wait-ctrl-c", *behaviour),
-        env=standin_environ,
+        env=relayed_environ,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -172,3 +182,19 @@ def test_sigint_through_pipes_while_pip_runs(
     assert output == b"interrupted\n"  # pip got it ...
     assert errors == b""  # ... and safepip adds nothing to a command it only relayed
     assert process.returncode == status
+
+
+def test_sigint_in_a_handed_over_command_is_pips_own(standin_environ: dict[str, str]) -> None:
+    """A command that never builds is pip itself (exec): Ctrl-C gives pip's own status."""
+    process = subprocess.Popen(
+        safepip_argv("wait-ctrl-c"),
+        env=standin_environ,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    read_until(process, "stdout", b"ready")
+    os.killpg(process.pid, signal.SIGINT)
+    output, errors = process.communicate(timeout=TIMEOUT)
+    assert (output, errors, process.returncode) == (b"interrupted\n", b"", 42)

@@ -113,9 +113,24 @@ def test_interpreter_order(fake_env: Path, tmp_path: Path) -> None:
 
 
 def test_missing_interpreter_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "env").mkdir()  # an environment folder without its interpreter
     with pytest.raises(SafepipError) as raised:
-        choose_python({"VIRTUAL_ENV": str(tmp_path / "gone")})
+        choose_python({"VIRTUAL_ENV": str(tmp_path / "env")})
     message = str(raised.value)
     assert "does not exist" in message
     assert "$VIRTUAL_ENV" in message
     assert "\n" not in message
+
+
+def test_stale_virtual_env_is_a_note_and_the_pip_on_path(tmp_path: Path) -> None:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    pip = folder / "pip"
+    pip.write_text("#!/bin/sh\n")
+    pip.chmod(0o755)
+    notes: list[str] = []
+    chosen = choose_python({"VIRTUAL_ENV": str(tmp_path / "gone"), "PATH": str(folder)}, notes)
+    assert chosen.pip_command() == [str(pip)]
+    assert notes == [f"$VIRTUAL_ENV names {tmp_path / 'gone'}, which no longer exists: using pip on PATH"]
+    with pytest.raises(SafepipError, match="no `pip` on PATH"):
+        choose_python({"VIRTUAL_ENV": str(tmp_path / "gone"), "PATH": str(tmp_path)})

@@ -1,4 +1,9 @@
-"""safepip on a real terminal: pip gets a pty, the user's keystrokes, window size and Ctrl-C."""
+"""safepip on a real terminal: pip's output gets a pty of the user's window size; pip keeps the
+user's stdin and terminal (keystrokes, Ctrl-C).
+
+The stand-in's commands never build, so safepip would hand them over to pip (exec) and its pty
+would not be exercised: ``relayed`` runs them through the relay, as a building command is run.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,15 @@ import pexpect
 TIMEOUT = 60
 
 
+@pytest.fixture
+def relayed(standin_environ: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The stand-in through safepip's relay: an interpreter with no pip script beside it."""
+    (tmp_path / "bin").mkdir()
+    python = tmp_path / "bin" / "python"
+    python.symlink_to(sys.executable)
+    return {**standin_environ, "SAFEPIP_PYTHON": str(python)}
+
+
 def spawn_safepip(args: list[str], environ: dict[str, str], rows: int = 24, cols: int = 80):  # type: ignore[no-untyped-def]
     argv = safepip_argv(*args)
     return pexpect.spawn(argv[0], argv[1:], env=environ, dimensions=(rows, cols), timeout=TIMEOUT)
@@ -31,8 +45,8 @@ def finish(child: pexpect.spawn) -> int:
     return int(child.exitstatus)
 
 
-def test_pip_sees_a_terminal(standin_environ: dict[str, str]) -> None:
-    child = spawn_safepip(["isatty"], standin_environ)
+def test_pip_sees_a_terminal(relayed: dict[str, str]) -> None:
+    child = spawn_safepip(["isatty"], relayed)
     child.expect(r"isatty (\w+) (\w+) (\w+)")
     assert child.match.groups() == (b"True", b"True", b"True")
     assert finish(child) == 0
@@ -51,8 +65,8 @@ def test_pip_sees_pipes_without_a_terminal(standin_environ: dict[str, str]) -> N
     assert result.stdout == b"isatty False False False\n"
 
 
-def test_window_size_is_set_and_follows_resizes(standin_environ: dict[str, str]) -> None:
-    child = spawn_safepip(["size"], standin_environ, rows=31, cols=97)
+def test_window_size_is_set_and_follows_resizes(relayed: dict[str, str]) -> None:
+    child = spawn_safepip(["size"], relayed, rows=31, cols=97)
     child.expect(r"size 31x97")
     child.setwinsize(40, 120)  # the kernel sends SIGWINCH to safepip, which resizes pip's pty
     child.expect(r"size 40x120")
@@ -60,22 +74,22 @@ def test_window_size_is_set_and_follows_resizes(standin_environ: dict[str, str])
     assert finish(child) == 0
 
 
-def test_progress_redraw_is_shown_before_any_newline(standin_environ: dict[str, str]) -> None:
-    child = spawn_safepip(["progress"], standin_environ)
+def test_progress_redraw_is_shown_before_any_newline(relayed: dict[str, str]) -> None:
+    child = spawn_safepip(["progress"], relayed)
     child.expect_exact(b"progress 10%\r")  # pip is now waiting: no newline has been printed
     child.sendline("")
     child.expect_exact(b"progress 100%")
     assert finish(child) == 0
 
 
-def test_progress_redraw_is_shown_live_through_pipes(standin_environ: dict[str, str]) -> None:
+def test_progress_redraw_is_shown_live_through_pipes(relayed: dict[str, str]) -> None:
     import subprocess
 
     process = subprocess.Popen(
         safepip_argv("progress"),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env=standin_environ,
+        env=relayed,
     )
     assert process.stdout is not None
     assert process.stdin is not None
@@ -88,16 +102,16 @@ def test_progress_redraw_is_shown_live_through_pipes(standin_environ: dict[str, 
     assert process.wait(TIMEOUT) == 0
 
 
-def test_typed_answer_reaches_the_prompt(standin_environ: dict[str, str]) -> None:
-    child = spawn_safepip(["prompt"], standin_environ)
+def test_typed_answer_reaches_the_prompt(relayed: dict[str, str]) -> None:
+    child = spawn_safepip(["prompt"], relayed)
     child.expect_exact("Proceed (Y/n)? ")
     child.sendline("y")
     child.expect_exact("answer='y'")
     assert finish(child) == 0
 
 
-def test_ctrl_c_reaches_pip_and_safepip_exits_130(standin_environ: dict[str, str]) -> None:
-    child = spawn_safepip(["wait-ctrl-c"], standin_environ)
+def test_ctrl_c_reaches_pip_and_safepip_exits_130(relayed: dict[str, str]) -> None:
+    child = spawn_safepip(["wait-ctrl-c"], relayed)
     child.expect_exact("ready")
     child.sendintr()
     child.expect_exact("interrupted")  # pip handled it (and exited 42)
@@ -105,16 +119,16 @@ def test_ctrl_c_reaches_pip_and_safepip_exits_130(standin_environ: dict[str, str
     assert b"Traceback" not in (child.before or b"")
 
 
-def test_ctrl_c_that_pip_shrugs_off_keeps_its_success(standin_environ: dict[str, str]) -> None:
-    child = spawn_safepip(["wait-ctrl-c", "finish"], standin_environ)
+def test_ctrl_c_that_pip_shrugs_off_keeps_its_success(relayed: dict[str, str]) -> None:
+    child = spawn_safepip(["wait-ctrl-c", "finish"], relayed)
     child.expect_exact("ready")
     child.sendintr()
     child.expect_exact("interrupted")
     assert finish(child) == 0
 
 
-def test_ctrl_c_that_kills_pip_gives_130(standin_environ: dict[str, str]) -> None:
-    child = spawn_safepip(["wait-ctrl-c", "die"], standin_environ)
+def test_ctrl_c_that_kills_pip_gives_130(relayed: dict[str, str]) -> None:
+    child = spawn_safepip(["wait-ctrl-c", "die"], relayed)
     child.expect_exact("ready")
     child.sendintr()
     assert finish(child) == 128 + signal.SIGINT
@@ -122,9 +136,9 @@ def test_ctrl_c_that_kills_pip_gives_130(standin_environ: dict[str, str]) -> Non
 
 @pytest.mark.parametrize(("args", "status"), [(["exit", "23"], 23), (["kill", "15"], 143)])
 def test_exit_status_through_the_terminal(
-    standin_environ: dict[str, str], args: list[str], status: int
+    relayed: dict[str, str], args: list[str], status: int
 ) -> None:
-    assert finish(spawn_safepip(args, standin_environ)) == status
+    assert finish(spawn_safepip(args, relayed)) == status
 
 
 @pytest.mark.slow

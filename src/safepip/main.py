@@ -6,7 +6,7 @@ import os
 import sys
 
 from safepip import __version__
-from safepip.errors import SafepipError, guarded
+from safepip.errors import SafepipError, guarded, say
 from safepip.options import HELP_OPTION, VERSION_OPTION, Invocation, parse_command_line
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
@@ -52,27 +52,112 @@ def _show_version() -> str:
     return f"safepip {__version__} (Python {sys.version.split()[0]} at {sys.executable})\n"
 
 
+#: pip's commands that may build: they get the relay, the diagnosis and the fixes.
+BUILDING_COMMANDS = frozenset({"install", "wheel", "download"})
+#: safepip's flags that pip does not have, for the hint when they follow the pip command.
+_OWN_FLAGS = ("--yes", "--no-fix", HELP_OPTION, VERSION_OPTION)
+#: pip exits with this status on a usage error (``no such option: --yes``).
+_PIP_USAGE_ERROR = 2
+
+
 def _run_pip(invocation: Invocation) -> int:
     from safepip.running.relay import ChildStartError
     from safepip.target import choose_python
 
-    target = choose_python(os.environ)
+    notes: list[str] = []
+    target = choose_python(os.environ, notes, invoked=invocation.invoked_as)
+    for note in notes:
+        say(f"note: {note}")
+    command = invocation.command
+    misplaced = _misplaced_own_flag(invocation)
     try:
-        if invocation.command in {"install", "wheel", "download"}:
+        if command in BUILDING_COMMANDS:
             # Commands that may build get the configuration, the diagnosis and the fixes; the
             # rest only the relay, and pay for none of it.
             from safepip import knowledge
             from safepip.config import effective_options, load_config
             from safepip.session import run_session
 
+            _check_report_path(invocation.options.report)
             config = load_config(os.environ)
             invocation.options, _ = effective_options(invocation.options, os.environ, config)
+            _check_report_path(invocation.options.report)
             knowledge.USER_PROVIDERS.update(config.providers())
-            return run_session(invocation, target, config)
-        return _relay_only(invocation, target)
+            status = run_session(invocation, target, config)
+        else:
+            shows_help = command is None and (
+                not invocation.pip_args or {"-h", "--help"} & set(invocation.pip_args)
+            )
+            if target.pip_known and not shows_help and misplaced is None:
+                _hand_over([*target.pip_command(), *invocation.pip_args])
+            status = _relay_only(invocation, target)
+            if shows_help and status == 0:
+                say(f"safepip's own options and commands: safepip {HELP_OPTION}")
     except ChildStartError as exc:
         reason = exc.strerror or exc
-        raise SafepipError(f"cannot run {target.executable} ({target.reason}): {reason}") from exc
+        raise SafepipError(f"cannot run {target.name} ({target.reason}): {reason}") from exc
+    if misplaced is not None and status == _PIP_USAGE_ERROR:
+        say(
+            f"{misplaced} is safepip's own option: put it before the pip command "
+            f"(safepip {misplaced} {command} ...)"
+        )
+    return status
+
+
+def _misplaced_own_flag(invocation: Invocation) -> str | None:
+    """One of safepip's own flags given after the pip command (where it is pip's argument)."""
+    command = invocation.command
+    if command is None:
+        return None
+    args = invocation.pip_args
+    rest = args[args.index(command) + 1 :]
+    if "--" in rest:
+        rest = rest[: rest.index("--")]
+    return next((arg for arg in rest if arg in _OWN_FLAGS), None)
+
+
+def _check_report_path(path: str | None) -> None:
+    """The --report file must be writable before pip runs, not found unwritable after it."""
+    if path is None:
+        return
+    if path == "-":
+        raise SafepipError(
+            "--report needs a file name; `-` is not one (stdout is pip's): "
+            "use --report /dev/stderr to see the report on the terminal"
+        )
+    if os.path.isdir(path):
+        raise SafepipError(f"--report {path}: that is a folder, not a file")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise SafepipError(f"--report {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) and not os.access(path, os.W_OK):
+        raise SafepipError(f"--report {path}: cannot write in {folder}")
+
+
+def _hand_over(argv: list[str]) -> None:
+    """Replace safepip with pip (POSIX): its status, signals and terminal are then pip's own.
+
+    Returns only on Windows, where exec would start a new process and the console would not
+    wait for it: there the relay runs pip as before.
+    """
+    if sys.platform == "win32":
+        return
+    import _signal
+
+    from safepip.running.relay import ChildStartError, flush_own_output
+
+    flush_own_output()
+    # Signals Python ignores stay ignored across exec: pip must get SIGPIPE and SIGXFSZ back.
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        if hasattr(_signal, name):
+            _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
+    try:
+        os.execv(argv[0], argv)
+    except OSError as exc:
+        for name in ("SIGPIPE", "SIGXFSZ"):
+            if hasattr(_signal, name):
+                _signal.signal(getattr(_signal, name), _signal.SIG_IGN)
+        raise ChildStartError(exc.errno, exc.strerror) from exc
 
 
 def _relay_only(invocation: Invocation, target: TargetPython) -> int:
@@ -88,6 +173,8 @@ def _relay_only(invocation: Invocation, target: TargetPython) -> int:
 
 def _dispatch(argv: Sequence[str]) -> int:
     invocation = parse_command_line(argv, os.environ)
+    # The name safepip was called as chooses pip; pip itself must not inherit it.
+    invocation.invoked_as = os.environ.pop("SAFEPIP_INVOKED_AS", None)
     if invocation.options.show_help:
         sys.stdout.write(HELP)
         return 0

@@ -71,6 +71,8 @@ class Invocation:
     def __init__(self, options: SafepipOptions, pip_args: list[str]) -> None:
         self.options = options
         self.pip_args = pip_args
+        #: The command name safepip was called as ($SAFEPIP_INVOKED_AS: ``pip3``), if any.
+        self.invoked_as: str | None = None
 
     @property
     def command(self) -> str | None:

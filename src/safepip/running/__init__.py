@@ -10,16 +10,20 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from safepip.reading.consumer import LineConsumer
+    from safepip.running.terminal import Terminal
 
 
-def should_use_pty() -> bool:
-    """A pty only when the user watches a terminal (stdout and stderr) and the platform has ptys."""
+def output_terminals() -> Terminal:
+    """Which of our stdout and stderr are terminals (pip gets a pty for those); none on Windows."""
     if sys.platform == "win32":
-        return False
+        return ""
     try:
-        return os.isatty(1) and os.isatty(2)
+        out, err = os.isatty(1), os.isatty(2)
     except OSError:
-        return False
+        return ""
+    if out and err:
+        return "both"
+    return "stdout" if out else "stderr" if err else ""
 
 
 def run_command(
@@ -27,15 +31,11 @@ def run_command(
     consumer: LineConsumer,
     *,
     env: Mapping[str, str] | None = None,
-    use_pty: bool | None = None,
+    terminal: Terminal | None = None,
 ) -> int:
     """Run ``argv`` with its output relayed live; return its exit status (128+N for signal N)."""
-    if use_pty is None:
-        use_pty = should_use_pty()
-    if use_pty:
-        from safepip.running.terminal import run_in_pty
-
-        return run_in_pty(argv, consumer, env=env)
     from safepip.running.pipes import run_with_pipes
 
-    return run_with_pipes(argv, consumer, env=env)
+    if terminal is None:
+        terminal = output_terminals()
+    return run_with_pipes(argv, consumer, env=env, terminal=terminal)

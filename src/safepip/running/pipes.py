@@ -1,12 +1,17 @@
-"""Running pip with plain pipes: CI, redirections, Windows.
+"""Running pip with its output relayed: pipes, and a pty for each of our streams on a terminal.
 
-stdout and stderr stay two streams, each relayed byte for byte as it arrives. When the user's
-stdout is closed early (``safepip list | head -1``), pip's stdout is closed too, so pip meets the
-same broken pipe it would have met on its own.
+pip is started in safepip's own process group, with the user's stdin and controlling terminal
+untouched: prompts, passwords (``getpass`` opens ``/dev/tty``), Ctrl-C, Ctrl-Z, ``fg``, ``&`` and a
+piped stdin then behave exactly as with pip alone. Only pip's output goes through safepip. Each of
+stdout and stderr that is a terminal gets a pty slave (one pty shared when both are, which keeps
+their interleaving), so pip keeps its colours and progress bars; the other gets a pipe. One
+``poll`` loop relays them all, byte for byte as they arrive. When the user's stdout is a pipe that
+is closed early (``safepip list | head -1``), pip's stdout is closed too, so pip meets the same
+broken pipe it would have met on its own.
 
-On POSIX the child is started with ``os.posix_spawn`` and both pipes are read in one loop with
-``poll``: importing ``subprocess`` and ``threading`` would cost every pass-through command about
-ten milliseconds of start-up. Windows, which has neither, uses ``subprocess`` and a thread a pipe.
+On POSIX the child is started with ``os.posix_spawn``: importing ``subprocess`` and ``threading``
+would cost about ten milliseconds of start-up. Windows, which has neither, uses ``subprocess``
+and a thread a pipe, and no pty.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import os
 import sys
 
 from safepip.errors import silence_stdout
-from safepip.reading.consumer import STDERR, STDOUT
+from safepip.reading.consumer import STDERR, STDOUT, TERMINAL
 from safepip.running.relay import (
     ChildStartError,
     LineFeed,
@@ -34,11 +39,13 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from safepip.reading.consumer import LineConsumer
+    from safepip.running.terminal import Terminal
 else:
     # The C module under signal: the same calls, without importing enum (start-up time).
     import _signal as signal
 
 CHUNK_SIZE = 64 * 1024
+_EIO = 5  # errno.EIO (the errno module is not needed for one number)
 #: Signals Python ignores or catches that pip must get back at their defaults, as subprocess's
 #: restore_signals does (SIGPIPE above all: pip handles a closed stdout itself).
 _RESTORED_SIGNALS = tuple(
@@ -54,23 +61,31 @@ def _stream_fd(stream: object, default: int) -> int:
 
 
 class _Relay:
-    """Copies one of pip's pipes to one of our descriptors, and lines to the consumer."""
+    """Copies one of pip's pipes (or a pty master) to one of our descriptors, and lines to the
+    consumer."""
 
-    def __init__(self, source: int, target: int, feed: LineFeed) -> None:
+    def __init__(self, source: int, target: int, feed: LineFeed, *, pty: bool = False) -> None:
         self.source = source
         self.output = Output(target)
         self.feed = feed
+        self.pty = pty
         #: Held while feeding the consumer, when two threads share it (never while reading).
         self.lock: AbstractContextManager[object] | None = None
 
     def pump(self) -> bool:
         """Relay what is there; False at the end of the stream (or when our reader has gone)."""
-        data = os.read(self.source, CHUNK_SIZE)
+        try:
+            data = os.read(self.source, CHUNK_SIZE)
+        except OSError as exc:
+            if self.pty and exc.errno == _EIO:  # Linux: every holder of the pty slave has gone
+                return False
+            raise
         if not data:
             return False
         self.output.write(data)
-        if self.output.closed:
-            # The reader went away: close pip's pipe so pip finds out as it would have.
+        if self.output.closed and not self.pty:
+            # The reader went away: close pip's pipe so pip finds out as it would have. (A pty
+            # is drained instead: pip would never learn, and would block once it is full.)
             return False
         if self.lock is None:
             self.feed.feed(data)
@@ -88,11 +103,17 @@ class _Relay:
         os.close(self.source)
 
 
-def _install_handlers(send: Callable[[int], None], interrupted: list[bool]) -> dict[int, object]:
+def _install_handlers(
+    send: Callable[[int], None],
+    interrupted: list[bool],
+    resize: Callable[[], None] | None = None,
+) -> dict[int, object]:
     """While pip runs, Ctrl-C is pip's to handle; a SIGTERM or SIGHUP sent to safepip is passed on.
 
     The terminal sends SIGINT to pip too (same process group): pip decides what it means, and
-    ``interrupted`` records that it came, so that safepip stops once pip has exited.
+    ``interrupted`` records that it came, so that safepip stops once pip has exited. Ctrl-Z
+    (SIGTSTP) is left alone: it stops safepip and pip together, and ``fg`` resumes both.
+    With a pty, SIGWINCH copies the user's window size to it (``resize``).
     """
 
     def note(signum: int, frame: FrameType | None) -> None:
@@ -111,6 +132,19 @@ def _install_handlers(send: Callable[[int], None], interrupted: list[bool]) -> d
         if hasattr(signal, name):
             signum = getattr(signal, name)
             previous[signum] = signal.signal(signum, forward)
+    if resize is not None and hasattr(signal, "SIGWINCH"):
+
+        def follow(signum: int, frame: FrameType | None) -> None:
+            del frame
+            resize()
+            # pip got the terminal's SIGWINCH too, maybe before its pty had the new size: a
+            # second one, now that it has, makes sure that what pip reads is right.
+            try:
+                send(signum)
+            except ProcessLookupError:
+                pass
+
+        previous[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, follow)
     return previous
 
 
@@ -133,10 +167,15 @@ def run_with_pipes(
     stdout_fd: int | None = None,
     stderr_fd: int | None = None,
     threaded: bool | None = None,
+    terminal: Terminal = "",
+    stdin_fd: int | None = None,
 ) -> int:
     """Run ``argv``; relay its stdout/stderr to ours as they come; return the exit status.
 
-    ``threaded`` picks the Windows way (subprocess and threads); by default, where it is needed.
+    ``terminal`` names the streams that get a pty rather than a pipe: ``"both"`` (one shared
+    pty), ``"stdout"``, ``"stderr"`` or ``""`` (POSIX only). ``stdin_fd``: pip's stdin, when it
+    is not ours (tests). ``threaded`` picks the Windows way (subprocess and threads); by default,
+    where it is needed.
     """
     out_fd = _stream_fd(sys.stdout, 1) if stdout_fd is None else stdout_fd
     err_fd = _stream_fd(sys.stderr, 2) if stderr_fd is None else stderr_fd
@@ -144,12 +183,22 @@ def run_with_pipes(
     if threaded is None:
         threaded = not hasattr(os, "posix_spawn")
     interrupted: list[bool] = []
-    relays, status = (_run_threaded if threaded else _run_spawned)(
-        argv, consumer, env, out_fd, err_fd, interrupted=interrupted
-    )
-    if relays[0].output.closed:
+    if threaded:
+        relays, status = _run_threaded(argv, consumer, env, out_fd, err_fd, interrupted=interrupted)
+    else:
+        relays, status = _run_spawned(
+            argv,
+            consumer,
+            env,
+            out_fd,
+            err_fd,
+            interrupted=interrupted,
+            terminal=terminal,
+            stdin_fd=stdin_fd,
+        )
+    if any(relay.output.closed and relay.output.fd == out_fd for relay in relays):
         silence_stdout(out_fd)
-    report_output_failures(relays[0].output, relays[1].output)
+    report_output_failures(*(relay.output for relay in relays))
     raise_if_interrupted(bool(interrupted), status)
     return status
 
@@ -162,38 +211,59 @@ def _run_spawned(
     err_fd: int,
     *,
     interrupted: list[bool],
+    terminal: Terminal = "",
+    stdin_fd: int | None = None,
 ) -> tuple[list[_Relay], int]:
     import select
 
-    out_read, out_write = os.pipe()
-    err_read, err_write = os.pipe()
+    # (pip's descriptor, the descriptor pip writes to, ours to read, where it goes, its label)
+    plan: list[tuple[int, int, int, int, str, bool]] = []
+    child_ends: list[int] = []
+    readers: list[int] = []
+    pty_window = None
+    master = slave = -1
     try:
+        if terminal:
+            from safepip.running.terminal import open_pty
+
+            master, slave, pty_window = open_pty(out_fd if terminal != "stderr" else err_fd)
+            readers.append(master)
+            child_ends.append(slave)
+        for child_fd, target, label in ((1, out_fd, STDOUT), (2, err_fd, STDERR)):
+            if terminal in {"both", label}:
+                shared = terminal == "both"
+                plan.append((child_fd, slave, master, target, TERMINAL if shared else label, True))
+            else:
+                read_end, write_end = os.pipe()
+                readers.append(read_end)
+                child_ends.append(write_end)
+                plan.append((child_fd, write_end, read_end, target, label, False))
+        actions = [(os.POSIX_SPAWN_DUP2, write_fd, child_fd) for child_fd, write_fd, *_ in plan]
+        if stdin_fd is not None and stdin_fd != 0:
+            actions.insert(0, (os.POSIX_SPAWN_DUP2, stdin_fd, 0))
         pid = os.posix_spawn(
             argv[0],
             list(argv),
             os.environ if env is None else env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, out_write, 1),
-                (os.POSIX_SPAWN_DUP2, err_write, 2),
-            ],
+            file_actions=actions,
             setsigdef=_RESTORED_SIGNALS,
         )
     except BaseException as exc:
-        for fd in (out_read, err_read):
+        for fd in readers:
             os.close(fd)
         if isinstance(exc, OSError):
             raise ChildStartError(exc.errno, exc.strerror) from exc
         raise
     finally:
-        os.close(out_write)
-        os.close(err_write)
-    relays = [
-        _Relay(out_read, out_fd, LineFeed(STDOUT, consumer)),
-        _Relay(err_read, err_fd, LineFeed(STDERR, consumer)),
-    ]
+        for fd in child_ends:
+            os.close(fd)
+    relays: list[_Relay] = []
+    for _, _, read_fd, target, label, is_pty in plan:
+        if all(relay.source != read_fd for relay in relays):  # one relay for a shared pty
+            relays.append(_Relay(read_fd, target, LineFeed(label, consumer), pty=is_pty))
     by_fd = {relay.source: relay for relay in relays}
     previous = (
-        _install_handlers(lambda signum: os.kill(pid, signum), interrupted)
+        _install_handlers(lambda signum: os.kill(pid, signum), interrupted, pty_window)
         if _in_main_thread()
         else {}
     )
@@ -204,7 +274,7 @@ def _run_spawned(
             poller.register(fd, select.POLLIN)
         while by_fd:
             for fd, _ in poller.poll():
-                if not by_fd[fd].pump():
+                if fd in by_fd and not by_fd[fd].pump():
                     poller.unregister(fd)
                     by_fd.pop(fd).finish()
         _, wait_status = os.waitpid(pid, 0)
