@@ -74,7 +74,12 @@ def test_ctrl_c_at_the_prompt_changes_nothing(
     child = spawn(["install", str(project)], environ, project.parent)
     if not preflight:
         child.expect_exact("flit_core")  # pip ran and failed: the diagnosis names the backend
-    child.expect_exact("apply this fix and run the command again? [y/N] ")
+    # Before pip ran, the question does not speak of running the command "again".
+    child.expect_exact(
+        "apply this fix, then run pip? [y/N] "
+        if preflight
+        else "apply this fix and run the command again? [y/N] "
+    )
     child.sendintr()
     status, rest = finish(child)
     assert status == 130

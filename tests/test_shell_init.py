@@ -300,3 +300,24 @@ def test_undetectable_shell(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "/bin/tcsh" in err
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_called_as_pip_runs_the_pip_path_finds_next(shell: str, tmp_path: Path) -> None:
+    """No $SAFEPIP_PYTHON: `pip` and `pip3` run the pip and pip3 PATH finds (after a folder of
+    safepip's launchers, skipped), and that pip does not see $SAFEPIP_INVOKED_AS."""
+    need(shell)
+    launchers = tmp_path / "launchers"
+    real = tmp_path / "real"
+    for folder in (launchers, real):
+        folder.mkdir()
+        for name in ("pip", "pip3"):
+            script = folder / name
+            script.write_text(f'#!/bin/sh\necho "{folder.name} {name} ${{SAFEPIP_INVOKED_AS-}}$*"\n')
+            script.chmod(0o755)
+    (launchers / ".safepip-launchers").write_text("")
+    environ = shell_environ(real, standin=False)
+    del environ["SAFEPIP_PYTHON"]
+    environ["PATH"] = f"{launchers}:{environ['PATH']}"
+    out = run_script(shell, generate(shell, environ), "pip list\npip3 show x", environ, tmp_path)
+    assert out.splitlines() == ["real pip list", "real pip3 show x"]

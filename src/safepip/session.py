@@ -58,7 +58,9 @@ class Session:
         self.target = target
         self.command = PipCommand(invocation.pip_args, cwd)
         self.mode = consent.consent_mode(
-            yes=invocation.options.yes, no_fix=invocation.options.no_fix
+            yes=invocation.options.yes,
+            no_fix=invocation.options.no_fix,
+            pip_args=invocation.pip_args,
         )
         self.runs: list[dict[str, Any]] = []
         self.proposals: list[dict[str, Any]] = []
@@ -143,7 +145,7 @@ class Session:
         for remedy in remedies:
             say(f"before running pip: {remedy.failure.explanation}")
         self.proposals += [_proposal_json(remedy) for remedy in remedies]
-        if not self._consent_and_apply(remedies):
+        if not self._consent_and_apply(remedies, before_pip=True):
             # Declined (or failed): not proposed again when pip then fails the same way.
             self.applied.update(remedy.key for remedy in remedies)
 
@@ -165,10 +167,10 @@ class Session:
             say("running pip again: " + " ".join(self.pip_args()))
         return status
 
-    def _consent_and_apply(self, remedies: list[Remedy]) -> bool:
+    def _consent_and_apply(self, remedies: list[Remedy], *, before_pip: bool = False) -> bool:
         """Ask (or not, by mode) and apply; False when declined or a fix could not be made."""
         try:
-            if not self._consent(remedies):
+            if not self._consent(remedies, before_pip=before_pip):
                 return False
             for remedy in remedies:
                 self._apply(remedy)
@@ -312,7 +314,7 @@ class Session:
             return requirement
         return f"{name}=={probe.stdout.strip()}"
 
-    def _consent(self, remedies: list[Remedy]) -> bool:
+    def _consent(self, remedies: list[Remedy], *, before_pip: bool = False) -> bool:
         for remedy in remedies:
             say(f"proposed fix: {remedy.summary}")
             if remedy.caveat:
@@ -335,6 +337,8 @@ class Session:
                 "  " + consent.fix_command("safepip", own, self.invocation.pip_args) + "\n"
             )
             return False
+        if before_pip:
+            return consent.ask("safepip: apply this fix, then run pip?")
         return consent.ask("safepip: apply this fix and run the command again?")
 
     def _preview(self, remedy: Remedy) -> str:

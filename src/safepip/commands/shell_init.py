@@ -18,6 +18,10 @@ directory at the front of ``sys.path``, so a ``safepip/`` folder or a module sha
 standard library in the user's project would be imported instead (3.11+ gets ``-P`` against that).
 When the path later disappears (safepip uninstalled), the function warns and runs the real pip.
 
+Each function tells safepip the name it was called as (``SAFEPIP_INVOKED_AS=pip3``), so that
+safepip runs the ``pip3`` that ``PATH`` would have found without it (see safepip.target); safepip
+does not pass that variable on to pip.
+
 Exit status: 0; 2 when the shell is unknown or cannot be detected.
 """
 
@@ -123,8 +127,7 @@ def _posix(command: list[str]) -> str:
 # Bypass: `command pip ...` or `\\pip ...`. Undo: `unalias {names}`.
 __safepip_run() {{
     if [ -x {program} ]; then
-        shift
-        {words} "$@"
+        SAFEPIP_INVOKED_AS="$1" {words} "${{@:2}}"
     else
         printf '%s\\n' "safepip: "{program}" is gone; running $1 itself" \\
             "safepip: remove safepip's line from your shell start-up file" >&2
@@ -149,6 +152,7 @@ def _fish(command: list[str]) -> str:
 # Bypass: `command pip ...`. Undo: `functions --erase {names}`.
 function __safepip_run
     if test -x {program}
+        set -lx SAFEPIP_INVOKED_AS $argv[1]
         {words} $argv[2..-1]
     else
         printf '%s\\n' "safepip: "{program}" is gone; running $argv[1] itself" \\
@@ -174,7 +178,8 @@ function global:__safepip_run {{
     $name = $args[0]
     $rest = @($args | Select-Object -Skip 1)
     if (Test-Path -LiteralPath {program} -PathType Leaf) {{
-        {call}
+        $env:SAFEPIP_INVOKED_AS = $name
+        try {{ {call} }} finally {{ Remove-Item Env:SAFEPIP_INVOKED_AS -ErrorAction Ignore }}
     }} else {{
         [Console]::Error.WriteLine("safepip: " + {program} + " is gone; running $name itself")
         & (Get-Command $name -CommandType Application | Select-Object -First 1) @rest

@@ -121,7 +121,13 @@ class PipCommand:
         if depth > 10 or path in self.requirement_files:
             return  # a loop of -r files: pip reports it, we just stop
         self.requirement_files.append(path)
+        import stat
+
         try:
+            # Only a regular file: `-r /dev/stdin`, `-r <(...)` and named pipes are streams that
+            # pip must read whole and first; reading them here would leave pip nothing.
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return
             with open(path, encoding="utf-8", errors="replace") as handle:
                 text = handle.read()
         except OSError:
