@@ -47,8 +47,16 @@ def open_pty(user_fd: int) -> tuple[int, int, Callable[[], None]]:
     ``resize`` copies the user's size again (for SIGWINCH). The slave is not made anyone's
     controlling terminal: pip keeps the user's.
     """
+    import termios
+
     master, slave = os.openpty()
     os.set_inheritable(master, False)
+    # No output processing on this pty: pip's bytes reach the user's terminal as pip wrote them,
+    # and the user's own terminal turns "\n" into "\r\n" once, as for pip alone.
+    with contextlib.suppress(OSError, termios.error):
+        attributes = termios.tcgetattr(slave)
+        attributes[1] &= ~termios.OPOST
+        termios.tcsetattr(slave, termios.TCSANOW, attributes)
 
     def resize() -> None:
         with contextlib.suppress(OSError):
