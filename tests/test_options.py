@@ -131,6 +131,8 @@ def test_stale_virtual_env_is_a_note_and_the_pip_on_path(tmp_path: Path) -> None
     notes: list[str] = []
     chosen = choose_python({"VIRTUAL_ENV": str(tmp_path / "gone"), "PATH": str(folder)}, notes)
     assert chosen.pip_command() == [str(pip)]
-    assert notes == [f"$VIRTUAL_ENV names {tmp_path / 'gone'}, which no longer exists: using pip on PATH"]
+    assert notes == [
+        f"$VIRTUAL_ENV names {tmp_path / 'gone'}, which no longer exists: using pip on PATH"
+    ]
     with pytest.raises(SafepipError, match="no `pip` on PATH"):
         choose_python({"VIRTUAL_ENV": str(tmp_path / "gone"), "PATH": str(tmp_path)})

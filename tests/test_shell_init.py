@@ -313,7 +313,9 @@ def test_called_as_pip_runs_the_pip_path_finds_next(shell: str, tmp_path: Path) 
         folder.mkdir()
         for name in ("pip", "pip3"):
             script = folder / name
-            script.write_text(f'#!/bin/sh\necho "{folder.name} {name} ${{SAFEPIP_INVOKED_AS-}}$*"\n')
+            script.write_text(
+                f'#!/bin/sh\necho "{folder.name} {name} ${{SAFEPIP_INVOKED_AS-}}$*"\n'
+            )
             script.chmod(0o755)
     (launchers / ".safepip-launchers").write_text("")
     environ = shell_environ(real, standin=False)

@@ -44,7 +44,9 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def installed(python: Path, name: str) -> bool:
     probe = [str(python), "-c", f"import {name}"]
-    return subprocess.run(probe, env=clean_environ(), capture_output=True, check=False).returncode == 0
+    return (
+        subprocess.run(probe, env=clean_environ(), capture_output=True, check=False).returncode == 0
+    )
 
 
 def uninstall(python: Path, *names: str) -> None:
@@ -68,7 +70,9 @@ def path_environ(venv: Path, wheels: Path, **extra: str) -> dict[str, str]:
     )
 
 
-def bash(script: str, environ: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def bash(
+    script: str, environ: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", "--norc", "--noprofile", "-c", script],
         env=environ,
@@ -166,7 +170,7 @@ def pipx_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_pipx_install_runs_the_pip_on_path(
     pipx_app: tuple[Path, Path], venv: Path, wheels: Path, tmp_path: Path
 ) -> None:
-    app, bindir = pipx_app
+    _, bindir = pipx_app
     uninstall(venv, "shell_pkg_b")
     environ = path_environ(venv, wheels)
     environ["PATH"] = f"{bindir}{os.pathsep}{environ['PATH']}"
@@ -199,7 +203,8 @@ def test_stale_virtual_env_is_a_note_then_the_pip_on_path(
     assert result.returncode == 0
     assert str(venv.parent.parent) in result.stdout
     [note] = result.stderr.splitlines()
-    assert note.startswith("safepip: note: $VIRTUAL_ENV names ") and "no longer exists" in note
+    assert note.startswith("safepip: note: $VIRTUAL_ENV names ")
+    assert note.endswith("which no longer exists: using pip on PATH")
 
 
 def test_pip_names_itself_as_plain_pip_does(venv: Path) -> None:
@@ -272,8 +277,7 @@ print("done", flush=True)
 
 
 def stat_of(pid: int) -> str:
-    with open(f"/proc/{pid}/stat") as handle:
-        return handle.read().rsplit(")", 1)[1].split()[0]
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
 def children_of(pid: int) -> list[int]:
@@ -361,11 +365,14 @@ def test_no_prompt_where_no_one_can_answer(
     child.expect(pexpect.EOF)
 
 
-def test_stdout_on_a_terminal_stderr_to_a_file(standin_environ: dict[str, str], tmp_path: Path) -> None:
+def test_stdout_on_a_terminal_stderr_to_a_file(
+    standin_environ: dict[str, str], tmp_path: Path
+) -> None:
     """pip's stdout keeps its terminal (a pty), stderr stays a file (relay path: `install`)."""
     (tmp_path / "bin").mkdir()
     python = tmp_path / "bin" / "python"
-    python.write_text(f"#!{sys.executable}\nimport os\nprint('isatty', os.isatty(0), os.isatty(1), os.isatty(2))\n")
+    body = "import os\nprint('isatty', os.isatty(0), os.isatty(1), os.isatty(2))\n"
+    python.write_text(f"#!{sys.executable}\n{body}")
     python.chmod(0o755)
     child = spawn_bash({**standin_environ, "SAFEPIP_PYTHON": str(python)}, tmp_path)
     out = run_line(child, f"{SAFEPIP} install x 2>err.log")
@@ -406,7 +413,8 @@ def test_report_path_is_checked_before_pip_runs(
     assert result.returncode == 1
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
-    assert line.startswith("safepip: error: --report") and words in line
+    assert line.startswith("safepip: error: --report")
+    assert words in line
     assert not installed(venv, "shell_pkg_e")
 
 
@@ -415,4 +423,6 @@ def test_help_points_to_safepips_own(venv: Path) -> None:
     for args in ([], ["--help"]):
         result = subprocess.run(safepip_argv(*args), env=environ, capture_output=True, check=False)
         assert result.stdout.startswith(b"\nUsage:")
-        assert result.stderr.endswith(b"safepip: safepip's own options and commands: safepip --safepip-help\n")
+        assert result.stderr.endswith(
+            b"safepip: safepip's own options and commands: safepip --safepip-help\n"
+        )

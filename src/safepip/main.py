@@ -142,7 +142,10 @@ def _hand_over(argv: list[str]) -> None:
     """
     if sys.platform == "win32":
         return
-    import _signal
+    if TYPE_CHECKING:
+        import signal as _signal
+    else:
+        import _signal  # the C module under signal: without importing enum (start-up time)
 
     from safepip.running.relay import ChildStartError, flush_own_output
 
@@ -152,7 +155,7 @@ def _hand_over(argv: list[str]) -> None:
         if hasattr(_signal, name):
             _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
     try:
-        os.execv(argv[0], argv)
+        os.execv(argv[0], argv)  # noqa: S606 - the pip the user would have run, their arguments
     except OSError as exc:
         for name in ("SIGPIPE", "SIGXFSZ"):
             if hasattr(_signal, name):

@@ -206,7 +206,9 @@ def choose_python(
             continue
         if not os.path.isdir(prefix):
             if note is not None:
-                note.append(f"${variable} names {prefix}, which no longer exists: using pip on PATH")
+                note.append(
+                    f"${variable} names {prefix}, which no longer exists: using pip on PATH"
+                )
             return _pip_on_path("pip", environ, f"${variable} is stale")
         return _environment(
             _checked(_environment_python(prefix), f"the environment in ${variable}"),

@@ -20,7 +20,7 @@ ASK = "ask"  # a terminal: ask [y/N]
 APPLY = "apply"  # --yes or SAFEPIP_YES=1
 EXPLAIN = "explain"  # no terminal, or --no-fix: change nothing, print the command that would
 
-#: pip's own reading of a boolean variable such as PIP_NO_INPUT (pip._internal.utils.misc.strtobool).
+#: pip's reading of a boolean variable such as PIP_NO_INPUT (pip._internal.utils.misc.strtobool).
 _PIP_TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
 #: A CI variable that says "this is CI" (CI=true on GitHub, GitLab, CircleCI, Travis...).
 _CI_TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})

@@ -203,6 +203,49 @@ def run_with_pipes(
     return status
 
 
+class _Streams:
+    """pip's stdout and stderr as they are spawned: a pipe each, or a pty for the terminal ones.
+
+    ``actions`` are posix_spawn's; ``readers`` our ends; ``child_ends`` pip's, closed once it
+    runs; ``relays`` one per reader (a shared pty is one); ``resize`` follows SIGWINCH.
+    """
+
+    def __init__(
+        self,
+        consumer: LineConsumer,
+        out_fd: int,
+        err_fd: int,
+        terminal: Terminal,
+        stdin_fd: int | None = None,
+    ) -> None:
+        self.actions: list[tuple[int, int, int]] = []
+        if stdin_fd is not None and stdin_fd != 0:
+            self.actions.append((os.POSIX_SPAWN_DUP2, stdin_fd, 0))
+        self.readers: list[int] = []
+        self.child_ends: list[int] = []
+        self.relays: list[_Relay] = []
+        self.resize: Callable[[], None] | None = None
+        master = slave = -1
+        if terminal:
+            from safepip.running.terminal import open_pty
+
+            master, slave, self.resize = open_pty(out_fd if terminal != "stderr" else err_fd)
+            self.readers.append(master)
+            self.child_ends.append(slave)
+            label = TERMINAL if terminal == "both" else terminal
+            self.relays.append(_Relay(master, out_fd if label != STDERR else err_fd,
+                                      LineFeed(label, consumer), pty=True))  # fmt: skip
+        for child_fd, target, label in ((1, out_fd, STDOUT), (2, err_fd, STDERR)):
+            if terminal in {"both", label}:
+                self.actions.append((os.POSIX_SPAWN_DUP2, slave, child_fd))
+                continue
+            read_end, write_end = os.pipe()
+            self.readers.append(read_end)
+            self.child_ends.append(write_end)
+            self.actions.append((os.POSIX_SPAWN_DUP2, write_end, child_fd))
+            self.relays.append(_Relay(read_end, target, LineFeed(label, consumer)))
+
+
 def _run_spawned(
     argv: Sequence[str],
     consumer: LineConsumer,
@@ -216,54 +259,28 @@ def _run_spawned(
 ) -> tuple[list[_Relay], int]:
     import select
 
-    # (pip's descriptor, the descriptor pip writes to, ours to read, where it goes, its label)
-    plan: list[tuple[int, int, int, int, str, bool]] = []
-    child_ends: list[int] = []
-    readers: list[int] = []
-    pty_window = None
-    master = slave = -1
+    streams = None
     try:
-        if terminal:
-            from safepip.running.terminal import open_pty
-
-            master, slave, pty_window = open_pty(out_fd if terminal != "stderr" else err_fd)
-            readers.append(master)
-            child_ends.append(slave)
-        for child_fd, target, label in ((1, out_fd, STDOUT), (2, err_fd, STDERR)):
-            if terminal in {"both", label}:
-                shared = terminal == "both"
-                plan.append((child_fd, slave, master, target, TERMINAL if shared else label, True))
-            else:
-                read_end, write_end = os.pipe()
-                readers.append(read_end)
-                child_ends.append(write_end)
-                plan.append((child_fd, write_end, read_end, target, label, False))
-        actions = [(os.POSIX_SPAWN_DUP2, write_fd, child_fd) for child_fd, write_fd, *_ in plan]
-        if stdin_fd is not None and stdin_fd != 0:
-            actions.insert(0, (os.POSIX_SPAWN_DUP2, stdin_fd, 0))
+        streams = _Streams(consumer, out_fd, err_fd, terminal, stdin_fd)
         pid = os.posix_spawn(
             argv[0],
             list(argv),
             os.environ if env is None else env,
-            file_actions=actions,
+            file_actions=streams.actions,
             setsigdef=_RESTORED_SIGNALS,
         )
     except BaseException as exc:
-        for fd in readers:
+        for fd in streams.readers if streams else []:
             os.close(fd)
         if isinstance(exc, OSError):
             raise ChildStartError(exc.errno, exc.strerror) from exc
         raise
     finally:
-        for fd in child_ends:
+        for fd in streams.child_ends if streams else []:
             os.close(fd)
-    relays: list[_Relay] = []
-    for _, _, read_fd, target, label, is_pty in plan:
-        if all(relay.source != read_fd for relay in relays):  # one relay for a shared pty
-            relays.append(_Relay(read_fd, target, LineFeed(label, consumer), pty=is_pty))
-    by_fd = {relay.source: relay for relay in relays}
+    by_fd = {relay.source: relay for relay in streams.relays}
     previous = (
-        _install_handlers(lambda signum: os.kill(pid, signum), interrupted, pty_window)
+        _install_handlers(lambda signum: os.kill(pid, signum), interrupted, streams.resize)
         if _in_main_thread()
         else {}
     )
@@ -284,7 +301,7 @@ def _run_spawned(
         if wait_status is None:
             os.waitpid(pid, 0)  # never leave pip behind, whatever went wrong here
         _restore_handlers(previous)
-    return relays, exit_status(os.waitstatus_to_exitcode(wait_status))
+    return streams.relays, exit_status(os.waitstatus_to_exitcode(wait_status))
 
 
 def _run_threaded(

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 STDIN_FD = 0
 STDOUT_FD = 1
+#: Reads from the pty are the relay's (safepip.running.pipes), of this size.
+CHUNK_SIZE = 64 * 1024
 
 
 def window_size(*fds: int) -> tuple[int, int]:
