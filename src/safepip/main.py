@@ -26,8 +26,8 @@ OWN_COMMANDS: dict[str, str] = {
 HELP = f"""\
 usage: safepip [SAFEPIP OPTIONS] [PIP OPTIONS] <pip command> [ARGS...]
 
-safepip runs pip (`<python> -m pip`) with every argument passed through unchanged, and explains
-build failures pip only reports, such as a build backend missing from [build-system] requires.
+safepip runs pip with every argument passed through unchanged, and explains build failures pip
+only reports, such as a build backend missing from [build-system] requires.
 
 safepip's own options (before the pip command; each also read from the environment):
   --yes            apply a proposed fix without asking            SAFEPIP_YES=1
@@ -42,9 +42,11 @@ safepip's own commands (names pip does not use):
   safepip shell-init [bash|zsh|fish|powershell]  make `pip` run safepip in your shell
   safepip config-show [--json]               the effective configuration and its sources
 
-Which pip runs: the interpreter in $SAFEPIP_PYTHON; else the active environment ($VIRTUAL_ENV,
-then $CONDA_PREFIX); else the interpreter safepip is installed in. pip's own --python option is
-passed to pip unchanged.
+Which pip runs: the one you would have got without safepip. $SAFEPIP_PYTHON (`-m pip`); called
+as pip/pip3 (shell-init, launchers): the one PATH finds next; else the active environment
+($VIRTUAL_ENV, then $CONDA_PREFIX); else the environment safepip is installed in, unless pipx or
+`uv tool` made it: then the pip on PATH. pip's own --python option is passed to pip unchanged.
+`safepip --version` is pip's, and names it.
 """
 
 
