@@ -63,7 +63,6 @@ _PIP_USAGE_ERROR = 2
 
 
 def _run_pip(invocation: Invocation) -> int:
-    from safepip.running.relay import ChildStartError
     from safepip.target import choose_python
 
     notes: list[str] = []
@@ -72,6 +71,19 @@ def _run_pip(invocation: Invocation) -> int:
         say(f"note: {note}")
     command = invocation.command
     misplaced = _misplaced_own_flag(invocation)
+    shows_help = command is None and (
+        not invocation.pip_args or bool({"-h", "--help"} & set(invocation.pip_args))
+    )
+    if (
+        command not in BUILDING_COMMANDS
+        and target.pip_known
+        and not shows_help
+        and misplaced is None
+    ):
+        _hand_over([*target.pip_command(), *invocation.pip_args], target)
+
+    from safepip.running.relay import ChildStartError
+
     try:
         if command in BUILDING_COMMANDS:
             # Commands that may build get the configuration, the diagnosis and the fixes; the
@@ -87,11 +99,6 @@ def _run_pip(invocation: Invocation) -> int:
             knowledge.USER_PROVIDERS.update(config.providers())
             status = run_session(invocation, target, config)
         else:
-            shows_help = command is None and (
-                not invocation.pip_args or {"-h", "--help"} & set(invocation.pip_args)
-            )
-            if target.pip_known and not shows_help and misplaced is None:
-                _hand_over([*target.pip_command(), *invocation.pip_args])
             status = _relay_only(invocation, target)
             if shows_help and status == 0:
                 say(f"safepip's own options and commands: safepip {HELP_OPTION}")
@@ -136,11 +143,12 @@ def _check_report_path(path: str | None) -> None:
         raise SafepipError(f"--report {path}: cannot write in {folder}")
 
 
-def _hand_over(argv: list[str]) -> None:
+def _hand_over(argv: list[str], target: TargetPython) -> None:
     """Replace safepip with pip (POSIX): its status, signals and terminal are then pip's own.
 
     Returns only on Windows, where exec would start a new process and the console would not
-    wait for it: there the relay runs pip as before.
+    wait for it: there the relay runs pip as before. (Nothing of the relay is imported here:
+    this is every pass-through command's path.)
     """
     if sys.platform == "win32":
         return
@@ -149,9 +157,11 @@ def _hand_over(argv: list[str]) -> None:
     else:
         import _signal  # the C module under signal: without importing enum (start-up time)
 
-    from safepip.running.relay import ChildStartError, flush_own_output
-
-    flush_own_output()
+    for stream in (sys.stdout, sys.stderr):
+        try:  # noqa: SIM105 - contextlib costs start-up here
+            stream.flush()  # a note said before pip's first byte
+        except (AttributeError, OSError, ValueError):  # noqa: PERF203 - two streams
+            pass
     # Signals Python ignores stay ignored across exec: pip must get SIGPIPE and SIGXFSZ back.
     for name in ("SIGPIPE", "SIGXFSZ"):
         if hasattr(_signal, name):
@@ -159,10 +169,9 @@ def _hand_over(argv: list[str]) -> None:
     try:
         os.execv(argv[0], argv)  # noqa: S606 - the pip the user would have run, their arguments
     except OSError as exc:
-        for name in ("SIGPIPE", "SIGXFSZ"):
-            if hasattr(_signal, name):
-                _signal.signal(getattr(_signal, name), _signal.SIG_IGN)
-        raise ChildStartError(exc.errno, exc.strerror) from exc
+        raise SafepipError(
+            f"cannot run {target.name} ({target.reason}): {exc.strerror or exc}"
+        ) from exc
 
 
 def _relay_only(invocation: Invocation, target: TargetPython) -> int:
