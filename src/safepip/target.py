@@ -8,7 +8,7 @@ In order (docs/usage.md has the table):
    skipping folders of safepip's launchers (they hold a ``.safepip-launchers`` file) and anything
    that is safepip's own script. This covers PATH-only venvs, conda, pyenv shims, system pips.
 3. Called as ``safepip``: the active environment (``$VIRTUAL_ENV``, then ``$CONDA_PREFIX``); a
-   stale one (its folder is gone) gets a one-line note and step 4's pip on ``PATH``.
+   stale ``$VIRTUAL_ENV`` (its folder is gone) gets a one-line note and the pip on ``PATH``.
 4. The environment safepip is installed in, unless it is an application environment of pipx
    (``pipx_metadata.json``) or ``uv tool`` (``uv-receipt.toml``): then the ``pip`` on ``PATH``.
 
@@ -102,12 +102,26 @@ def _is_program(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
+def _program_names(name: str, environ: Mapping[str, str]) -> list[str]:
+    """``pip``; on Windows ``pip.exe`` and the rest of PATHEXT, as its shells look them up."""
+    if not _WINDOWS or os.path.splitext(name)[1]:
+        return [name]
+    extensions = environ.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(os.pathsep)
+    return [name + extension.lower() for extension in extensions if extension]
+
+
 def _pip_beside(python: str) -> str | None:
-    """The ``pip`` script in the interpreter's folder (POSIX: Windows runs ``-m pip``)."""
+    """The ``pip`` script in the interpreter's folder, when it is that interpreter's (its
+    shebang says so: ``/usr/bin/pip`` may be another Python's). POSIX: Windows runs ``-m pip``."""
     if _WINDOWS:
         return None
     script = os.path.join(os.path.dirname(python), "pip")
-    return script if os.path.isfile(script) else None
+    if not os.path.isfile(script):
+        return None
+    runs_in = _shebang_python(script)
+    if runs_in is None or os.path.realpath(runs_in) != os.path.realpath(python):
+        return None
+    return script
 
 
 def _checked(path: str, reason: str) -> str:
@@ -140,18 +154,19 @@ def which(name: str, environ: Mapping[str, str], *, skip_launchers: bool = False
     run next after safepip's own launchers (their folders, and anything resolving to safepip)."""
     own = _own_scripts() if skip_launchers else set()
     seen: set[str] = set()
+    names = _program_names(name, environ)
     for folder in environ.get("PATH", os.defpath).split(os.pathsep):
-        candidate = os.path.join(folder or ".", name)
-        if not _is_program(candidate):
-            continue
-        if skip_launchers:
-            if os.path.exists(os.path.join(folder or ".", LAUNCHERS_MARKER)):
+        for candidate in (os.path.join(folder or ".", each) for each in names):
+            if not _is_program(candidate):
                 continue
-            real = os.path.realpath(candidate)
-            if real in own or real in seen:
-                continue
-            seen.add(real)
-        return candidate
+            if skip_launchers:
+                if os.path.exists(os.path.join(folder or ".", LAUNCHERS_MARKER)):
+                    break
+                real = os.path.realpath(candidate)
+                if real in own or real in seen:
+                    continue
+                seen.add(real)
+            return candidate
     return None
 
 
@@ -204,7 +219,7 @@ def choose_python(
         prefix = environ.get(variable)
         if not prefix:
             continue
-        if not os.path.isdir(prefix):
+        if variable == "VIRTUAL_ENV" and not os.path.isdir(prefix):
             if note is not None:
                 note.append(
                     f"${variable} names {prefix}, which no longer exists: using pip on PATH"
@@ -235,8 +250,6 @@ def interpreter_of(program: str) -> str:
 
 def _shebang_python(program: str) -> str | None:
     """``#!/venv/bin/python``, or pip's ``#!/bin/sh`` + ``'''exec' "/long path/python"`` form."""
-    import shlex
-
     try:
         with open(program, "rb") as handle:
             head = handle.read(2048).decode("utf-8", "replace").splitlines()
@@ -246,6 +259,8 @@ def _shebang_python(program: str) -> str | None:
         return None
     words = head[0][2:].split()
     if words[:1] == ["/bin/sh"] and len(head) > 1 and head[1].startswith("'''exec'"):
+        import shlex
+
         try:
             words = shlex.split(head[1])[1:2]
         except ValueError:
