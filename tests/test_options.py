@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -136,3 +137,39 @@ def test_stale_virtual_env_is_a_note_and_the_pip_on_path(tmp_path: Path) -> None
     ]
     with pytest.raises(SafepipError, match="no `pip` on PATH"):
         choose_python({"VIRTUAL_ENV": str(tmp_path / "gone"), "PATH": str(tmp_path)})
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("pip", "pip"),
+        ("pip3", "pip3"),
+        ("pip3.12", "pip3.12"),
+        ("safepip", None),
+        ("pipx", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_called_as_names(name: str | None, expected: str | None) -> None:
+    from safepip.target import pip_name
+
+    assert pip_name(name) == expected
+
+
+def test_path_lookup_skips_launchers_and_safepip_itself(tmp_path: Path) -> None:
+    """Called as pip3: a launchers folder and a pip3 that is safepip's own script are skipped."""
+    from safepip.target import which
+
+    folders = [tmp_path / name for name in ("launchers", "linked", "real")]
+    for folder in folders:
+        folder.mkdir()
+    (folders[0] / ".safepip-launchers").write_text("")
+    (folders[0] / "pip3").write_text("#!/bin/sh\n")
+    (folders[0] / "pip3").chmod(0o755)
+    (folders[1] / "pip3").symlink_to(os.path.realpath(sys.argv[0]))  # "safepip's own script"
+    (folders[2] / "pip3").write_text("#!/bin/sh\n")
+    (folders[2] / "pip3").chmod(0o755)
+    path = os.pathsep.join(str(folder) for folder in folders)
+    assert which("pip3", {"PATH": path}) == str(folders[0] / "pip3")
+    assert which("pip3", {"PATH": path}, skip_launchers=True) == str(folders[2] / "pip3")
