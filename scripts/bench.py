@@ -83,6 +83,12 @@ def main() -> int:
     pip = str(python.with_name("pip"))
     safepip = str(python.with_name("safepip"))
     environ = clean_environ()  # no VIRTUAL_ENV: safepip runs the pip of its own environment
+    # As an installed safepip is: its modules compiled (an editable checkout under
+    # PYTHONDONTWRITEBYTECODE would compile them again at every start).
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(
+        [str(python), "-m", "compileall", "-q", str(ROOT / "src")], env=environ, check=True
+    )
     rounds = options.rounds
 
     bare = [timed([str(python), "-c", "pass"], environ)[0] for _ in range(rounds + 1)]
