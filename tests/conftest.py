@@ -44,7 +44,9 @@ def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("PIP_", "SAFEPIP_"))
-        and key not in {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME"}
+        # CI=true (GitHub Actions sets it) means "never ask": tests that expect a prompt set
+        # nothing, and tests of CI set it themselves.
+        and key not in {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME", "CI"}
     }
     environ["PIP_CONFIG_FILE"] = os.devnull
     # The version check would make pip's output depend on the network and the date.
