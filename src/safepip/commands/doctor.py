@@ -192,8 +192,8 @@ def _write(
     from safepip.applying.pyproject import apply_plan
     from safepip.errors import SafepipError
 
-    # A file git tracks and that matches the last commit needs no backup: git holds the
-    # original, and a stray pyproject.toml.safepip-backup would be committed by the next
+    # A file git tracks and whose content git holds (the working copy matches the index:
+    # committed, or staged as under a pre-commit hook) needs no backup: git has the original, and a stray pyproject.toml.safepip-backup would be committed by the next
     # `git add -A` (doctor --fix as a pre-commit hook).
     in_git = _clean_in_git(plan.path)
     try:
@@ -212,12 +212,12 @@ def _write(
 
 
 def _clean_in_git(path: str) -> bool:
-    """Whether git tracks ``path`` and it is unchanged from HEAD (staged or not)."""
+    """Whether git tracks ``path`` and holds its content (the file matches the index)."""
     import subprocess
 
     folder, name = os.path.split(os.path.abspath(path))
     try:
-        for check in (["ls-files", "--error-unmatch", "--", name], ["diff", "--quiet", "HEAD", "--", name]):
+        for check in (["ls-files", "--error-unmatch", "--", name], ["diff", "--quiet", "--", name]):
             result = subprocess.run(
                 ["git", "-C", folder, *check],
                 stdin=subprocess.DEVNULL,

@@ -66,6 +66,20 @@ exit 127
 """
 
 
+def safepip_launcher(command: list[str]) -> str:
+    """``safepip`` itself in DIR too (tox's install_command, ``safepip doctor`` in CI)."""
+    program = _quote(command[0])
+    words = " ".join(_quote(word) for word in command)
+    return f"""\
+{HEADER}: `safepip` (made by `safepip shim`; delete this folder to undo).
+if [ -x {program} ]; then
+    exec {words} "$@"
+fi
+echo "safepip: "{program}" is gone (remove ${{0%/*}} from PATH)" >&2
+exit 127
+"""
+
+
 def versions(environ: Mapping[str, str], skip: str) -> list[int]:
     """The X of every ``python3.X`` or ``pip3.X`` on PATH (launcher folders and ``skip`` aside),
     and of the Python safepip runs in."""
@@ -118,7 +132,7 @@ def _write(path: str, text: str, mode: int) -> None:
 
 
 def write_launchers(folder: str, command: list[str], wanted: list[str]) -> None:
-    _check_folder(folder, wanted)
+    _check_folder(folder, [*wanted, "safepip"])
     try:
         os.makedirs(folder, exist_ok=True)
         _write(
@@ -129,6 +143,7 @@ def write_launchers(folder: str, command: list[str], wanted: list[str]) -> None:
         )
         for name in wanted:
             _write(os.path.join(folder, name), launcher(name, command), 0o755)
+        _write(os.path.join(folder, "safepip"), safepip_launcher(command), 0o755)
     except OSError as exc:
         raise ShimError(f"cannot write the launchers in {folder}: {exc.strerror or exc}") from None
 
@@ -179,7 +194,7 @@ def run(args: list[str]) -> int:
     except ShimError as exc:
         print(f"safepip shim: {exc}", file=sys.stderr)
         return 2
-    print(f"safepip shim: wrote {', '.join(wanted)} in {folder}")
+    print(f"safepip shim: wrote {', '.join(wanted)} and safepip in {folder}")
     print(f"safepip shim: they run {' '.join(command)} ({why})")
     if github_path:
         print(
