@@ -400,3 +400,115 @@ def test_dockerfile_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
     # The build stops, with safepip's explanation (the launchers are on the image's PATH).
     assert installed.returncode != 0
     assert 'safepip: proposed fix: add "flit_core>=3.2"' in installed.stderr
+
+
+# --- tox, nox and pre-commit, for real (offline: pip settings through the environment) -------
+
+
+def widget_project(folder: Path) -> Path:
+    """The recipes' ./vendored/widget: flit-missing renamed (a dependency that forgets its
+    backend), next to a sound project of the user's (flit-ok)."""
+    for entry in (PROJECTS / "flit-ok").iterdir():
+        copy = shutil.copytree if entry.is_dir() else shutil.copy
+        copy(entry, folder / entry.name)
+    widget = folder / "vendored" / "widget"
+    shutil.copytree(PROJECTS / "flit-missing", widget)
+    (widget / "flit_missing").rename(widget / "widget")
+    pyproject = widget / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('name = "flit-missing"', 'name = "widget"'))
+    return widget
+
+
+def tool(module: str) -> None:
+    found = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, check=False
+    )
+    if found.returncode != 0:
+        pytest.skip(f"{module} is not installed (the test extra has it)")
+
+
+def run_tool(argv: list[str], cwd: Path, environ: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, env=dict(environ), stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+
+
+def tool_environ(job: Path, offline: Mapping[str, str], home: Path, **extra: str) -> dict[str, str]:
+    # safepip from PATH (the launchers' folder has it); no active environment: the tool makes its
+    # own and names it in VIRTUAL_ENV.
+    path = os.pathsep.join([str(job / "bin"), os.environ["PATH"]])
+    return clean_environ({"PATH": path, **offline, "HOME": str(home), **extra})
+
+
+@pytest.mark.slow
+def test_tox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
+    tool("tox")
+    widget = widget_project(tmp_path)
+    (tmp_path / "tox.ini").write_text(recipe("tox"))
+    environ = tool_environ(job, offline, tmp_path, SAFEPIP_YES="1")
+    result = run_tool([sys.executable, "-m", "tox", "-vv", "-e", "py"], tmp_path, environ)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "safepip install" in output
+    assert 'proposed fix: add "flit_core>=3.2" to [build-system] requires' in output
+    assert '"flit_core>=3.2"' in (widget / "pyproject.toml").read_text()
+
+
+@pytest.mark.slow
+def test_nox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
+    tool("nox")
+    widget = widget_project(tmp_path)
+    (tmp_path / "noxfile.py").write_text(recipe("nox"))
+    environ = tool_environ(job, offline, tmp_path, SAFEPIP_YES="1")
+    result = run_tool([sys.executable, "-m", "nox", "-s", "tests"], tmp_path, environ)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert 'proposed fix: add "flit_core>=3.2" to [build-system] requires' in output
+    assert '"flit_core>=3.2"' in (widget / "pyproject.toml").read_text()
+
+
+def git(cwd: Path, *args: str) -> str:
+    environ = clean_environ(
+        {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+         "GIT_COMMITTER_EMAIL": "t@t", "GIT_CONFIG_GLOBAL": os.devnull}
+    )  # fmt: skip
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=environ, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.mark.slow
+def test_pre_commit_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
+    tool("pre_commit")
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout of safepip")
+    clone = tmp_path / "safepip-clone"
+    git(tmp_path, "clone", "-q", str(ROOT), str(clone))
+    rev = git(clone, "rev-parse", "HEAD")
+    repo = tmp_path / "repo"
+    project(tmp_path)
+    (tmp_path / "flit-missing").rename(repo)
+    config = recipe("pre-commit").replace("<your clone URL>", str(clone)).replace("<tag>", rev)
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a project that forgets its backend", "--no-verify")
+    environ = clean_environ({**offline, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+                             "GIT_CONFIG_GLOBAL": os.devnull})  # fmt: skip
+    pre_commit = [sys.executable, "-m", "pre_commit", "run", "--all-files"]
+    checked = run_tool(pre_commit, repo, environ)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "pyproject.toml:4: " in checked.stdout
+    # The fixer hook, on a file git holds: fixed, and no backup beside it.
+    fixing = config.replace("id: safepip-doctor", "id: safepip-doctor-fix")
+    (repo / ".pre-commit-config.yaml").write_text(fixing)
+    fixed = run_tool(pre_commit, repo, environ)
+    assert fixed.returncode == 1  # pre-commit fails a run whose hooks changed files
+    assert "files were modified by this hook" in fixed.stdout
+    assert '"flit_core>=3.2"' in (repo / "pyproject.toml").read_text()
+    status = git(repo, "status", "--porcelain", "--untracked-files=all")
+    assert sorted(line.split()[-1] for line in status.splitlines()) == [
+        ".pre-commit-config.yaml",
+        "pyproject.toml",
+    ]  # no pyproject.toml.safepip-backup for the next `git add -A` to commit
