@@ -45,7 +45,7 @@ def runtime_wheels() -> Path:
 
 @pytest.fixture(scope="session")
 def offline(wheelhouse: Path, runtime_wheels: Path) -> dict[str, str]:
-    """pip settings through the environment: everything from local folders, nothing from an index."""
+    """pip settings in the environment: everything from local folders, nothing from an index."""
     return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": f"{wheelhouse} {runtime_wheels}"}
 
 
@@ -91,7 +91,7 @@ def test_launchers_route_bash_c_and_make_through_safepip(
     # bash -c: no alias there, the launcher is what runs.
     explained = sh("pip install ./flit-missing", tmp_path, environ)
     assert explained.returncode != 0
-    assert "safepip: proposed fix: add \"flit_core>=3.2\" to [build-system] requires" in (
+    assert 'safepip: proposed fix: add "flit_core>=3.2" to [build-system] requires' in (
         explained.stderr
     )
     assert "nothing was changed" in explained.stderr
@@ -221,7 +221,9 @@ class Runner:
         )
         (root / "workspace").mkdir()
 
-    def step(self, script: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def step(
+        self, script: str, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         environ = {**self.env, **(env or {})}
         environ["PATH"] = os.pathsep.join([*reversed(self.paths), self.env["PATH"]])
         script_file = self.root / "step.sh"
@@ -339,9 +341,7 @@ def test_github_recipe_in_a_simulated_job(
 def recipe(name: str) -> str:
     """The code block after ``<!-- recipe: name -->`` in docs/ci.md."""
     text = (ROOT / "docs" / "ci.md").read_text()
-    found = re.search(
-        rf"<!-- recipe: {re.escape(name)} -->\s*```[a-z]*\n(.*?)```", text, re.DOTALL
-    )
+    found = re.search(rf"<!-- recipe: {re.escape(name)} -->\s*```[a-z]*\n(.*?)```", text, re.DOTALL)
     assert found, f"docs/ci.md has no recipe {name}"
     return found.group(1)
 
@@ -427,7 +427,9 @@ def tool(module: str) -> None:
         pytest.skip(f"{module} is not installed (the test extra has it)")
 
 
-def run_tool(argv: list[str], cwd: Path, environ: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+def run_tool(
+    argv: list[str], cwd: Path, environ: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         argv, cwd=cwd, env=dict(environ), stdin=subprocess.DEVNULL, capture_output=True,
         text=True, check=False,

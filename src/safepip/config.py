@@ -502,8 +502,6 @@ def distribution_of(package: str, cwd: str | None = None) -> str | None:
     ``#egg=NAME``, or a local folder (its ``[project] name``). None when it does not say.
     """
     text = package.strip()
-    if not text:
-        return None
     if " @ " in text or (text.count("@") == 1 and "://" not in text.split("@", 1)[0]):
         name = text.split("@", 1)[0].strip()
         if name and "/" not in name:
@@ -511,24 +509,31 @@ def distribution_of(package: str, cwd: str | None = None) -> str | None:
     is_path = "://" in text or "/" in text or os.sep in text or text.startswith(".")
     if not is_path and not text.endswith((*_SDIST_SUFFIXES, ".whl")):
         return _requirement_name(text) or None
+    return _location_name(text, cwd)
+
+
+def _location_name(text: str, cwd: str | None) -> str | None:
+    """The distribution a file, URL or folder names (see :func:`distribution_of`)."""
     location, _, fragment = text.partition("#")
-    for part in fragment.split("&"):
-        if part.startswith("egg="):
-            return _requirement_name(part[len("egg=") :]) or None
+    eggs = [part[len("egg=") :] for part in fragment.split("&") if part.startswith("egg=")]
     location = location.split("?", 1)[0]
     base = location.rstrip("/").rsplit("/", 1)[-1]
     if os.sep != "/":
         base = base.rsplit(os.sep, 1)[-1]
-    if base.endswith(".whl"):
-        return base.split("-", 1)[0] or None
+    name: str | None = None
     lowered = base.lower()
-    for suffix in _SDIST_SUFFIXES:
-        if lowered.endswith(suffix) and "-" in base:
-            return base[: -len(suffix)].rsplit("-", 1)[0] or None
-    if "://" in location and not location.startswith("file://"):
-        return None  # a VCS or archive URL that names no distribution
-    folder = location[len("file://") :] if location.startswith("file://") else location
-    return _project_name(os.path.join(cwd or os.curdir, folder))
+    if eggs:
+        name = _requirement_name(eggs[0])
+    elif lowered.endswith(".whl"):
+        name = base.split("-", 1)[0]
+    elif lowered.endswith(_SDIST_SUFFIXES) and "-" in base:
+        suffix = next(suffix for suffix in _SDIST_SUFFIXES if lowered.endswith(suffix))
+        name = base[: -len(suffix)].rsplit("-", 1)[0]
+    elif "://" not in location or location.startswith("file://"):
+        folder = location[len("file://") :] if location.startswith("file://") else location
+        name = _project_name(os.path.join(cwd or os.curdir, folder))
+    # else: a VCS or archive URL that names no distribution
+    return name or None
 
 
 def _requirement_name(text: str) -> str:

@@ -193,8 +193,9 @@ def _write(
     from safepip.errors import SafepipError
 
     # A file git tracks and whose content git holds (the working copy matches the index:
-    # committed, or staged as under a pre-commit hook) needs no backup: git has the original, and a stray pyproject.toml.safepip-backup would be committed by the next
-    # `git add -A` (doctor --fix as a pre-commit hook).
+    # committed, or staged as under a pre-commit hook) needs no backup: git has the original,
+    # and a stray pyproject.toml.safepip-backup would be committed by the next `git add -A`
+    # (doctor --fix as a pre-commit hook).
     in_git = _clean_in_git(plan.path)
     try:
         applied = apply_plan(plan, replan=replan, backup=not in_git)

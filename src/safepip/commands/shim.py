@@ -154,8 +154,28 @@ def _add_to_github_path(folder: str, environ: Mapping[str, str]) -> str:
         with open(github_path, "a", encoding="utf-8") as handle:
             handle.write(folder + "\n")
     except OSError as exc:
-        raise ShimError(f"--github: cannot append to {github_path}: {exc.strerror or exc}") from None
+        raise ShimError(
+            f"--github: cannot append to {github_path}: {exc.strerror or exc}"
+        ) from None
     return github_path
+
+
+def _folder(args: list[str], github: bool) -> str:
+    """The one folder the arguments name (absolute), or ShimError."""
+    rest = [arg for arg in args if arg != "--github"]
+    if sys.platform == "win32":
+        raise ShimError("launchers are sh scripts: not available on Windows")
+    unknown = [arg for arg in rest if arg.startswith("-")]
+    if unknown:
+        raise ShimError(f"unknown option {unknown[0]} ({USAGE})")
+    if len(rest) != 1 or not rest[0]:
+        raise ShimError(f"one folder, please ({USAGE})")
+    folder = os.path.abspath(os.path.expanduser(rest[0]))
+    if os.pathsep in folder:
+        raise ShimError(f"{folder}: a folder with {os.pathsep!r} in its name cannot go on PATH")
+    if github and not os.environ.get("GITHUB_PATH"):
+        raise ShimError("--github: $GITHUB_PATH is not set (it is, in a GitHub Actions step)")
+    return folder
 
 
 def run(args: list[str]) -> int:
@@ -171,20 +191,8 @@ def run(args: list[str]) -> int:
         )
         return 0
     github = "--github" in args
-    rest = [arg for arg in args if arg != "--github"]
     try:
-        if sys.platform == "win32":
-            raise ShimError("launchers are sh scripts: not available on Windows")
-        unknown = [arg for arg in rest if arg.startswith("-")]
-        if unknown:
-            raise ShimError(f"unknown option {unknown[0]} ({USAGE})")
-        if len(rest) != 1 or not rest[0]:
-            raise ShimError(f"one folder, please ({USAGE})")
-        folder = os.path.abspath(os.path.expanduser(rest[0]))
-        if os.pathsep in folder:
-            raise ShimError(f"{folder}: a folder with {os.pathsep!r} in its name cannot go on PATH")
-        if github and not os.environ.get("GITHUB_PATH"):
-            raise ShimError("--github: $GITHUB_PATH is not set (it is, in a GitHub Actions step)")
+        folder = _folder(args, github)
         from safepip.commands.shell_init import safepip_command
 
         command, why = safepip_command()

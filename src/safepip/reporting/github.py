@@ -2,8 +2,9 @@
 
 Only when ``GITHUB_ACTIONS=true``. Workflow commands go to stderr with safepip's other lines
 (the runner reads them on both streams), so stdout stays pip's (``--report - | jq``). A finding
-left as it was is an ``::error``; one safepip fixed in the same run is a ``::warning``. The annotation points at the pyproject.toml line that needs the
-change when the project is local, so the pull request shows it beside the code.
+left as it was is an ``::error``; one safepip fixed in the same run is a ``::warning``. The
+annotation points at the pyproject.toml line that needs the change when the project is local, so
+the pull request shows it beside the code.
 """
 
 from __future__ import annotations
@@ -64,13 +65,17 @@ def annotation(
     package = finding.get("package") or "a package"
     message = finding.get("explanation") or f"{kind} while building {package}"
     if applied:
-        message = f"safepip fixed this in this run: {fix or 'a fix was applied'}. " + (
-            f"Commit the change to {_relative(changed_file)}: without it the next run fails "
-            "the same way."
-            if changed_file
-            else "Nothing in the repository changed, so every run needs the fix again: "
-            "make it permanent (docs/ci.md)."
-        ) + f" ({message})"
+        message = (
+            f"safepip fixed this in this run: {fix or 'a fix was applied'}. "
+            + (
+                f"Commit the change to {_relative(changed_file)}: without it the next run fails "
+                "the same way."
+                if changed_file
+                else "Nothing in the repository changed, so every run needs the fix again: "
+                "make it permanent (docs/ci.md)."
+            )
+            + f" ({message})"
+        )
     elif fix:
         message += f" Fix: {fix}"
     command = "warning" if applied else "error"
@@ -167,9 +172,7 @@ def emit(
     if not active(environ) or not rows:
         return
     for row in rows:
-        line = annotation(
-            row.failure, row.fix, applied=row.applied, changed_file=row.changed_file
-        )
+        line = annotation(row.failure, row.fix, applied=row.applied, changed_file=row.changed_file)
         stream.write(line + "\n")
     stream.flush()
     summary = environ.get("GITHUB_STEP_SUMMARY")
