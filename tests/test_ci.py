@@ -46,7 +46,11 @@ def runtime_wheels() -> Path:
 @pytest.fixture(scope="session")
 def offline(wheelhouse: Path, runtime_wheels: Path) -> dict[str, str]:
     """pip settings in the environment: everything from local folders, nothing from an index."""
-    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": f"{wheelhouse} {runtime_wheels}"}
+    return {
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": f"{wheelhouse} {runtime_wheels}",
+        "PIP_NO_COMPILE": "1",  # the recipes install safepip several times: no .pyc
+    }
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +120,14 @@ def test_on_github_a_fixed_failure_warns_and_stdout_stays_pips(
     environ = job_environ(
         job, offline, GITHUB_ACTIONS="true", SAFEPIP_YES="1", GITHUB_WORKSPACE=str(tmp_path)
     )
+    shutil.copytree(PROJECTS / "flit-ok", tmp_path / "ok")
+    plain = sh(
+        "set -o pipefail; safepip install -q --dry-run --report - ./ok | python -m json.tool",
+        tmp_path,
+        environ,
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert '"name": "flit-ok"' in plain.stdout
     result = sh(
         "set -o pipefail; pip install -q --dry-run --report - ./flit-missing | python -m json.tool",
         tmp_path,
