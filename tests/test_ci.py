@@ -100,11 +100,12 @@ def test_launchers_route_bash_c_and_make_through_safepip(
     )
     assert "nothing was changed" in explained.stderr
     # make, with consent from the environment: fixed and installed.
-    (tmp_path / "Makefile").write_text("install:\n\tpip install ./flit-missing\n")
+    # docs/ci.md's Makefile rule, in the project.
+    (broken / "Makefile").write_text(recipe("makefile"))
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     made = subprocess.run(
-        ["make", "install"], cwd=tmp_path, env={**environ, "SAFEPIP_YES": "1"},
+        ["make", "install"], cwd=broken, env={**environ, "SAFEPIP_YES": "1"},
         stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
