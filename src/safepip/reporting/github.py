@@ -71,8 +71,8 @@ def annotation(
                 f"Commit the change to {_relative(changed_file)}: without it the next run fails "
                 "the same way."
                 if changed_file
-                else "Nothing in the repository changed, so every run needs the fix again: "
-                "make it permanent (docs/ci.md)."
+                else "Nothing in the repository changed: every run makes this fix again (keep "
+                "SAFEPIP_YES, or name the requirement in safepip's [extra-build-dependencies])."
             )
             + f" ({message})"
         )
