@@ -165,6 +165,7 @@ def test_launchers_run_the_real_pip_when_safepip_is_gone(job: Path, tmp_path: Pa
         pytest.param(["FILE"], "exists and is not a folder", id="a-file"),
         pytest.param(["VENV"], "is not a safepip launcher", id="an-environments-bin"),
         pytest.param(["new", "--github"], "$GITHUB_PATH is not set", id="github-outside-ci"),
+        pytest.param(["a:b"], "cannot go on PATH", id="colon-in-name"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(

@@ -171,8 +171,10 @@ def _folder(args: list[str], github: bool) -> str:
     if len(rest) != 1 or not rest[0]:
         raise ShimError(f"one folder, please ({USAGE})")
     folder = os.path.abspath(os.path.expanduser(rest[0]))
-    if os.pathsep in folder:
-        raise ShimError(f"{folder}: a folder with {os.pathsep!r} in its name cannot go on PATH")
+    if os.pathsep in folder or "\n" in folder or "\r" in folder:
+        raise ShimError(
+            f"{folder!r}: a folder with ':' or a line break in its name cannot go on PATH"
+        )
     if github and not os.environ.get("GITHUB_PATH"):
         raise ShimError("--github: $GITHUB_PATH is not set (it is, in a GitHub Actions step)")
     return folder
