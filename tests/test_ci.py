@@ -19,6 +19,14 @@ from safepip.commands import shim
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="launchers are sh scripts")
 
+#: The shell recipes (a GitHub step, GitLab, the Dockerfile) read the same on every Python and
+#: each installs safepip afresh: on the oldest Python CI runs, only the action, the launchers,
+#: tox, nox and pre-commit run, to keep CI short.
+_SHELL_RECIPES_HERE = pytest.mark.skipif(
+    sys.version_info[:2] == (3, 9),
+    reason="shell recipe: the same on every Python; run on the newer Pythons only (CI time)",
+)
+
 #: What safepip needs at run time, for installing it from the checkout with --no-index.
 RUNTIME = ["packaging>=22", "tomlkit>=0.11", "pexpect>=4.8", "platformdirs>=3"]
 
@@ -287,7 +295,9 @@ def _workflow_steps(name: str) -> list[dict[str, object]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["github-action", "github-step"])
+@pytest.mark.parametrize(
+    "variant", ["github-action", pytest.param("github-step", marks=_SHELL_RECIPES_HERE)]
+)
 def test_github_recipe_in_a_simulated_job(
     variant: str, job: Path, offline: Mapping[str, str], tmp_path: Path
 ) -> None:
@@ -361,6 +371,7 @@ def recipe(name: str) -> str:
 
 
 @pytest.mark.slow
+@_SHELL_RECIPES_HERE
 def test_gitlab_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
     yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) reads the recipe")
     [(name, spec)] = yaml.safe_load(recipe("gitlab")).items()
@@ -380,6 +391,7 @@ def test_gitlab_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) ->
 
 
 @pytest.mark.slow
+@_SHELL_RECIPES_HERE
 def test_dockerfile_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
     """The RUN lines as the shell runs them, with each ENV applied and /opt/ under tmp_path."""
     lines = recipe("dockerfile").replace("/opt/", f"{tmp_path}/opt/").replace("\\\n", " ")
