@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,14 @@ import pytest
 
 from conftest import clean_environ
 from safepip import config as config_module
-from safepip.config import ConfigError, effective_options, fix_mode, load_config
+from safepip.config import (
+    ConfigError,
+    distribution_of,
+    effective_options,
+    fix_mode,
+    load_config,
+    parse_config,
+)
 from safepip.main import OWN_COMMANDS
 from safepip.options import parse_command_line
 
@@ -503,3 +511,64 @@ def test_config_show_bad_file_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
     assert f"{path}:2: options.fix" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("package", "distribution"),
+    [
+        pytest.param("remote-widget", "remote-widget", id="name"),
+        pytest.param("Remote_Widget==1.0", "Remote_Widget", id="pinned"),
+        pytest.param("remote-widget[x]>=1; python_version>'3'", "remote-widget", id="extras"),
+        pytest.param("remote-widget @ https://h/x.tar.gz", "remote-widget", id="direct-reference"),
+        pytest.param("./wheels/remote_widget-1.0.tar.gz", "remote_widget", id="sdist-file"),
+        pytest.param("file:///w/remote_widget-1.0.zip", "remote_widget", id="sdist-file-url"),
+        pytest.param("remote_widget-1.0.tar.gz", "remote_widget", id="bare-sdist-name"),
+        pytest.param("https://h/remote_widget-1.0-py3-none-any.whl", "remote_widget", id="wheel"),
+        pytest.param("https://h/archive.tar.gz#egg=remote-widget", "remote-widget", id="egg"),
+        pytest.param("git+https://h/r.git", None, id="vcs-url-without-name"),
+        pytest.param("./vendored/widget", "remote-widget", id="local-folder"),
+        pytest.param("./nowhere", None, id="missing-folder"),
+    ],
+)  # fmt: skip
+def test_distribution_of_whatever_pip_printed(
+    package: str, distribution: str | None, tmp_path: Path
+) -> None:
+    folder = tmp_path / "vendored" / "widget"
+    folder.mkdir(parents=True)
+    (folder / "pyproject.toml").write_text('[project]\nname = "remote-widget"\n')
+    assert distribution_of(package, str(tmp_path)) == distribution
+    config = parse_config(b'[extra-build-dependencies]\nremote-widget = ["torch"]\n', "c.toml")
+    found = config.extra_requirements_for(package, str(tmp_path))
+    assert [entry.requirement for entry in found] == (["torch"] if distribution else [])
+
+
+@pytest.mark.slow
+def test_extra_build_dependencies_for_an_sdist_from_find_links(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """pip names the sdist by its file (``Processing ./wheels/flit_missing-1.0.tar.gz``): the
+    entry keyed by the distribution still applies, without a question."""
+    from conftest import make_venv, safepip_argv
+    from test_index_sdist import make_sdist
+
+    sdist = make_sdist(tmp_path / "build", "flit-missing", "flit-missing")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    shutil.copy(sdist, wheels / sdist.name)
+    python = make_venv(tmp_path / "venv")
+    config = tmp_path / "config.toml"
+    config.write_text('[extra-build-dependencies]\nFlit_Missing = ["flit_core>=3.2"]\n')
+    environ = clean_environ(
+        {"PIP_FIND_LINKS": str(wheelhouse), "SAFEPIP_PYTHON": str(python),
+         "SAFEPIP_CONFIG": str(config)}
+    )  # fmt: skip
+    result = subprocess.run(
+        safepip_argv("install", "--no-index", "--find-links", "./wheels", "flit-missing"),
+        cwd=tmp_path, env=environ, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    assert "Processing ./wheels/flit_missing-1.0.tar.gz" in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "your [extra-build-dependencies]" in result.stderr
+    assert "applying it without asking" in result.stderr
+    assert "Successfully installed flit-missing-1.0" in result.stdout

@@ -251,3 +251,36 @@ def test_subprocess_fix(broken: Path) -> None:
     result = doctor("--fix", str(broken), SAFEPIP_YES="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no findings left" in result.stdout
+
+
+def _git(folder: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(folder), *args],
+        check=True,
+        capture_output=True,
+        env=clean_environ(
+            {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+             "GIT_COMMITTER_EMAIL": "t@t", "GIT_CONFIG_GLOBAL": "/dev/null"}
+        ),
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.parametrize(
+    ("edited", "backup_kept"),
+    [pytest.param(False, False, id="clean-in-git-no-backup"),
+     pytest.param(True, True, id="edited-since-commit-backup-kept")],
+)  # fmt: skip
+def test_fix_keeps_a_backup_only_when_git_lacks_the_original(
+    broken: Path, capsys: pytest.CaptureFixture[str], edited: bool, backup_kept: bool
+) -> None:
+    _git(broken, "init", "-q")
+    _git(broken, "add", "pyproject.toml")
+    _git(broken, "commit", "-q", "-m", "fixture")
+    if edited:
+        pyproject = broken / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text() + "# an edit not yet committed\n")
+    assert run(["--fix", "--yes", str(broken)]) == 0
+    out = capsys.readouterr().out
+    assert (broken / "pyproject.toml.safepip-backup").exists() is backup_kept
+    assert ("git has the original" in out) is not backup_kept

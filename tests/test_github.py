@@ -38,21 +38,38 @@ def test_build_system_line(tmp_path: Path, text: str, key: str, line: int) -> No
     assert github.build_system_line(str(path), key) == line
 
 
-def test_summary_table() -> None:
+def test_summary_block_says_found_done_and_the_command() -> None:
     rows = [
         github.Row(
             {"kind": "backend-unavailable", "package": "./p", "module": "flit_core",
-             "distribution": "flit_core"},
+             "explanation": "flit_core is missing"},
             'add "flit_core>=3.2" to [build-system] requires in p/pyproject.toml',
             applied=False,
         )
     ]  # fmt: skip
-    summary = github.step_summary(["install", "./p"], rows, 1)
-    assert "`pip install ./p` exited with status 1." in summary
-    assert (
-        '| backend-unavailable | `./p` | `flit_core` | flit_core | add "flit_core>=3.2" to '
-        "[build-system] requires in p/pyproject.toml | no |"
-    ) in summary
+    summary = github.step_summary(["install", "./p"], rows, 1, "safepip --yes install ./p")
+    assert summary.startswith("### safepip: `pip install ./p`\n\npip exited with status 1.")
+    assert "**Found**\n\n- `./p`: flit_core is missing\n" in summary
+    assert "**Done**\n\n- nothing was changed\n" in summary
+    assert '**To fix**\n\n- add "flit_core>=3.2" to [build-system]' in summary
+    assert "```\nsafepip --yes install ./p\n```" in summary
+
+
+def test_a_fixed_failure_is_a_warning_that_asks_for_a_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    pyproject = tmp_path / "p" / "pyproject.toml"
+    pyproject.parent.mkdir()
+    pyproject.write_text("[build-system]\nrequires = []\n")
+    failure = {"kind": "backend-unavailable", "package": "./p", "pyproject": str(pyproject)}
+    line = github.annotation(failure, "add x", applied=True, changed_file=str(pyproject))
+    assert line.startswith("::warning file=p/pyproject.toml,line=2,")
+    assert "fixed this in this run: add x. Commit the change to p/pyproject.toml" in line
+    row = github.Row(failure, "add x", applied=True, changed_file=str(pyproject))
+    summary = github.step_summary(["install", "./p"], [row], 0, "unused")
+    assert "**Done**\n\n- add x (commit `p/pyproject.toml`)\n" in summary
+    assert "To fix" not in summary
 
 
 @pytest.mark.slow
@@ -78,12 +95,13 @@ def test_a_failed_install_on_github_actions(
         check=False,
     )
     assert result.returncode != 0
-    [annotation] = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert "::" not in result.stdout  # workflow commands go to stderr, stdout is pip's
+    [annotation] = [line for line in result.stderr.splitlines() if line.startswith("::error")]
     assert annotation.startswith(
         "::error file=flit-missing/pyproject.toml,line=4,title=safepip%3A backend-unavailable"
     )
     assert 'Fix: add "flit_core>=3.2" to [build-system] requires' in annotation
-    assert "| backend-unavailable |" in summary.read_text()
+    assert "safepip --yes install" in summary.read_text()
 
 
 @pytest.mark.slow

@@ -137,6 +137,14 @@ class Config:
 
         return self.extra_build_dependencies.get(normalise_name(distribution), [])
 
+    def extra_requirements_for(
+        self, package: str, cwd: str | None = None
+    ) -> list[ExtraBuildDependency]:
+        """The extra build requirements for a package however pip named it (see
+        :func:`distribution_of`); none when the name cannot be told."""
+        name = distribution_of(package, cwd)
+        return self.extra_requirements(name) if name else []
+
     def providers(self) -> dict[str, Provider]:
         """``[mapping]`` in the shape of ``safepip.knowledge.PROVIDERS``, to consult first."""
         from safepip.knowledge import Provider
@@ -481,6 +489,71 @@ class _Reader:
             config.mapping[module] = MappingEntry(
                 module, distribution, requirement.strip(), self.origin(*where)
             )
+
+
+#: Archive suffixes of sdists, as pip accepts them.
+_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar")
+
+
+def distribution_of(package: str, cwd: str | None = None) -> str | None:
+    """The distribution name in whatever pip printed for a package: a requirement
+    (``remote-widget==1.0``, ``x[extra] @ https://...``), an sdist or wheel file name or URL
+    (``./wheels/remote_widget-1.0.tar.gz``, ``https://h/x_y-3-py3-none-any.whl``), a URL with
+    ``#egg=NAME``, or a local folder (its ``[project] name``). None when it does not say.
+    """
+    text = package.strip()
+    if " @ " in text or (text.count("@") == 1 and "://" not in text.split("@", 1)[0]):
+        name = text.split("@", 1)[0].strip()
+        if name and "/" not in name:
+            return _requirement_name(name)
+    is_path = "://" in text or "/" in text or os.sep in text or text.startswith(".")
+    if not is_path and not text.endswith((*_SDIST_SUFFIXES, ".whl")):
+        return _requirement_name(text) or None
+    return _location_name(text, cwd)
+
+
+def _location_name(text: str, cwd: str | None) -> str | None:
+    """The distribution a file, URL or folder names (see :func:`distribution_of`)."""
+    location, _, fragment = text.partition("#")
+    eggs = [part[len("egg=") :] for part in fragment.split("&") if part.startswith("egg=")]
+    location = location.split("?", 1)[0]
+    base = location.rstrip("/").rsplit("/", 1)[-1]
+    if os.sep != "/":
+        base = base.rsplit(os.sep, 1)[-1]
+    name: str | None = None
+    lowered = base.lower()
+    if eggs:
+        name = _requirement_name(eggs[0])
+    elif lowered.endswith(".whl"):
+        name = base.split("-", 1)[0]
+    elif lowered.endswith(_SDIST_SUFFIXES) and "-" in base:
+        suffix = next(suffix for suffix in _SDIST_SUFFIXES if lowered.endswith(suffix))
+        name = base[: -len(suffix)].rsplit("-", 1)[0]
+    elif "://" not in location or location.startswith("file://"):
+        folder = location[len("file://") :] if location.startswith("file://") else location
+        name = _project_name(os.path.join(cwd or os.curdir, folder))
+    # else: a VCS or archive URL that names no distribution
+    return name or None
+
+
+def _requirement_name(text: str) -> str:
+    for index, char in enumerate(text):
+        if char in "<>=!~;[ @(":
+            return text[:index].strip()
+    return text.strip()
+
+
+def _project_name(folder: str) -> str | None:
+    """``[project] name`` of the project in ``folder``, if it says."""
+    try:
+        with open(os.path.join(folder, "pyproject.toml"), "rb") as handle:
+            data = handle.read()
+        document = _parse_toml(data.decode("utf-8-sig"), folder)
+    except (OSError, UnicodeDecodeError, SafepipError):
+        return None
+    project = document.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    return name if isinstance(name, str) and _NAME.match(name) else None
 
 
 def quote_key(part: str) -> str:

@@ -20,6 +20,7 @@ OWN_COMMANDS: dict[str, str] = {
     "diagnose": "safepip.commands.diagnose",
     "doctor": "safepip.commands.doctor",
     "shell-init": "safepip.commands.shell_init",
+    "shim": "safepip.commands.shim",
     "config-show": "safepip.commands.config_show",
 }
 
@@ -40,6 +41,7 @@ safepip's own commands (names pip does not use):
   safepip diagnose [LOG|-|--last] [--json]   explain the build failures in a saved pip log
   safepip doctor [PATH ...] [--json] [--fix] check [build-system] before pip runs
   safepip shell-init [bash|zsh|fish|powershell]  make `pip` run safepip in your shell
+  safepip shim DIR [--github]                launchers: every `pip` on PATH runs safepip
   safepip config-show [--json]               the effective configuration and its sources
 
 Which pip runs: the one you would have got without safepip. $SAFEPIP_PYTHON (`-m pip`); called

@@ -66,6 +66,8 @@ class Session:
         self.proposals: list[dict[str, Any]] = []
         self.changed_files: list[dict[str, str | None]] = []
         self.applied: set[str] = set()
+        #: The remedies actually made (``applied`` also holds the ones declined).
+        self.fixed: set[str] = set()
         self.alternatives: dict[str, list[Remedy]] = {}
         #: Each failure diagnosed, in every run, with the fix proposed for it (if any).
         self.explained: list[tuple[BuildFailure, Remedy | None]] = []
@@ -174,6 +176,7 @@ class Session:
                 return False
             for remedy in remedies:
                 self._apply(remedy)
+                self.fixed.add(remedy.key)
         except SafepipError as exc:
             # The fix could not be made (a read-only file...): say why; pip's status stands.
             say(f"error: {exc}")
@@ -278,8 +281,8 @@ class Session:
             return None
         from safepip.deciding.remedies import propose_configured
 
-        name = failure.package.rsplit("/", 1)[-1]
-        entries = self.config.extra_requirements(name.split("==")[0])
+        # Keyed by the distribution, however pip named the package (a file, a URL, a folder).
+        entries = self.config.extra_requirements_for(failure.package, self.command.cwd)
         if not entries:
             return None
         requirements = [
@@ -434,16 +437,22 @@ class Session:
             github.Row(
                 failure.to_json(),
                 remedy.summary if remedy else None,
-                remedy is not None and remedy.key in self.applied,
+                remedy is not None and remedy.key in self.fixed,
+                changed_file=remedy.pyproject
+                if remedy is not None and remedy.kind == PATCH_PYPROJECT
+                else None,
             )
             for failure, remedy in self.explained
         ]
+        report = self.invocation.options.report
+        own = ["--report", report] if report else []
         github.emit(
-            sys.stdout,
+            sys.stderr,  # with safepip's other lines: stdout is pip's (`--report - | jq`)
             os.environ,
             pip_args=self.invocation.pip_args,
             rows=rows,
             exit_status=self.runs[-1]["exit_status"] if self.runs else None,
+            fix_command=consent.fix_command("safepip", own, self.invocation.pip_args),
         )
 
     def _write_report(self, path: str) -> None:

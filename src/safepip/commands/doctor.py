@@ -192,8 +192,13 @@ def _write(
     from safepip.applying.pyproject import apply_plan
     from safepip.errors import SafepipError
 
+    # A file git tracks and whose content git holds (the working copy matches the index:
+    # committed, or staged as under a pre-commit hook) needs no backup: git has the original,
+    # and a stray pyproject.toml.safepip-backup would be committed by the next `git add -A`
+    # (doctor --fix as a pre-commit hook).
+    in_git = _clean_in_git(plan.path)
     try:
-        applied = apply_plan(plan, replan=replan)
+        applied = apply_plan(plan, replan=replan, backup=not in_git)
     except SafepipError as exc:  # PatchError, or another run holding the folder too long
         print(f"safepip doctor: {exc}", file=out)
         return None
@@ -201,8 +206,31 @@ def _write(
         print(f"safepip doctor: {plan.path} already has this change", file=out)
         return None
     backup = f" (backup: {applied.backup})" if applied.backup else ""
+    if in_git:
+        backup = " (no backup: git has the original; `git diff` shows the change)"
     print(f"safepip doctor: changed {plan.path}{backup}", file=out)
     return {"path": plan.path, "backup": applied.backup}
+
+
+def _clean_in_git(path: str) -> bool:
+    """Whether git tracks ``path`` and holds its content (the file matches the index)."""
+    import subprocess
+
+    folder, name = os.path.split(os.path.abspath(path))
+    try:
+        for check in (["ls-files", "--error-unmatch", "--", name], ["diff", "--quiet", "--", name]):
+            result = subprocess.run(
+                ["git", "-C", folder, *check],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+            if result.returncode != 0:
+                return False
+    except OSError:  # no git: keep the backup
+        return False
+    return True
 
 
 def _plan(pyproject: str, changes: list[tuple[str, ...]]) -> PatchPlan:

@@ -1,7 +1,10 @@
-"""GitHub Actions: each finding as an ``::error`` workflow command, and a step summary.
+"""GitHub Actions: each finding as a workflow command, and a step summary.
 
-Only when ``GITHUB_ACTIONS=true``. The annotation points at the pyproject.toml line that needs the
-change when the project is local, so the pull request shows it beside the code.
+Only when ``GITHUB_ACTIONS=true``. Workflow commands go to stderr with safepip's other lines
+(the runner reads them on both streams), so stdout stays pip's (``--report - | jq``). A finding
+left as it was is an ``::error``; one safepip fixed in the same run is a ``::warning``. The
+annotation points at the pyproject.toml line that needs the change when the project is local, so
+the pull request shows it beside the code.
 """
 
 from __future__ import annotations
@@ -46,20 +49,43 @@ def build_system_line(pyproject: str, key: str = "requires") -> int:
     return header or 1
 
 
-def annotation(finding: Mapping[str, Any], fix: str | None = None) -> str:
-    """One ``::error`` line for a finding (a BuildFailure's JSON)."""
+def annotation(
+    finding: Mapping[str, Any],
+    fix: str | None = None,
+    *,
+    applied: bool = False,
+    changed_file: str | None = None,
+) -> str:
+    """One workflow command for a finding (a BuildFailure's JSON).
+
+    ``::error`` when nothing was fixed; ``::warning`` when safepip fixed it in this run, saying
+    what changed and that the change belongs in the repository (the next run needs it again).
+    """
     kind = finding.get("kind") or "build-failure"
     package = finding.get("package") or "a package"
     message = finding.get("explanation") or f"{kind} while building {package}"
-    if fix:
+    if applied:
+        message = (
+            f"safepip fixed this in this run: {fix or 'a fix was applied'}. "
+            + (
+                f"Commit the change to {_relative(changed_file)}: without it the next run fails "
+                "the same way."
+                if changed_file
+                else "Nothing in the repository changed: every run makes this fix again (keep "
+                "SAFEPIP_YES, or name the requirement in safepip's [extra-build-dependencies])."
+            )
+            + f" ({message})"
+        )
+    elif fix:
         message += f" Fix: {fix}"
+    command = "warning" if applied else "error"
     properties = [f"title={_escape_property(f'safepip: {kind} ({package})')}"]
     pyproject = finding.get("pyproject")
     if pyproject:
         key = "build-backend" if finding.get("suggestion") else "requires"
         line = build_system_line(pyproject, key)
         properties = [f"file={_escape_property(_relative(pyproject))}", f"line={line}", *properties]
-    return f"::error {','.join(properties)}::{_escape_data(message)}"
+    return f"::{command} {','.join(properties)}::{_escape_data(message)}"
 
 
 def _relative(path: str) -> str:
@@ -73,36 +99,63 @@ def _relative(path: str) -> str:
 
 
 class Row:
-    """One finding as CI shows it: the failure (its JSON), the fix proposed, whether applied."""
+    """One finding as CI shows it: the failure (its JSON), the fix proposed, whether applied,
+    and the file the fix changed (a pyproject.toml), if it changed one."""
 
-    def __init__(self, failure: Mapping[str, Any], fix: str | None, applied: bool) -> None:
+    def __init__(
+        self,
+        failure: Mapping[str, Any],
+        fix: str | None,
+        applied: bool,
+        changed_file: str | None = None,
+    ) -> None:
         self.failure = failure
         self.fix = fix
         self.applied = applied
+        self.changed_file = changed_file
 
 
-def step_summary(pip_args: Sequence[str], rows: Sequence[Row], exit_status: int | None) -> str:
-    """A short Markdown summary for ``$GITHUB_STEP_SUMMARY``."""
+def _code(text: str) -> str:
+    # Inline code that survives backticks in the text (CommonMark: a longer fence).
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text}{fence}" if fence == "`" else f"{fence} {text} {fence}"
+
+
+def step_summary(
+    pip_args: Sequence[str],
+    rows: Sequence[Row],
+    exit_status: int | None,
+    fix_command: str | None = None,
+) -> str:
+    """One Markdown block for ``$GITHUB_STEP_SUMMARY`` per safepip run: what was found, what
+    was done, and the exact command that would fix what was left undone."""
     lines = [
-        "### safepip",
+        f"### safepip: {_code('pip ' + ' '.join(pip_args))}",
         "",
-        f"`pip {' '.join(pip_args)}` exited with status {exit_status}.",
+        f"pip exited with status {exit_status}.",
         "",
-        "| kind | package | module | distribution | fix | applied |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "**Found**",
+        "",
     ]
     for row in rows:
         failure = row.failure
-        cells = [
-            str(failure.get("kind") or ""),
-            f"`{failure['package']}`" if failure.get("package") else "",
-            f"`{failure['module']}`" if failure.get("module") else "",
-            str(failure.get("distribution") or ""),
-            row.fix or "",
-            "yes" if row.applied else "no",
-        ]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    return "\n".join(lines) + "\n"
+        what = str(failure.get("explanation") or failure.get("kind") or "a build failure")
+        package = f"{_code(str(failure['package']))}: " if failure.get("package") else ""
+        lines.append(f"- {package}{what}".replace("\n", " "))
+    lines += ["", "**Done**", ""]
+    done = [row for row in rows if row.applied]
+    for row in done:
+        where = f" (commit {_code(_relative(row.changed_file))})" if row.changed_file else ""
+        lines.append(f"- {row.fix or 'a fix was applied'}{where}")
+    if not done:
+        lines.append("- nothing was changed")
+    undone = [row for row in rows if not row.applied and row.fix]
+    if undone:
+        lines += ["", "**To fix**", ""]
+        lines += [f"- {row.fix}" for row in undone]
+        if fix_command:
+            lines += ["", "Run:", "", "```", fix_command, "```"]
+    return "\n".join(lines) + "\n\n"
 
 
 def emit(
@@ -112,17 +165,20 @@ def emit(
     pip_args: Sequence[str],
     rows: Sequence[Row],
     exit_status: int | None,
+    fix_command: str | None = None,
 ) -> None:
-    """Print the annotations and append the step summary, when running on GitHub Actions."""
+    """Print the workflow commands (on ``stream``: safepip's stderr) and append the step
+    summary, when running on GitHub Actions."""
     if not active(environ) or not rows:
         return
     for row in rows:
-        stream.write(annotation(row.failure, row.fix) + "\n")
+        line = annotation(row.failure, row.fix, applied=row.applied, changed_file=row.changed_file)
+        stream.write(line + "\n")
     stream.flush()
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
             with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(step_summary(pip_args, rows, exit_status))
+                handle.write(step_summary(pip_args, rows, exit_status, fix_command))
         except OSError:
             pass  # a summary is a courtesy: never a reason to fail the step

@@ -1,0 +1,224 @@
+"""``safepip shim DIR [--github]``: write launchers named ``pip``, ``pip3`` and ``pip3.X`` into
+DIR, so that with DIR first on ``PATH`` every ``pip`` any program runs (``bash -c``, make, tox,
+nox, pre-commit...) goes through safepip. An alias cannot do that: only a person's interactive
+shell reads it.
+
+Each launcher is a small POSIX sh script. When the safepip fixed at generation time (an absolute
+path, found as ``safepip shell-init`` finds it) is still executable, it runs
+``SAFEPIP_INVOKED_AS=<its name> exec <safepip> "$@"``, and safepip then looks for the real pip of
+that name on PATH behind the launchers. When safepip has been removed it says so in one line and
+runs the next command of its own name on PATH itself, skipping every folder that holds the marker
+file ``.safepip-launchers`` (written into DIR too), so DIR on PATH twice cannot loop.
+
+``python -m pip`` starts pip inside Python and runs no ``pip`` command: no launcher can see it.
+
+Exit status: 0; 2 on bad input (one line on stderr), nothing written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+
+#: The file that marks a folder of launchers: target resolution and the launchers skip it.
+MARKER = ".safepip-launchers"
+#: The first lines of every launcher: how an earlier launcher is told from a real pip.
+HEADER = "#!/bin/sh\n# safepip launcher"
+_VERSIONED = re.compile(r"^(?:python|pip)3\.(\d+)$")
+
+USAGE = "usage: safepip shim DIR [--github]"
+
+
+class ShimError(Exception):
+    """Bad input: one line for the user, nothing written."""
+
+
+def _quote(word: str) -> str:
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def launcher(name: str, command: list[str]) -> str:
+    """The sh script that runs ``command`` (safepip's argv prefix) as ``name``."""
+    program = _quote(command[0])
+    words = " ".join(_quote(word) for word in command)
+    return f"""\
+{HEADER}: `{name}` runs safepip (made by `safepip shim`; delete this folder to undo).
+# safepip: {" ".join(command).replace(chr(10), "?")}
+if [ -x {program} ]; then
+    SAFEPIP_INVOKED_AS={name} exec {words} "$@"
+fi
+echo "safepip: "{program}" is gone; running the real {name} (remove ${{0%/*}} from PATH)" >&2
+set -f
+IFS=:
+for __safepip_dir in $PATH; do
+    [ -n "$__safepip_dir" ] || __safepip_dir=.
+    [ -e "$__safepip_dir/{MARKER}" ] && continue
+    if [ -f "$__safepip_dir/{name}" ] && [ -x "$__safepip_dir/{name}" ]; then
+        unset IFS
+        set +f
+        exec "$__safepip_dir/{name}" "$@"
+    fi
+done
+echo "safepip: no other {name} on PATH" >&2
+exit 127
+"""
+
+
+def safepip_launcher(command: list[str]) -> str:
+    """``safepip`` itself in DIR too (tox's install_command, ``safepip doctor`` in CI)."""
+    program = _quote(command[0])
+    words = " ".join(_quote(word) for word in command)
+    return f"""\
+{HEADER}: `safepip` (made by `safepip shim`; delete this folder to undo).
+if [ -x {program} ]; then
+    exec {words} "$@"
+fi
+echo "safepip: "{program}" is gone (remove ${{0%/*}} from PATH)" >&2
+exit 127
+"""
+
+
+def versions(environ: Mapping[str, str], skip: str) -> list[int]:
+    """The X of every ``python3.X`` or ``pip3.X`` on PATH (launcher folders and ``skip`` aside),
+    and of the Python safepip runs in."""
+    found = {sys.version_info[1]}
+    for folder in (environ.get("PATH") or "").split(os.pathsep):
+        if not folder or os.path.exists(os.path.join(folder, MARKER)):
+            continue
+        if os.path.realpath(folder) == skip:
+            continue
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in entries:
+            match = _VERSIONED.match(entry)
+            if match:
+                found.add(int(match.group(1)))
+    return sorted(found)
+
+
+def names(minors: Iterable[int]) -> list[str]:
+    return ["pip", "pip3", *(f"pip3.{minor}" for minor in minors)]
+
+
+def _check_folder(folder: str, wanted: list[str]) -> None:
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ShimError(f"{folder} exists and is not a folder")
+    for name in wanted:
+        path = os.path.join(folder, name)
+        if not os.path.lexists(path):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                head = handle.read(len(HEADER))
+        except OSError:
+            head = ""
+        if head != HEADER:
+            raise ShimError(
+                f"{path} exists and is not a safepip launcher (an environment's own pip?): "
+                "choose an empty folder of its own"
+            )
+
+
+def _write(path: str, text: str, mode: int) -> None:
+    temporary = f"{path}.safepip-tmp"
+    with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    os.chmod(temporary, mode)
+    os.replace(temporary, path)
+
+
+def write_launchers(folder: str, command: list[str], wanted: list[str]) -> None:
+    _check_folder(folder, [*wanted, "safepip"])
+    try:
+        os.makedirs(folder, exist_ok=True)
+        _write(
+            os.path.join(folder, MARKER),
+            "safepip launchers live in this folder (`safepip shim`): safepip and its launchers\n"
+            "skip it when they look for the real pip on PATH.\n",
+            0o644,
+        )
+        for name in wanted:
+            _write(os.path.join(folder, name), launcher(name, command), 0o755)
+        _write(os.path.join(folder, "safepip"), safepip_launcher(command), 0o755)
+    except OSError as exc:
+        raise ShimError(f"cannot write the launchers in {folder}: {exc.strerror or exc}") from None
+
+
+def _add_to_github_path(folder: str, environ: Mapping[str, str]) -> str:
+    github_path = environ["GITHUB_PATH"]
+    try:
+        with open(github_path, "a", encoding="utf-8") as handle:
+            handle.write(folder + "\n")
+    except OSError as exc:
+        raise ShimError(
+            f"--github: cannot append to {github_path}: {exc.strerror or exc}"
+        ) from None
+    return github_path
+
+
+def _folder(args: list[str], github: bool) -> str:
+    """The one folder the arguments name (absolute), or ShimError."""
+    rest = [arg for arg in args if arg != "--github"]
+    if sys.platform == "win32":
+        raise ShimError("launchers are sh scripts: not available on Windows")
+    unknown = [arg for arg in rest if arg.startswith("-")]
+    if unknown:
+        raise ShimError(f"unknown option {unknown[0]} ({USAGE})")
+    if len(rest) != 1 or not rest[0]:
+        raise ShimError(f"one folder, please ({USAGE})")
+    folder = os.path.abspath(os.path.expanduser(rest[0]))
+    if os.pathsep in folder or "\n" in folder or "\r" in folder:
+        raise ShimError(
+            f"{folder!r}: a folder with ':' or a line break in its name cannot go on PATH"
+        )
+    if github and not os.environ.get("GITHUB_PATH"):
+        raise ShimError("--github: $GITHUB_PATH is not set (it is, in a GitHub Actions step)")
+    return folder
+
+
+def run(args: list[str]) -> int:
+    """Entry point: ``args`` are the words after ``safepip shim``."""
+    if any(arg in {"-h", "--help"} for arg in args):
+        print(
+            f"{USAGE}\n\n"
+            "Write launchers named pip, pip3 and pip3.X into DIR: with DIR first on PATH,\n"
+            "every `pip` any program runs goes through safepip.\n"
+            '  export PATH="DIR:$PATH"\n'
+            "  --github  also append DIR to $GITHUB_PATH (later steps of the job)\n"
+            "`python -m pip` cannot be intercepted: write `pip ...` (or `safepip ...`) instead."
+        )
+        return 0
+    github = "--github" in args
+    try:
+        folder = _folder(args, github)
+        from safepip.commands.shell_init import safepip_command
+
+        command, why = safepip_command()
+        wanted = names(versions(os.environ, os.path.realpath(folder)))
+        write_launchers(folder, command, wanted)
+        github_path = _add_to_github_path(folder, os.environ) if github else None
+    except ShimError as exc:
+        print(f"safepip shim: {exc}", file=sys.stderr)
+        return 2
+    print(f"safepip shim: wrote {', '.join(wanted)} and safepip in {folder}")
+    print(f"safepip shim: they run {' '.join(command)} ({why})")
+    if github_path:
+        print(
+            f"safepip shim: added {folder} to $GITHUB_PATH: every `pip` in the later steps of "
+            "this job runs safepip (`python -m pip` does not)"
+        )
+    else:
+        print(f'safepip shim: put the folder first on PATH: export PATH="{folder}:$PATH"')
+    return 0
+
+
+def main() -> int:
+    return run(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,542 @@
+"""CI everywhere: ``safepip shim`` launchers, the GitHub Action run as the runner would, and the
+GitLab and Dockerfile recipes of docs/ci.md run as written (docs/ci.md marks each recipe with an
+``<!-- recipe: NAME -->`` comment before its code block)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECTS, ROOT, clean_environ, make_venv
+from safepip.commands import shim
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="launchers are sh scripts")
+
+#: The shell recipes (a GitHub step, GitLab, the Dockerfile) read the same on every Python and
+#: each installs safepip afresh: on the oldest Python CI runs, only the action, the launchers,
+#: tox, nox and pre-commit run, to keep CI short.
+_SHELL_RECIPES_HERE = pytest.mark.skipif(
+    sys.version_info[:2] == (3, 9),
+    reason="shell recipe: the same on every Python; run on the newer Pythons only (CI time)",
+)
+
+#: What safepip needs at run time, for installing it from the checkout with --no-index.
+RUNTIME = ["packaging>=22", "tomlkit>=0.11", "pexpect>=4.8", "platformdirs>=3"]
+
+
+@pytest.fixture(scope="session")
+def runtime_wheels() -> Path:
+    """safepip's runtime dependencies as wheels, downloaded once into .cache/ (like the
+    wheelhouse), so that installing safepip from its checkout runs offline."""
+    tag = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    folder = ROOT / ".cache" / "runtime-wheels" / tag
+    stamp = folder / ".complete"
+    if not stamp.exists() or stamp.read_text() != repr(RUNTIME):
+        folder.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:",
+             "--dest", str(folder), *RUNTIME],
+            env=clean_environ(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            pytest.skip(f"cannot download safepip's dependencies: {result.stderr.strip()[-300:]}")
+        stamp.write_text(repr(RUNTIME))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def offline(wheelhouse: Path, runtime_wheels: Path) -> dict[str, str]:
+    """pip settings in the environment: everything from local folders, nothing from an index."""
+    return {
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": f"{wheelhouse} {runtime_wheels}",
+        "PIP_NO_COMPILE": "1",  # the recipes install safepip several times: no .pyc
+    }
+
+
+@pytest.fixture(scope="session")
+def job(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CI job's folder: ``venv`` (the job's environment) and ``bin`` (the launchers)."""
+    root = tmp_path_factory.mktemp("job")
+    make_venv(root / "venv")
+    result = subprocess.run(
+        [sys.executable, "-m", "safepip", "shim", str(root / "bin")],
+        env=clean_environ(), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "wrote pip, pip3, pip3." in result.stdout
+    assert (root / "bin" / f"pip3.{sys.version_info[1]}").exists()
+    return root
+
+
+def job_environ(job: Path, offline: Mapping[str, str], **extra: str) -> dict[str, str]:
+    # VIRTUAL_ENV too: safepip called as pip targets it under either rule for which pip runs.
+    path = os.pathsep.join([str(job / "bin"), str(job / "venv" / "bin"), os.environ["PATH"]])
+    return clean_environ({"PATH": path, "VIRTUAL_ENV": str(job / "venv"), **offline, **extra})
+
+
+def project(folder: Path, fixture: str = "flit-missing") -> Path:
+    target = folder / fixture
+    shutil.copytree(PROJECTS / fixture, target)
+    return target
+
+
+def sh(script: str, cwd: Path, environ: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", script], cwd=cwd, env=dict(environ), stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_launchers_route_bash_c_and_make_through_safepip(
+    job: Path, offline: Mapping[str, str], tmp_path: Path
+) -> None:
+    broken = project(tmp_path)
+    environ = job_environ(job, offline)
+    # bash -c: no alias there, the launcher is what runs.
+    explained = sh("pip install ./flit-missing", tmp_path, environ)
+    assert explained.returncode != 0
+    assert 'safepip: proposed fix: add "flit_core>=3.2" to [build-system] requires' in (
+        explained.stderr
+    )
+    assert "nothing was changed" in explained.stderr
+    # make, with consent from the environment: fixed and installed.
+    # docs/ci.md's Makefile rule, in the project.
+    (broken / "Makefile").write_text(recipe("makefile"))
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    made = subprocess.run(
+        ["make", "install"], cwd=broken, env={**environ, "SAFEPIP_YES": "1"},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "Successfully installed flit-missing-1.0" in made.stdout
+    assert '"flit_core>=3.2"' in (broken / "pyproject.toml").read_text()
+
+
+@pytest.mark.slow
+def test_on_github_a_fixed_failure_warns_and_stdout_stays_pips(
+    job: Path, offline: Mapping[str, str], tmp_path: Path
+) -> None:
+    project(tmp_path)
+    environ = job_environ(
+        job, offline, GITHUB_ACTIONS="true", SAFEPIP_YES="1", GITHUB_WORKSPACE=str(tmp_path)
+    )
+    shutil.copytree(PROJECTS / "flit-ok", tmp_path / "ok")
+    plain = sh(
+        "set -o pipefail; safepip install -q --dry-run --report - ./ok | python -m json.tool",
+        tmp_path,
+        environ,
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert '"name": "flit-ok"' in plain.stdout
+    result = sh(
+        "set -o pipefail; pip install -q --dry-run --report - ./flit-missing | python -m json.tool",
+        tmp_path,
+        environ,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"install": [' in result.stdout  # pip's report came through whole
+    annotations = [line for line in result.stderr.splitlines() if line.startswith("::")]
+    assert len(annotations) == 1
+    assert annotations[0].startswith("::warning file=flit-missing/pyproject.toml,line=4,")
+    assert "Commit the change to flit-missing/pyproject.toml" in annotations[0]
+
+
+def test_launchers_run_the_real_pip_when_safepip_is_gone(job: Path, tmp_path: Path) -> None:
+    gone = tmp_path / "launchers"
+    shim.write_launchers(str(gone), [str(tmp_path / "uninstalled" / "safepip")], ["pip"])
+    venv_bin = job / "venv" / "bin"
+    # The launchers' folder twice on PATH: the marker file keeps them from calling themselves.
+    path = os.pathsep.join([str(gone), str(gone), str(venv_bin), "/usr/bin", "/bin"])
+    result = sh("pip --version", tmp_path, clean_environ({"PATH": path}))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("pip ")
+    assert str(job / "venv") in result.stdout
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"safepip: {tmp_path / 'uninstalled' / 'safepip'} is gone;")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param([], "one folder, please", id="no-folder"),
+        pytest.param(["a", "b"], "one folder, please", id="two-folders"),
+        pytest.param(["--force", "x"], "unknown option --force", id="unknown-option"),
+        pytest.param(["FILE"], "exists and is not a folder", id="a-file"),
+        pytest.param(["VENV"], "is not a safepip launcher", id="an-environments-bin"),
+        pytest.param(["new", "--github"], "$GITHUB_PATH is not set", id="github-outside-ci"),
+        pytest.param(["a:b"], "cannot go on PATH", id="colon-in-name"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_PATH", raising=False)
+    (tmp_path / "FILE").write_text("")
+    (tmp_path / "VENV").mkdir()
+    (tmp_path / "VENV" / "pip").write_text("#!/usr/bin/python\n# a real pip\n")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert shim.run([a.replace("VENV", str(tmp_path / "VENV")) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert message in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_github_appends_the_folder_to_github_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    github_path = tmp_path / "github_path"
+    github_path.write_text("/earlier\n")
+    monkeypatch.setenv("GITHUB_PATH", str(github_path))
+    assert shim.run([str(tmp_path / "launchers"), "--github"]) == 0
+    assert github_path.read_text() == f"/earlier\n{tmp_path / 'launchers'}\n"
+    assert "added" in capsys.readouterr().out
+    assert (tmp_path / "launchers" / shim.MARKER).exists()
+    # Again into the same folder: its own launchers are replaced, not refused.
+    assert shim.run([str(tmp_path / "launchers")]) == 0
+
+
+# --- The GitHub Action, run as the runner runs a composite action -------------------------------
+
+_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def _evaluate(value: str, contexts: Mapping[str, str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        assert match.group(1) in contexts, f"the simulation does not know {match.group(0)}"
+        return contexts[match.group(1)]
+
+    return _EXPRESSION.sub(one, value)
+
+
+class Runner:
+    """A job as the Actions runner keeps it: GITHUB_ENV and GITHUB_PATH files read after each
+    step (new variables for later steps; new folders first on PATH)."""
+
+    def __init__(self, root: Path, base: Mapping[str, str]) -> None:
+        self.root = root
+        self.env = dict(base)
+        self.paths: list[str] = []
+        for name in ("github_env", "github_path", "step_summary"):
+            (root / name).write_text("")
+        (root / "runner_temp").mkdir()
+        self.env.update(
+            GITHUB_ACTIONS="true",
+            CI="true",
+            GITHUB_ENV=str(root / "github_env"),
+            GITHUB_PATH=str(root / "github_path"),
+            GITHUB_STEP_SUMMARY=str(root / "step_summary"),
+            GITHUB_WORKSPACE=str(root / "workspace"),
+            RUNNER_TEMP=str(root / "runner_temp"),
+            RUNNER_OS="Linux",
+        )
+        (root / "workspace").mkdir()
+
+    def step(
+        self, script: str, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        environ = {**self.env, **(env or {})}
+        environ["PATH"] = os.pathsep.join([*reversed(self.paths), self.env["PATH"]])
+        script_file = self.root / "step.sh"
+        script_file.write_text(script)
+        # The runner's `shell: bash`: bash --noprofile --norc -eo pipefail {0}
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
+            cwd=self.root / "workspace", env=environ, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        self._absorb()
+        return result
+
+    def _absorb(self) -> None:
+        env_file = self.root / "github_env"
+        for line in env_file.read_text().splitlines():
+            assert "<<" not in line  # the action writes single-line values only
+            name, _, value = line.partition("=")
+            self.env[name] = value
+        env_file.write_text("")
+        path_file = self.root / "github_path"
+        self.paths += [line for line in path_file.read_text().splitlines() if line]
+        path_file.write_text("")
+
+
+def _action() -> dict[str, object]:
+    yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) reads action.yml")
+    document = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def test_action_passes_inputs_only_through_env() -> None:
+    runs = _action()["runs"]
+    assert isinstance(runs, dict)
+    assert runs["using"] == "composite"
+    for step in runs["steps"]:
+        assert "${{" not in step.get("run", ""), step
+        assert step["shell"] == "bash"
+
+
+def _workflow_steps(name: str) -> list[dict[str, object]]:
+    yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) reads the recipe")
+    steps = yaml.safe_load(recipe(name))
+    assert isinstance(steps, list)
+    return steps
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "variant", ["github-action", pytest.param("github-step", marks=_SHELL_RECIPES_HERE)]
+)
+def test_github_recipe_in_a_simulated_job(
+    variant: str, job: Path, offline: Mapping[str, str], tmp_path: Path
+) -> None:
+    """docs/ci.md's workflow, its steps run in order: the action's steps (with the recipe's
+    inputs) or the step of your own; then the recipe's `pip install -e .` and a later
+    `bash -c 'pip install ...'`, both through the launchers."""
+    runner = Runner(tmp_path, clean_environ({**offline, "PATH": os.environ["PATH"]}))
+    workspace = tmp_path / "workspace"
+    fixture = project(tmp_path)
+    for entry in fixture.iterdir():
+        shutil.move(str(entry), workspace / entry.name)
+    shutil.copytree(PROJECTS / "flit-missing", workspace / "second")
+    # The job's Python (setup-python's; here a venv, named in VIRTUAL_ENV too so that safepip
+    # targets it under either rule for which pip runs).
+    runner.env["PATH"] = os.pathsep.join([str(job / "venv" / "bin"), runner.env["PATH"]])
+    runner.env["VIRTUAL_ENV"] = str(job / "venv")
+    contexts = {"github.action_path": str(ROOT), "vars.SAFEPIP_SOURCE": str(ROOT)}
+    user_runs = []
+    for step in _workflow_steps(variant):
+        uses = str(step.get("uses", ""))
+        if uses.startswith("<owner/repo>@"):
+            action = _action()
+            given = step.get("with") or {}
+            assert isinstance(given, dict)
+            specs = action["inputs"]
+            assert isinstance(specs, dict)
+            assert set(given) <= set(specs)
+            for name, spec in specs.items():
+                contexts[f"inputs.{name}"] = str(given.get(name, spec.get("default", "")))
+            steps = action["runs"]["steps"]  # type: ignore[index]
+        elif "run" in step:
+            steps = [step]
+        else:
+            continue  # checkout, setup-python, upload-artifact: the runner's own
+        for inner in steps:
+            env = {k: _evaluate(str(v), contexts) for k, v in inner.get("env", {}).items()}
+            result = runner.step(inner["run"], {**env, "GITHUB_ACTION_PATH": str(ROOT)})
+            user_runs.append(result)
+            if "pip install -e ." in inner["run"]:
+                break
+            assert result.returncode == 0, (inner.get("name"), result.stderr)
+    installed = user_runs[-1]
+    annotations = [line for line in installed.stderr.splitlines() if line.startswith("::")]
+    assert len(annotations) == 1, installed.stderr
+    if variant == "github-action":  # fix: "yes"
+        assert installed.returncode == 0, installed.stderr
+        assert annotations[0].startswith("::warning file=pyproject.toml,line=4,")
+        assert (workspace / "safepip-report.json").exists()
+    else:
+        assert installed.returncode != 0
+        assert annotations[0].startswith("::error file=pyproject.toml,line=4,")
+    # A later step: a plain bash -c, with no consent to fix.
+    later = runner.step("bash -c 'SAFEPIP_YES=0 pip install ./second'")
+    assert later.returncode != 0
+    assert "::error file=second/pyproject.toml,line=4," in later.stderr
+    summary = (tmp_path / "step_summary").read_text()
+    assert summary.count("### safepip: `pip install") == 2
+    assert "**Done**\n\n- nothing was changed" in summary
+    assert re.search(r"```\nsafepip --yes (--report \S+ )?install \./second\n```", summary)
+
+
+# --- docs/ci.md recipes, as written ----------------------------------------------------------
+
+
+def recipe(name: str) -> str:
+    """The code block after ``<!-- recipe: name -->`` in docs/ci.md."""
+    text = (ROOT / "docs" / "ci.md").read_text()
+    found = re.search(rf"<!-- recipe: {re.escape(name)} -->\s*```[a-z]*\n(.*?)```", text, re.DOTALL)
+    assert found, f"docs/ci.md has no recipe {name}"
+    return found.group(1)
+
+
+@pytest.mark.slow
+@_SHELL_RECIPES_HERE
+def test_gitlab_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
+    yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) reads the recipe")
+    [(name, spec)] = yaml.safe_load(recipe("gitlab")).items()
+    project(tmp_path)
+    shutil.copy(tmp_path / "flit-missing" / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copytree(tmp_path / "flit-missing" / "flit_missing", tmp_path / "flit_missing")
+    variables = {key: str(value) for key, value in spec.get("variables", {}).items()}
+    # What the project sets in its CI/CD variables; the job's own Python is the runner image's.
+    environ = job_environ(job, offline, SAFEPIP_SOURCE=str(ROOT), CI="true", **variables)
+    environ["PATH"] = os.pathsep.join([str(job / "venv" / "bin"), os.environ["PATH"]])
+    script = "set -e\n" + "\n".join(spec["script"]) + "\n"
+    result = sh(script.replace("/tmp/", f"{tmp_path}/"), tmp_path, environ)
+    assert result.returncode != 0, (name, result.stderr)
+    assert 'proposed fix: add "flit_core>=3.2" to [build-system] requires' in result.stderr
+    assert (tmp_path / "safepip-report.json").exists()
+    assert spec["artifacts"]["paths"] == ["safepip-report.json"]
+
+
+@pytest.mark.slow
+@_SHELL_RECIPES_HERE
+def test_dockerfile_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
+    """The RUN lines as the shell runs them, with each ENV applied and /opt/ under tmp_path."""
+    lines = recipe("dockerfile").replace("/opt/", f"{tmp_path}/opt/").replace("\\\n", " ")
+    (tmp_path / "opt").mkdir()
+    app = tmp_path / "app"
+    project(tmp_path)
+    (tmp_path / "flit-missing").rename(app)
+    environ = clean_environ(dict(offline))
+    runs = []
+    for line in lines.splitlines():
+        word, _, rest = line.partition(" ")
+        if word == "ENV":
+            for name, value in re.findall(r"(\w+)=(\S+)", rest):
+                environ[name] = value.replace("$PATH", environ["PATH"])
+        elif word == "WORKDIR":
+            app = Path(rest.strip().replace("/app", str(app)))
+        elif word == "COPY" and rest.split()[0] == "safepip/":
+            shutil.copytree(ROOT / "src", tmp_path / "opt" / "safepip-src" / "src")
+            for name in ("pyproject.toml", "README.md"):
+                shutil.copy(ROOT / name, tmp_path / "opt" / "safepip-src" / name)
+        elif word == "RUN":
+            result = subprocess.run(
+                ["/bin/sh", "-c", rest], cwd=app, env=environ, stdin=subprocess.DEVNULL,
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            runs.append((rest, result))
+    *setup, (last, installed) = runs
+    assert len(setup) == 2
+    for line, result in setup:
+        assert result.returncode == 0, (line, result.stderr)
+    assert last == "pip install ."
+    # The build stops, with safepip's explanation (the launchers are on the image's PATH).
+    assert installed.returncode != 0
+    assert 'safepip: proposed fix: add "flit_core>=3.2"' in installed.stderr
+
+
+# --- tox, nox and pre-commit, for real (offline: pip settings through the environment) -------
+
+
+def widget_project(folder: Path) -> Path:
+    """The recipes' ./vendored/widget: flit-missing renamed (a dependency that forgets its
+    backend), next to a sound project of the user's (flit-ok)."""
+    for entry in (PROJECTS / "flit-ok").iterdir():
+        copy = shutil.copytree if entry.is_dir() else shutil.copy
+        copy(entry, folder / entry.name)
+    widget = folder / "vendored" / "widget"
+    shutil.copytree(PROJECTS / "flit-missing", widget)
+    (widget / "flit_missing").rename(widget / "widget")
+    pyproject = widget / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('name = "flit-missing"', 'name = "widget"'))
+    return widget
+
+
+def tool(module: str) -> None:
+    found = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, check=False
+    )
+    if found.returncode != 0:
+        pytest.skip(f"{module} is not installed (the test extra has it)")
+
+
+def run_tool(
+    argv: list[str], cwd: Path, environ: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, env=dict(environ), stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+
+
+def tool_environ(job: Path, offline: Mapping[str, str], home: Path, **extra: str) -> dict[str, str]:
+    # safepip from PATH (the launchers' folder has it); no active environment: the tool makes its
+    # own and names it in VIRTUAL_ENV.
+    path = os.pathsep.join([str(job / "bin"), os.environ["PATH"]])
+    return clean_environ({"PATH": path, **offline, "HOME": str(home), **extra})
+
+
+@pytest.mark.slow
+def test_tox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
+    tool("tox")
+    widget = widget_project(tmp_path)
+    (tmp_path / "tox.ini").write_text(recipe("tox"))
+    environ = tool_environ(job, offline, tmp_path, SAFEPIP_YES="1")
+    result = run_tool([sys.executable, "-m", "tox", "-vv", "-e", "py"], tmp_path, environ)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "safepip install" in output
+    assert 'proposed fix: add "flit_core>=3.2" to [build-system] requires' in output
+    assert '"flit_core>=3.2"' in (widget / "pyproject.toml").read_text()
+
+
+@pytest.mark.slow
+def test_nox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
+    tool("nox")
+    widget = widget_project(tmp_path)
+    (tmp_path / "noxfile.py").write_text(recipe("nox"))
+    environ = tool_environ(job, offline, tmp_path, SAFEPIP_YES="1")
+    result = run_tool([sys.executable, "-m", "nox", "-s", "tests"], tmp_path, environ)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert 'proposed fix: add "flit_core>=3.2" to [build-system] requires' in output
+    assert '"flit_core>=3.2"' in (widget / "pyproject.toml").read_text()
+
+
+def git(cwd: Path, *args: str) -> str:
+    environ = clean_environ(
+        {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+         "GIT_COMMITTER_EMAIL": "t@t", "GIT_CONFIG_GLOBAL": os.devnull}
+    )  # fmt: skip
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=environ, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.mark.slow
+def test_pre_commit_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
+    tool("pre_commit")
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout of safepip")
+    clone = tmp_path / "safepip-clone"
+    git(tmp_path, "clone", "-q", str(ROOT), str(clone))
+    rev = git(clone, "rev-parse", "HEAD")
+    repo = tmp_path / "repo"
+    project(tmp_path)
+    (tmp_path / "flit-missing").rename(repo)
+    config = recipe("pre-commit").replace("<your clone URL>", str(clone)).replace("<tag>", rev)
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a project that forgets its backend", "--no-verify")
+    environ = clean_environ({**offline, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+                             "GIT_CONFIG_GLOBAL": os.devnull})  # fmt: skip
+    pre_commit = [sys.executable, "-m", "pre_commit", "run", "--all-files"]
+    checked = run_tool(pre_commit, repo, environ)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "pyproject.toml:4: " in checked.stdout
+    # The fixer hook, on a file git holds: fixed, and no backup beside it.
+    fixing = config.replace("id: safepip-doctor", "id: safepip-doctor-fix")
+    (repo / ".pre-commit-config.yaml").write_text(fixing)
+    fixed = run_tool(pre_commit, repo, environ)
+    assert fixed.returncode == 1  # pre-commit fails a run whose hooks changed files
+    assert "files were modified by this hook" in fixed.stdout
+    assert '"flit_core>=3.2"' in (repo / "pyproject.toml").read_text()
+    status = git(repo, "status", "--porcelain", "--untracked-files=all")
+    assert sorted(line.split()[-1] for line in status.splitlines()) == [
+        ".pre-commit-config.yaml",
+        "pyproject.toml",
+    ]  # no pyproject.toml.safepip-backup for the next `git add -A` to commit
