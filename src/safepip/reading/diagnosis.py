@@ -1341,8 +1341,8 @@ def _single_local_project(args: list[str]) -> tuple[str, str] | None:
     return found[0] if len(found) == 1 else None
 
 
-def read_build_backend(pyproject: str) -> str | None:
-    """``[build-system] build-backend`` of a pyproject.toml, or None (unreadable, or absent)."""
+def _read_toml(pyproject: str) -> dict[str, Any] | None:
+    """A pyproject.toml as plain data, or None (unreadable, malformed or absent)."""
     try:
         with open(pyproject, "rb") as handle:
             data = handle.read().decode("utf-8")
@@ -1351,7 +1351,7 @@ def read_build_backend(pyproject: str) -> str | None:
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
 
-        parsed = tomllib.loads(data)
+        parsed: dict[str, Any] = tomllib.loads(data)
     except ImportError:  # Python < 3.11
         import tomlkit
 
@@ -1361,8 +1361,20 @@ def read_build_backend(pyproject: str) -> str | None:
             return None
     except Exception:  # noqa: BLE001
         return None
-    build_system = parsed.get("build-system")
+    return parsed
+
+
+def read_build_backend(pyproject: str) -> str | None:
+    """``[build-system] build-backend`` of a pyproject.toml, or None (unreadable, or absent)."""
+    parsed = _read_toml(pyproject)
+    build_system = parsed.get("build-system") if parsed is not None else None
     if not isinstance(build_system, dict):
         return None
     backend = build_system.get("build-backend")
     return backend.strip() if isinstance(backend, str) else None
+
+
+def read_build_system_present(pyproject: str) -> bool:
+    """Whether a pyproject.toml exists and declares a ``[build-system]`` table."""
+    parsed = _read_toml(pyproject)
+    return parsed is not None and isinstance(parsed.get("build-system"), dict)
