@@ -42,6 +42,14 @@ if TYPE_CHECKING:
 #: Prints the installed version of the distribution named by its argument (in the target).
 _VERSION_PROBE = "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))"
 
+#: Prints the distributions the target environment says provide the top-level module given as
+#: its argument, one a line (importlib.metadata.packages_distributions, Python 3.10+).
+_PROVIDERS_PROBE = (
+    "import sys, importlib.metadata as m\n"
+    "find = getattr(m, 'packages_distributions', None)\n"
+    "print('\\n'.join(sorted(set(find().get(sys.argv[1], [])))) if find else '')"
+)
+
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
 #: The first pip with ``--build-constraint`` (pypa/pip#13534; ``pip install --help`` of 25.2 has
@@ -344,7 +352,54 @@ class Session:
         too_old = old_pip.failure()
         if too_old is not None:
             failures.append(too_old)
+        for failure in failures:
+            self._attribute(failure)
         return status, failures
+
+    def _attribute(self, failure: BuildFailure) -> None:
+        """An import the curated table does not know: ask the target environment who provides it.
+
+        Exactly one installed distribution providing the module names it (and the finding says
+        so); none, several, or the package itself leave the import unidentified.
+        """
+        from safepip import knowledge
+        from safepip.reading.findings import BUILD_DEPENDENCY_MISSING, UNIDENTIFIED_IMPORT
+
+        module = failure.module
+        if failure.kind != UNIDENTIFIED_IMPORT or not module or "." in module:
+            return
+        if module in knowledge.PYTHON2_MODULES or module in knowledge.REMOVED_STDLIB:
+            return
+        names = self._providers_in_target(module)
+        if len(names) != 1:
+            return
+        (name,) = names
+        package = (failure.package or "").rstrip("/").rsplit("/", 1)[-1]
+        for cut in "=<>!~[ ":
+            package = package.split(cut, 1)[0]
+        if knowledge.normalise_name(name) == knowledge.normalise_name(package):
+            return  # the package's own module, installed from an earlier release
+        failure.kind = BUILD_DEPENDENCY_MISSING
+        failure.distribution = failure.requirement = name
+        failure.explanation = (
+            f"The build imported {module!r}, which the build environment does not have. The "
+            f"curated table does not list it, but the target environment "
+            f"({self.target.executable}) does: {name} is the one installed distribution that "
+            f"provides {module!r} (importlib.metadata.packages_distributions())."
+        )
+
+    def _providers_in_target(self, module: str) -> list[str]:
+        import subprocess
+
+        probe = subprocess.run(
+            [self.target.executable, "-c", _PROVIDERS_PROBE, module],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode != 0:
+            return []
+        return [line.strip() for line in probe.stdout.splitlines() if line.strip()]
 
     def _choose(self, failures: list[BuildFailure]) -> list[Remedy]:
         """Explain each failure; return the first fix of each that has one not yet applied."""

@@ -19,6 +19,7 @@ from safepip.reading.findings import (
     BUILD_DEPENDENCY_MISSING,
     BUILD_REQUIREMENT_UNAVAILABLE,
     PIP_TOO_OLD,
+    UNIDENTIFIED_IMPORT,
     BuildFailure,
 )
 from safepip.reading.lines import LineDecoder
@@ -146,6 +147,11 @@ def _render_one(failure: BuildFailure, *, with_fix: bool = True) -> str:
         lines.append(
             f"{_where(failure)} could not be built: the build needs {what}, which the "
             f"build environment lacks{_hook(failure)}."
+        )
+    elif failure.kind == UNIDENTIFIED_IMPORT:
+        lines.append(
+            f"{_where(failure)} could not be built: the build imported {failure.module!r}, "
+            f"which no build requirement safepip can name provides{_hook(failure)}."
         )
     elif failure.kind == PIP_TOO_OLD:
         lines.append(f"{_where(failure)} could not be installed: this pip is too old for it.")

@@ -27,6 +27,7 @@ from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
     BUILD_REQUIREMENT_UNAVAILABLE,
+    UNIDENTIFIED_IMPORT,
     BuildFailure,
 )
 
@@ -158,6 +159,7 @@ class _Step:
     """One build step of one package, and what was seen while it ran."""
 
     __slots__ = (
+        "also_modules",
         "announced",
         "backend",
         "backend_evidence",
@@ -187,6 +189,7 @@ class _Step:
         self.failed = False
         self.module: str | None = None
         self.module_evidence = ""
+        self.also_modules: tuple[str, ...] = ()  # more modules the same words name
         self.backend_unavailable = False
         self.backend_evidence = ""
         self.backend: str | None = None
@@ -650,6 +653,54 @@ class MissingModule(Rule):
             diagnosis.clue_module(module, text)
 
 
+class OwnWords(Rule):
+    """A setup.py caught the ImportError and said so in its own words (curated sentences only).
+
+    ``Cython>=0.22 and NumPy are required.`` (pystan 2.19.1.1's setup.py, pip 24.2 on Python
+    3.13: ``Preparing metadata (pyproject.toml): finished with status 'error'``, then in the
+    output block a DeprecationWarning and that line).
+    """
+
+    prefixes = tuple(knowledge.OWN_WORDS)
+
+    def apply(self, diagnosis: Diagnosis, text: str) -> None:
+        modules = knowledge.OWN_WORDS.get(text.strip())
+        if modules:
+            diagnosis.clue_module(modules[0], text, also=modules[1:])
+
+
+class SetupRequiresCommand(Rule):
+    """setuptools' ``setup_requires`` / ``fetch_build_eggs`` ran pip, which the build env lacks.
+
+    setuptools runs ``<python> -m pip wheel ... REQ``: in pip's isolated environment that prints
+    ``/tmp/pip-build-env-x/.../python: No module named pip``, then
+    ``distutils.errors.DistutilsError: Command '['/venv/bin/python', '-m', 'pip',
+    '--disable-pip-version-check', 'wheel', '--no-deps', '-w', '/tmp/tmpnmaku6nf', '--quiet',
+    'Cython']' returned non-zero exit status 1.`` (pip 24.2 on Python 3.13, setuptools 84, a
+    setup.py calling ``dist.Distribution().fetch_build_eggs(["Cython"])``, the idiom of old
+    sdists; tests/projects/setup-requires-cython reproduces it). The requirement is the
+    command's last word.
+    """
+
+    prefixes = (
+        "distutils.errors.DistutilsError: Command ",
+        "setuptools._distutils.errors.DistutilsError: Command ",
+    )
+
+    def apply(self, diagnosis: Diagnosis, text: str) -> None:
+        start, end = text.find("["), text.rfind("]")
+        if start < 0 or end < start:
+            return
+        words = re.findall(r"'([^']*)'|\"([^\"]*)\"", text[start + 1 : end])
+        items = [single or double for single, double in words]
+        if "pip" not in items or "wheel" not in items or items.index("wheel") == len(items) - 1:
+            return
+        requirement = items[-1].strip()
+        if requirement.startswith("-") or not _PLAIN_REQUIREMENT.fullmatch(requirement):
+            return
+        diagnosis.clue_setup_requirement(requirement, text)
+
+
 class DistributionNotFound(Rule):
     """setup.py asked pkg_resources (or easy_install) for a distribution the build lacks.
 
@@ -725,6 +776,8 @@ RULES: tuple[Rule, ...] = (
     BackendUnavailableBlock(),
     BackendUnavailableTraceback(),
     MissingModule(),
+    OwnWords(),
+    SetupRequiresCommand(),
     DistributionNotFound(),
     ErrorLine(),
     PipError(),
@@ -743,6 +796,8 @@ _BLOCK_RULES = (
     BackendUnavailableBlock,
     BackendUnavailableTraceback,
     MissingModule,
+    OwnWords,
+    SetupRequiresCommand,
     DistributionNotFound,
     ErrorLine,
     PipError,
@@ -866,9 +921,7 @@ class Diagnosis:
         found = list(self._found)
         seen = set(self._seen)
         if self._step is not None:
-            failure = self._judge(self._step)
-            if failure is not None and _key(failure) not in seen:
-                found.append(failure)
+            found += [f for f in self._judge_all(self._step) if _key(f) not in seen]
         completed = [self._complete(failure) for failure in found]
         return [failure for failure in completed if failure is not None]
 
@@ -973,10 +1026,11 @@ class Diagnosis:
             if step.package.source is None and "/" in name:
                 step.package.source = _source_of_location(name, "local")
 
-    def clue_module(self, module: str, evidence: str) -> None:
+    def clue_module(self, module: str, evidence: str, also: tuple[str, ...] = ()) -> None:
         step = self._ensure_step()
         step.module = module
         step.module_evidence = evidence
+        step.also_modules = also
 
     def clue_backend_unavailable(
         self, backend: str | None, evidence: str, *, path_wrong: bool = False
@@ -1048,10 +1102,26 @@ class Diagnosis:
         self.in_block = False
         if step is None:
             return
+        for failure in self._judge_all(step):
+            if _key(failure) not in self._seen:
+                self._seen.add(_key(failure))
+                self._found.append(failure)
+
+    def _judge_all(self, step: _Step) -> list[BuildFailure]:
+        """The step's finding, and one more for each other module the same words named."""
         failure = self._judge(step)
-        if failure is not None and _key(failure) not in self._seen:
-            self._seen.add(_key(failure))
-            self._found.append(failure)
+        if failure is None:
+            return []
+        found = [failure]
+        if step.also_modules and failure.module == step.module:
+            first = step.module
+            for module in step.also_modules:
+                step.module = module
+                more = self._judge(step)
+                if more is not None:
+                    found.append(more)
+            step.module = first
+        return found
 
     def _judge(self, step: _Step) -> BuildFailure | None:  # noqa: PLR0911 - one exit per kind
         if not step.failed:
@@ -1194,28 +1264,62 @@ class Diagnosis:
             **common,
         )
 
-    def _module_failure(self, step: _Step, common: dict[str, Any]) -> BuildFailure | None:
+    def _module_failure(  # noqa: PLR0911 - one exit per kind of import
+        self, step: _Step, common: dict[str, Any]
+    ) -> BuildFailure | None:
         module = step.module
         if module is None:
             return None
         top = module.split(".", 1)[0]
         package = step.package
         entry = knowledge.provider(module)
+        evidence = step.module_evidence
+        if entry is None and top in knowledge.PYTHON2_MODULES:
+            return _unidentified(
+                module,
+                f"The build imported {module!r}, a Python 2 standard-library module that "
+                "Python 3 renamed or removed: this version of the package is Python 2 code, and "
+                "no build requirement makes it build. A release that supports Python 3 is the "
+                "way out.",
+                evidence,
+                common,
+            )
+        if entry is None and top in knowledge.REMOVED_STDLIB:
+            return _unidentified(
+                module,
+                f"The build imported {top!r}, which Python {knowledge.REMOVED_STDLIB[top]} "
+                "removed from the standard library: this version of the package cannot be "
+                "built on this Python, and no build requirement changes that. A newer release "
+                "of the package, or an older Python, is the way out.",
+                evidence,
+                common,
+            )
         if entry is None and package is not None and _own_module(top, package.name):
             return None  # setup.py imported the project itself: not a missing distribution
         if entry is None:
-            return BuildFailure(
-                kind=BUILD_DEPENDENCY_MISSING,
-                module=module,
-                explanation=(
-                    f"The build imported {module!r}, which the build environment does not have. "
-                    "safepip does not know which distribution provides it: find out from the "
-                    "project's documentation before adding anything to the build requirements."
-                ),
-                evidence=step.module_evidence,
-                **common,
+            return _unidentified(
+                module,
+                f"The build imported {module!r}, which the build environment does not have. "
+                "safepip does not know which distribution provides it (it may be the "
+                "package's own module, or Python 2 code): find out from the project's "
+                "documentation before adding anything to the build requirements.",
+                evidence,
+                common,
             )
         if "." in module and top not in ("pkg_resources", "distutils"):
+            if "'" in evidence or '"' in evidence:
+                # Python 3 names the first part that is missing: the distribution is there,
+                # and this release of it no longer has the submodule.
+                return _unidentified(
+                    module,
+                    f"The build imported {module!r}: {entry.distribution} is in the build "
+                    f"environment but has no {module!r} (a newer release dropped it), so this "
+                    "version of the package needs an older "
+                    f"{entry.distribution}, which may not exist for this Python. A newer "
+                    "release of the package is the usual way out.",
+                    evidence,
+                    common,
+                )
             return BuildFailure(
                 kind=BUILD_DEPENDENCY_MISSING,
                 module=module,
@@ -1225,7 +1329,7 @@ class Diagnosis:
                     f"build environment but has no {module!r}, so the build needs another "
                     f"version of {entry.distribution}."
                 ),
-                evidence=step.module_evidence,
+                evidence=evidence,
                 **common,
             )
         note = f" {entry.note[0].upper()}{entry.note[1:]}." if entry.note else ""
@@ -1238,7 +1342,7 @@ class Diagnosis:
                 f"The build imported {module!r}, provided by {entry.distribution}, which is "
                 f"not in the build environment.{note}"
             ),
-            evidence=step.module_evidence,
+            evidence=evidence,
             **common,
         )
 
@@ -1284,6 +1388,18 @@ class Diagnosis:
         elif entry is None:
             failure.suggestion = knowledge.closest_backend(declared)
             failure.distribution = failure.requirement = None
+
+
+def _unidentified(
+    module: str, explanation: str, evidence: str, common: dict[str, Any]
+) -> BuildFailure:
+    return BuildFailure(
+        kind=UNIDENTIFIED_IMPORT,
+        module=module,
+        explanation=explanation,
+        evidence=evidence,
+        **common,
+    )
 
 
 def _leads_to(module: str | None, backend_path: str) -> bool:
