@@ -2,7 +2,9 @@
 
 Each sdist is built from a folder of tests/projects into a --find-links folder, and installed by
 name with --no-index from the wheelhouse, the way a package from an index is: safepip never owns
-its source. One virtual environment serves every case (each installs other packages).
+its source. One virtual environment serves every case (each installs other packages). On Python
+3.10+ it runs the newest pip of the wheelhouse (caps go through ``--build-constraint``), on 3.9
+the pip that ships with it (caps go through ``PIP_CONSTRAINT``): CI covers both mechanisms.
 """
 
 from __future__ import annotations
@@ -36,10 +38,16 @@ def make_sdist(fixture: str, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def shapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def shapes(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> tuple[Path, Path]:
     """(a venv, a find-links folder holding every fixture's sdist and one provider wheel)."""
     root = tmp_path_factory.mktemp("shapes")
     python = make_venv(root / "venv")
+    if sys.version_info >= (3, 10):
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--upgrade", "pip>=25.3"],
+            env=offline_environ(wheelhouse, python),
+            check=True,
+        )
     links = root / "links"
     for fixture in (
         "legacy-pkg-resources",
@@ -180,13 +188,11 @@ def test_an_unknown_module_is_named_by_the_target_environment(
         check=True,
     )
     report = tmp_path / "report.json"
-    dry = safepip(python, links, wheelhouse, report, "install", "imports-installed-module")
-    assert dry.returncode == 1
-    assert "safepip_frob_dist is the one installed distribution" in dry.stderr
     result = safepip(
         python, links, wheelhouse, report, "--yes", "install", "imports-installed-module"
     )
     assert result.returncode == 0, result.stderr
+    assert "safepip_frob_dist is the one installed distribution" in result.stderr
     document = json.loads(report.read_text())
     assert document["failures"][0]["distribution"] == "safepip_frob_dist"
     assert imports(python, "imports_installed_module")

@@ -108,6 +108,11 @@ class Session:
         self.fetched_paths: dict[str, str] = {}
         #: Failures of safepip's own patched build, diagnosed: the next round starts from them.
         self.pending: list[BuildFailure] = []
+        #: Failures read from safepip's own patched builds (their fix is in the copy, never a
+        #: build constraint: the user's command would still build the unpatched sdist).
+        self._from_patched: set[int] = set()
+        #: Sdists built in this round (several fixes for one sdist make one build).
+        self._built: set[str] = set()
         #: Alternatives the user saw with a fix they agreed to: the same consent covers them.
         self.agreed: set[str] = set()
         #: Each round: the fixes applied and how, and the pip runs it made.
@@ -281,6 +286,13 @@ class Session:
                     say(f"trying the alternative listed before: {remedy.summary}")
             elif not self._consent(remedies):
                 return False
+            self._built = set()
+            for remedy in remedies:
+                if remedy.kind == PATCHED_SDIST:
+                    # Every change for this sdist in this round goes into one build.
+                    changes = self.sdist_changes.setdefault(_sdist_key(remedy), [])
+                    if remedy.change and remedy.change not in changes:
+                        changes.append(remedy.change)
             for remedy in remedies:
                 self.agreed.update(other.key for other in self.alternatives.get(remedy.key, []))
                 self._apply(remedy)
@@ -422,6 +434,7 @@ class Session:
                     )
                 )
                 if remedy.key not in self.applied
+                and not (id(failure) in self._from_patched and remedy.kind == BUILD_CONSTRAINT)
             ]
             # With a fix to propose, the proposal below says what to do; without, the advice.
             text = render_human([failure], with_fix=not options)
@@ -570,8 +583,12 @@ class Session:
         from safepip.applying.sdist import build_patched_wheel
         from safepip.knowledge import normalise_name
 
+        key = _sdist_key(remedy)
+        if key in self._built:
+            return  # this round's build of that sdist had this change already
+        self._built.add(key)
         sdist = remedy.sdist or self._fetch(remedy)
-        changes = self.sdist_changes.setdefault(sdist, [])
+        changes = self.sdist_changes.setdefault(key, [])
         if remedy.change and remedy.change not in changes:
             changes.append(remedy.change)
         build = build_patched_wheel(
@@ -595,6 +612,7 @@ class Session:
             }
         )
         if build.exit_status == 0:
+            self.pending = []
             project = normalise_name(name.rsplit("-", 1)[0])
             self._use_wheels(sdist, build.wheels, project)
             return
@@ -605,6 +623,7 @@ class Session:
             )
         say(f"building a wheel from the patched copy of {name} failed: reading why")
         self.pending = build.failures
+        self._from_patched.update(id(failure) for failure in build.failures)
 
     def _fetch(self, remedy: Remedy) -> str:
         """Fetch the sdist pip downloaded from an index, unbuilt, into the work folder."""
@@ -709,6 +728,10 @@ class WheelUse:
             name = self._wanted.get(os.path.basename(location))
             if name is not None:
                 self.used.add(name)
+
+
+def _sdist_key(remedy: Remedy) -> str:
+    return remedy.sdist or remedy.remote_sdist or ""
 
 
 def _plan(remedy: Remedy) -> PatchPlan:
