@@ -155,6 +155,8 @@ class Session:
     def _build_constraint_options(self) -> list[str]:
         if not self.build_constraints or not self._uses_build_constraint_option():
             return []
+        if self.no_build_isolation or self.command.no_build_isolation:
+            return []  # pip refuses --build-constraint with --no-build-isolation
         return [
             "--build-constraint",
             self._write_list("build-constraints.txt", self.build_constraints),
