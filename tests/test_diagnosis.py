@@ -291,6 +291,11 @@ def test_own_words_of_a_setup_py_name_each_distribution() -> None:
     ]
 
 
+def test_own_words_for_pkg_resources_name_the_cap() -> None:
+    (failure,) = read(BLOCK.format(clue="Failed to import the 'pkg_resources' Python module."))
+    assert (failure.module, failure.requirement) == ("pkg_resources", "setuptools<82")
+
+
 def test_setup_requires_command_names_the_requirement() -> None:
     line = (
         "distutils.errors.DistutilsError: Command '['/tmp/pip-build-env-x/bin/python', '-m', "

@@ -194,6 +194,9 @@ REMOVED_STDLIB: dict[str, str] = {
 OWN_WORDS: dict[str, tuple[str, ...]] = {
     # pystan 2.19.1.1, setup.py: raise SystemExit("Cython>=0.22 and NumPy are required.")
     "Cython>=0.22 and NumPy are required.": ("Cython", "numpy"),
+    # toprammer 0.19, setup.py (quoted in mbuesch/toprammer#4, pip 26 with setuptools 82):
+    # "Failed to import the 'pkg_resources' Python module." then a hint about Debian's package.
+    "Failed to import the 'pkg_resources' Python module.": ("pkg_resources",),
 }
 
 #: Distribution names (normalised) that the tables above know; a ``DistributionNotFound`` or a

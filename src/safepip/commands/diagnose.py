@@ -213,6 +213,8 @@ def _fix(failure: BuildFailure) -> str | None:  # noqa: PLR0911 - one exit per r
             "package's maintainers to declare it in [build-system] requires."
         )
     if failure.kind == BUILD_REQUIREMENT_UNAVAILABLE:
+        if failure.evidence.startswith(("Downloading ", "Using cached ")):
+            return None  # built from its sdist and failed: the explanation says what to do
         return (
             f"check the spelling and version bounds of {failure.requirement} in "
             f"{_requires_target(failure)}, and that the index pip uses carries it."

@@ -173,6 +173,8 @@ class _Step:
         "kind",
         "module",
         "module_evidence",
+        "nested_collecting",
+        "nested_sdist",
         "network",
         "package",
         "pip_crash",
@@ -190,6 +192,10 @@ class _Step:
         self.module: str | None = None
         self.module_evidence = ""
         self.also_modules: tuple[str, ...] = ()  # more modules the same words name
+        #: Installing build dependencies: the requirement pip's subprocess is collecting, and
+        #: the last one it had to build from an sdist (no wheel for this Python).
+        self.nested_collecting: str | None = None
+        self.nested_sdist: str | None = None
         self.backend_unavailable = False
         self.backend_evidence = ""
         self.backend: str | None = None
@@ -658,7 +664,9 @@ class OwnWords(Rule):
 
     ``Cython>=0.22 and NumPy are required.`` (pystan 2.19.1.1's setup.py, pip 24.2 on Python
     3.13: ``Preparing metadata (pyproject.toml): finished with status 'error'``, then in the
-    output block a DeprecationWarning and that line).
+    output block a DeprecationWarning and that line); ``Failed to import the 'pkg_resources'
+    Python module.`` (toprammer 0.19, pip 26.3 on Python 3.13, in the output of ``Getting
+    requirements to build wheel``).
     """
 
     prefixes = tuple(knowledge.OWN_WORDS)
@@ -699,6 +707,22 @@ class SetupRequiresCommand(Rule):
         if requirement.startswith("-") or not _PLAIN_REQUIREMENT.fullmatch(requirement):
             return
         diagnosis.clue_setup_requirement(requirement, text)
+
+
+class NestedSdist(Rule):
+    """While installing build dependencies, pip's subprocess fetched a requirement as an sdist.
+
+    ``Collecting numpy==1.17.3`` then ``Downloading numpy-1.17.3.zip (6.4 MB)``, inside the output
+    of ``× pip subprocess to install build dependencies did not run successfully.`` (scipy 1.5.4,
+    whose requires pins numpy==1.17.3: no wheel for Python 3.13, and its own build fails with
+    ``NameError: name 'CCompiler' is not defined``; pip 24.2). The nested build's errors belong
+    to that requirement: the finding is that it could not be installed.
+    """
+
+    prefixes = ("Collecting ", "Downloading ", "Using cached ")
+
+    def apply(self, diagnosis: Diagnosis, text: str) -> None:
+        diagnosis.clue_nested(text)
 
 
 class DistributionNotFound(Rule):
@@ -778,6 +802,7 @@ RULES: tuple[Rule, ...] = (
     MissingModule(),
     OwnWords(),
     SetupRequiresCommand(),
+    NestedSdist(),
     DistributionNotFound(),
     ErrorLine(),
     PipError(),
@@ -798,6 +823,7 @@ _BLOCK_RULES = (
     MissingModule,
     OwnWords,
     SetupRequiresCommand,
+    NestedSdist,
     DistributionNotFound,
     ErrorLine,
     PipError,
@@ -1054,6 +1080,24 @@ class Diagnosis:
         step.setup_requirement = name
         step.module_evidence = evidence
 
+    def clue_nested(self, text: str) -> None:
+        """A line of pip's build-dependency subprocess: which requirement came as an sdist."""
+        step = self._step
+        if step is None or step.kind != BUILD_DEPS:
+            return
+        word, _, rest = text.partition(" ")
+        if word == "Collecting":
+            step.nested_collecting = rest.split(" (from ", 1)[0].strip() or None
+            return
+        location = rest[len("cached ") :] if word == "Using" else rest
+        filename = location.split(" ", 1)[0].rsplit("/", 1)[-1]
+        if step.nested_collecting and filename.endswith(
+            (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
+        ):
+            step.nested_sdist = step.nested_collecting
+            if not step.requirement_evidence:
+                step.requirement_evidence = text
+
     def clue_requirement_unavailable(self, requirement: str, evidence: str) -> None:
         step = self._step
         if step is None or step.kind != BUILD_DEPS:
@@ -1148,6 +1192,23 @@ class Diagnosis:
                     explanation=(
                         f"pip could not install the build requirement {step.requirement}: "
                         "no release on the index matches it."
+                    ),
+                    evidence=step.requirement_evidence,
+                    **common,
+                )
+            if step.nested_sdist and not step.network:
+                name = _strip_specifier(step.nested_sdist)
+                return BuildFailure(
+                    kind=BUILD_REQUIREMENT_UNAVAILABLE,
+                    distribution=name,
+                    requirement=step.nested_sdist,
+                    explanation=(
+                        f"pip could not install the build requirement {step.nested_sdist}: it has "
+                        "no wheel for this Python, so pip built it from its sdist, and that "
+                        "build failed (its errors above are that requirement's, not the "
+                        "package's). This version of the package cannot be built on this "
+                        "Python: a newer release of the package is the way out. No change to "
+                        "its build requirements is proposed."
                     ),
                     evidence=step.requirement_evidence,
                     **common,
