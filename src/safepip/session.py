@@ -277,7 +277,9 @@ class Session:
             if not self._consent_and_apply(remedies):
                 return status
             if not self.pending:
-                say("running pip again: " + " ".join(self.pip_args()))
+                environ = self.pip_env()
+                extra = f" (PIP_CONSTRAINT={environ['PIP_CONSTRAINT']})" if environ else ""
+                say("running pip again: " + " ".join(self.pip_args()) + extra)
         return status
 
     def _consent_and_apply(self, remedies: list[Remedy]) -> bool:

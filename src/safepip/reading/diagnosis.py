@@ -665,7 +665,7 @@ class OwnWords(Rule):
     ``Cython>=0.22 and NumPy are required.`` (pystan 2.19.1.1's setup.py, pip 24.2 on Python
     3.13: ``Preparing metadata (pyproject.toml): finished with status 'error'``, then in the
     output block a DeprecationWarning and that line); ``Failed to import the 'pkg_resources'
-    Python module.`` (toprammer 0.19, pip 26.3 on Python 3.13, in the output of ``Getting
+    Python module.`` (toprammer 0.19, pip 24.2 on Python 3.13, in the output of ``Getting
     requirements to build wheel``).
     """
 
