@@ -65,7 +65,10 @@ def shapes(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> tuple[
 def safepip(
     python: Path, links: Path, wheelhouse: Path, report: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
-    environ = offline_environ(wheelhouse, python)
+    # pip < 23.1 builds a setup.py-only project with `setup.py bdist_wheel` in the target (whose
+    # old setuptools still has pkg_resources) when setuptools is installed there: the isolated
+    # build every newer pip makes is asked for explicitly.
+    environ = offline_environ(wheelhouse, python, PIP_USE_PEP517="1")
     return subprocess.run(
         safepip_argv("--report", str(report), *args, "--find-links", str(links)),
         env=environ,
