@@ -1289,10 +1289,21 @@ class Diagnosis:
                 suggestion = knowledge.closest_backend(module)
         if backend_path is not None and entry is None:
             suggestion = knowledge.closest_backend(backend_path)
-        if step.backend_path_wrong:
+        if step.backend_path_wrong or _gone_from_python(module):
             distribution = requirement = None
         name = backend_path or module or "the build backend"
-        if step.backend_path_wrong:
+        if _gone_from_python(module):
+            # pip 24.2 on Python 3.13, [build-system] requires = ["setuptools<60"]: the traceback
+            # of BackendUnavailable ends in ``import distutils.core`` /
+            # ``ModuleNotFoundError: No module named 'distutils'``.
+            why = (
+                f"the backend imports {module!r}, which this Python no longer has: the backend "
+                "version the project's build requirements allow is too old for this Python. "
+                "This version of the package cannot be built on this Python; a newer release "
+                "of the package is the way out, and no change to its build requirements is "
+                "proposed"
+            )
+        elif step.backend_path_wrong:
             why = (
                 f"the backend {name!r} was not found in the folders listed by backend-path "
                 "in [build-system]"
@@ -1444,11 +1455,22 @@ class Diagnosis:
             return
         failure.backend = declared
         entry = knowledge.backend(declared)
-        if entry is not None and failure.distribution is None and not failure.suggestion:
+        if (
+            entry is not None
+            and failure.distribution is None
+            and not failure.suggestion
+            and not _gone_from_python(failure.module)
+        ):
             failure.distribution, failure.requirement = entry.distribution, entry.requirement
         elif entry is None:
             failure.suggestion = knowledge.closest_backend(declared)
             failure.distribution = failure.requirement = None
+
+
+def _gone_from_python(module: str | None) -> bool:
+    """A module this Python no longer has (distutils, removed or Python 2 standard library)."""
+    top = (module or "").split(".", 1)[0]
+    return top == "distutils" or top in knowledge.REMOVED_STDLIB or top in knowledge.PYTHON2_MODULES
 
 
 def _unidentified(
