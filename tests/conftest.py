@@ -75,11 +75,16 @@ def _record_line(path: str, data: bytes) -> str:
     return f"{path},sha256={digest},{len(data)}"
 
 
-def build_wheel(directory: Path, name: str, version: str = "1.0") -> Path:
-    """Write a tiny, valid pure-Python wheel without any build backend (no network needed)."""
+def build_wheel(
+    directory: Path, name: str, version: str = "1.0", *, package: str | None = None
+) -> Path:
+    """Write a tiny, valid pure-Python wheel without any build backend (no network needed).
+
+    Its import package is ``name`` unless ``package`` names another one.
+    """
     dist_info = f"{name}-{version}.dist-info"
     files = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
+        f"{package or name}/__init__.py": f"VERSION = {version!r}\n".encode(),
         f"{dist_info}/METADATA": (
             f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
         ),

@@ -215,7 +215,6 @@ error: subprocess-exited-with-error
             "setuptools",
             "setuptools",
         ),
-        ("ModuleNotFoundError: No module named 'frobnicate'", "frobnicate", None, None),
         ("error: invalid command 'bdist_wheel'", None, "wheel", "wheel"),
         (
             "pkg_resources.DistributionNotFound: The 'setuptools_scm' distribution was not found",
@@ -241,9 +240,79 @@ def test_build_dependency_missing(
 
 def test_unknown_module_gets_no_guessed_distribution() -> None:
     (failure,) = read(BLOCK.format(clue="ModuleNotFoundError: No module named 'reqeusts'"))
+    assert failure.kind == "unidentified-import"
     assert failure.distribution is None
     assert failure.requirement is None
     assert "does not know which distribution" in failure.explanation
+
+
+@pytest.mark.parametrize(
+    ("clue", "module", "words"),
+    [
+        pytest.param(
+            "ModuleNotFoundError: No module named 'ConfigParser'",
+            "ConfigParser",
+            "Python 2",
+            id="python2-configparser",
+        ),
+        pytest.param(
+            "ImportError: No module named urllib2", "urllib2", "Python 2", id="python2-urllib2"
+        ),
+        pytest.param(
+            "ModuleNotFoundError: No module named 'imp'", "imp", "Python 3.12 removed", id="imp"
+        ),
+        pytest.param(
+            "ModuleNotFoundError: No module named 'numpy.distutils'",
+            "numpy.distutils",
+            "dropped",
+            id="dropped-submodule",
+        ),
+        pytest.param(
+            "ModuleNotFoundError: No module named 'frobnicate'",
+            "frobnicate",
+            "does not know which distribution",
+            id="unknown",
+        ),
+    ],
+)
+def test_imports_no_build_requirement_provides(clue: str, module: str, words: str) -> None:
+    """Explained, never a build dependency: no distribution, no requirement, hence no fix."""
+    (failure,) = read(BLOCK.format(clue=clue))
+    assert failure.kind == "unidentified-import"
+    assert (failure.module, failure.distribution, failure.requirement) == (module, None, None)
+    assert words in failure.explanation
+
+
+def test_own_words_of_a_setup_py_name_each_distribution() -> None:
+    failures = read(BLOCK.format(clue="Cython>=0.22 and NumPy are required."))
+    assert [(f.kind, f.distribution, f.requirement) for f in failures] == [
+        ("build-dependency-missing", "Cython", "Cython>=0.29"),
+        ("build-dependency-missing", "numpy", "numpy"),
+    ]
+
+
+def test_own_words_for_pkg_resources_name_the_cap() -> None:
+    (failure,) = read(BLOCK.format(clue="Failed to import the 'pkg_resources' Python module."))
+    assert (failure.module, failure.requirement) == ("pkg_resources", "setuptools<82")
+
+
+def test_setup_requires_command_names_the_requirement() -> None:
+    line = (
+        "distutils.errors.DistutilsError: Command '['/tmp/pip-build-env-x/bin/python', '-m', "
+        "'pip', '--disable-pip-version-check', 'wheel', '--no-deps', '-w', '/tmp/tmpq', "
+        "'--quiet', 'cython>=0.27.3']' returned non-zero exit status 1."
+    )
+    (failure,) = read(BLOCK.format(clue=line))
+    assert (failure.kind, failure.distribution, failure.requirement) == (
+        "build-dependency-missing",
+        "cython",
+        "cython>=0.27.3",
+    )
+
+
+def test_setup_py_importing_pip_names_pip() -> None:
+    (failure,) = read(BLOCK.format(clue="ModuleNotFoundError: No module named 'pip'"))
+    assert (failure.distribution, failure.requirement) == ("pip", "pip")
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,48 @@ PROVIDERS: dict[str, Provider] = {
     "sipbuild": Provider("sip", "sip>=5"),
     "pbr": Provider("pbr", "pbr>=5.7.0"),
     "uv_build": Provider("uv_build", "uv_build"),
+    "pip": Provider(
+        "pip",
+        "pip",
+        "pip's isolated build environment has no pip of its own: a setup.py that imports pip "
+        "needs it declared",
+    ),
+}
+
+#: Python 2 standard-library modules that Python 3 renamed or removed: a build that imports one
+#: is Python 2 code, and no build requirement makes it build (Python 3.0's "What's New" and PEP
+#: 3108). ``No module named 'ConfigParser'`` (MySQL-python 1.2.5) is the common shape.
+PYTHON2_MODULES = frozenset(
+    {
+        "ConfigParser", "urllib2", "StringIO", "cStringIO", "cPickle", "Queue", "httplib",
+        "urlparse", "__builtin__", "commands", "HTMLParser", "SocketServer", "xmlrpclib",
+        "cookielib", "Cookie", "Tkinter", "tkMessageBox", "thread", "dummy_thread", "copy_reg",
+        "UserDict", "UserList", "UserString", "anydbm", "dbhash", "exceptions", "sets", "md5",
+        "sha", "new", "compiler", "robotparser", "htmlentitydefs", "BaseHTTPServer",
+        "SimpleHTTPServer", "CGIHTTPServer", "popen2", "mimetools", "rfc822", "string_escape",
+    }
+)  # fmt: skip
+
+#: Standard-library modules removed from Python, with the version that removed them (Python
+#: 3.12's and 3.13's "What's New", PEP 594 and PEP 632). ``distutils`` is not listed: setuptools
+#: provides a replacement for it (see PROVIDERS).
+REMOVED_STDLIB: dict[str, str] = {
+    "imp": "3.12", "asynchat": "3.12", "asyncore": "3.12", "smtpd": "3.12",
+    "aifc": "3.13", "audioop": "3.13", "cgi": "3.13", "cgitb": "3.13", "chunk": "3.13",
+    "crypt": "3.13", "imghdr": "3.13", "mailcap": "3.13", "msilib": "3.13", "nis": "3.13",
+    "nntplib": "3.13", "ossaudiodev": "3.13", "pipes": "3.13", "sndhdr": "3.13", "spwd": "3.13",
+    "sunau": "3.13", "telnetlib": "3.13", "uu": "3.13", "xdrlib": "3.13", "lib2to3": "3.13",
+}  # fmt: skip
+
+#: A setup.py's own words for missing build requirements (it caught the ImportError and said
+#: so itself): the exact sentence -> the import names it stands for. Only sentences read in a
+#: real sdist's setup.py are listed, each with its source in docs/table-sources.md.
+OWN_WORDS: dict[str, tuple[str, ...]] = {
+    # pystan 2.19.1.1, setup.py: raise SystemExit("Cython>=0.22 and NumPy are required.")
+    "Cython>=0.22 and NumPy are required.": ("Cython", "numpy"),
+    # toprammer 0.19, setup.py (quoted in mbuesch/toprammer#4, pip 26 with setuptools 82):
+    # "Failed to import the 'pkg_resources' Python module." then a hint about Debian's package.
+    "Failed to import the 'pkg_resources' Python module.": ("pkg_resources",),
 }
 
 #: Distribution names (normalised) that the tables above know; a ``DistributionNotFound`` or a

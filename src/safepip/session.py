@@ -14,6 +14,7 @@ from typing import Any
 
 from safepip.deciding import consent
 from safepip.deciding.remedies import (
+    BUILD_CONSTRAINT,
     INSTALL_BUILD_DEPENDENCY,
     INSTALL_WITHOUT_ISOLATION,
     PATCH_PYPROJECT,
@@ -41,8 +42,30 @@ if TYPE_CHECKING:
 #: Prints the installed version of the distribution named by its argument (in the target).
 _VERSION_PROBE = "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))"
 
+#: Prints the distributions the target environment says provide the top-level module given as
+#: its argument, one a line (importlib.metadata.packages_distributions, Python 3.10+).
+_PROVIDERS_PROBE = (
+    "import sys, importlib.metadata as m\n"
+    "find = getattr(m, 'packages_distributions', None)\n"
+    "print('\\n'.join(sorted(set(find().get(sys.argv[1], [])))) if find else '')"
+)
+
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
+#: The first pip with ``--build-constraint`` (pypa/pip#13534; ``pip install --help`` of 25.2 has
+#: no such option, 25.3's has). Older pips get the constraint through ``PIP_CONSTRAINT``, which
+#: their build-environment subprocess inherits; pip 26.2+ ignores it there.
+BUILD_CONSTRAINT_PIP = (25, 3)
+
+#: How each kind of fix reaches pip, for the report's rounds.
+_APPLIED_AS = {
+    PATCH_PYPROJECT: "patched pyproject.toml",
+    PATCHED_SDIST: "patched copy",
+    BUILD_CONSTRAINT: "build constraint",
+    INSTALL_WITHOUT_ISOLATION: "no build isolation",
+    INSTALL_BUILD_DEPENDENCY: "installed into the target environment",
+    UPGRADE_PIP: "pip upgraded",
+}
 #: A run's status above this is 128 + the signal that killed pip (pip never exits so itself).
 _SIGNAL_BASE = 128
 
@@ -79,6 +102,26 @@ class Session:
         self.fetched: dict[str, str] = {}
         #: The change shown to the user for each pyproject.toml fix, by remedy key.
         self.plans: dict[str, PatchPlan] = {}
+        #: Caps given to pip as build constraints (``setuptools<82``).
+        self.build_constraints: list[str] = []
+        #: Wheels built from patched copies, by project (normalised): pinned with ``-c``.
+        self.wheel_pins: dict[str, str] = {}
+        #: The changes made so far to each patched sdist (by sdist), all made again on a rebuild.
+        self.sdist_changes: dict[str, list[tuple[str, ...]]] = {}
+        #: Sdists fetched from an index, by the name pip printed.
+        self.fetched_paths: dict[str, str] = {}
+        #: Failures of safepip's own patched build, diagnosed: the next round starts from them.
+        self.pending: list[BuildFailure] = []
+        #: Failures read from safepip's own patched builds (their fix is in the copy, never a
+        #: build constraint: the user's command would still build the unpatched sdist).
+        self._from_patched: set[int] = set()
+        #: Sdists built in this round (several fixes for one sdist make one build).
+        self._built: set[str] = set()
+        #: Alternatives the user saw with a fix they agreed to: the same consent covers them.
+        self.agreed: set[str] = set()
+        #: Each round: the fixes applied and how, and the pip runs it made.
+        self.rounds: list[dict[str, Any]] = []
+        self._pip_version: tuple[int, ...] | None = None
 
     def pip_args(self) -> list[str]:
         """The pip command as run now: the user's, plus only what the applied fixes need."""
@@ -87,7 +130,72 @@ class Session:
             args.append("--no-build-isolation")
         for folder in self.find_links:
             args += ["--find-links", folder]
+        if self.wheel_pins:
+            # "name @ file:///...whl": pip installs that wheel wherever the project turns up in
+            # the resolve, whatever --no-binary, --no-index, -r, -c or pins say.
+            args += ["-c", self._write_list("wheels.txt", self._wheel_pin_lines())]
+        args += self._build_constraint_options()
         return args
+
+    def _wheel_pin_lines(self) -> list[str]:
+        from pathlib import Path
+
+        return [f"{name} @ {Path(wheel).as_uri()}" for name, wheel in self.wheel_pins.items()]
+
+    def _write_list(self, name: str, lines: list[str]) -> str:
+        path = os.path.join(self._workdir(), name)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+        return path
+
+    def _workdir(self) -> str:
+        if self.workdir is None:
+            self.workdir = tempfile.mkdtemp(prefix="safepip-")
+        return self.workdir
+
+    def _uses_build_constraint_option(self) -> bool:
+        return self._target_pip_version() >= BUILD_CONSTRAINT_PIP
+
+    def _build_constraint_options(self) -> list[str]:
+        if not self.build_constraints or not self._uses_build_constraint_option():
+            return []
+        if self.no_build_isolation or self.command.no_build_isolation:
+            return []  # pip refuses --build-constraint with --no-build-isolation
+        return [
+            "--build-constraint",
+            self._write_list("build-constraints.txt", self.build_constraints),
+        ]
+
+    def pip_env(self) -> dict[str, str] | None:
+        """The environment for pip: the user's, plus PIP_CONSTRAINT for a cap on an older pip."""
+        if not self.build_constraints or self._uses_build_constraint_option():
+            return None
+        path = self._write_list("build-constraints.txt", self.build_constraints)
+        environ = dict(os.environ)
+        environ["PIP_CONSTRAINT"] = " ".join(filter(None, [environ.get("PIP_CONSTRAINT"), path]))
+        return environ
+
+    def _target_pip_version(self) -> tuple[int, ...]:
+        """The version of the pip that runs (``pip X.Y from ...``); (0,) when it does not say."""
+        if self._pip_version is None:
+            import subprocess
+
+            probe = subprocess.run(
+                [*self.target.pip_command(), "--version"],
+                capture_output=True,
+                text=True,
+                check=False,
+                env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+            )
+            words = probe.stdout.split()
+            version: list[int] = []
+            if len(words) > 1 and words[0] == "pip":
+                for part in words[1].split(".")[:2]:
+                    if not part.isdigit():
+                        break
+                    version.append(int(part))
+            self._pip_version = tuple(version) or (0,)
+        return self._pip_version
 
     def run(self) -> int:
         try:
@@ -155,26 +263,46 @@ class Session:
         self._preflight()
         status = 0
         for round_ in range(MAX_FIX_ROUNDS + 1):
-            status, failures = self._run_pip()
-            if status == 0 or not failures:
-                return status
+            if self.pending:
+                # safepip's own patched build failed for a reason the diagnosis names: the
+                # round starts from that, and the user's command runs once the build succeeds.
+                failures, self.pending = self.pending, []
+            else:
+                status, failures = self._run_pip()
+                if status == 0 or not failures:
+                    return status
             remedies = self._choose(failures)
             if not remedies:
                 return status
             if round_ == MAX_FIX_ROUNDS:
                 say(f"stopping after {MAX_FIX_ROUNDS} rounds of fixes")
                 return status
+            self.rounds.append({"round": round_ + 1, "fixes": [], "runs": []})
             if not self._consent_and_apply(remedies):
                 return status
-            say("running pip again: " + " ".join(self.pip_args()))
+            if not self.pending:
+                environ = self.pip_env()
+                extra = f" (PIP_CONSTRAINT={environ['PIP_CONSTRAINT']})" if environ else ""
+                say("running pip again: " + " ".join(self.pip_args()) + extra)
         return status
 
     def _consent_and_apply(self, remedies: list[Remedy], *, before_pip: bool = False) -> bool:
         """Ask (or not, by mode) and apply; False when declined or a fix could not be made."""
         try:
-            if not self._consent(remedies, before_pip=before_pip):
+            if self.mode != consent.EXPLAIN and all(r.key in self.agreed for r in remedies):
+                for remedy in remedies:
+                    say(f"trying the alternative listed before: {remedy.summary}")
+            elif not self._consent(remedies, before_pip=before_pip):
                 return False
+            self._built = set()
             for remedy in remedies:
+                if remedy.kind == PATCHED_SDIST:
+                    # Every change for this sdist in this round goes into one build.
+                    changes = self.sdist_changes.setdefault(_sdist_key(remedy), [])
+                    if remedy.change and remedy.change not in changes:
+                        changes.append(remedy.change)
+            for remedy in remedies:
+                self.agreed.update(other.key for other in self.alternatives.get(remedy.key, []))
                 self._apply(remedy)
                 self.fixed.add(remedy.key)
         except SafepipError as exc:
@@ -212,15 +340,20 @@ class Session:
         tail = TailRecorder(limit=20)
         old_pip = OldPipReader()
         downloads = DownloadsReader()
-        fanout = Fanout(tail, diagnosis, old_pip, downloads, recorder)
+        wheels = WheelUse(self.wheel_pins)
+        fanout = Fanout(tail, diagnosis, old_pip, downloads, recorder, wheels)
         try:
-            status = run_command([*self.target.pip_command(), *args], fanout)
+            status = run_command([*self.target.pip_command(), *args], fanout, env=self.pip_env())
         except PipInterrupted as interrupt:
             # Ctrl-C: the run is reported as it ended, and nothing more happens.
             self.runs.append({"argv": args, "exit_status": interrupt.status, "interrupted": True})
             raise
         self.fetched.update(downloads.sdists)
-        self.runs.append({"argv": args, "exit_status": status})
+        self._record_run({"argv": args, "exit_status": status, "purpose": "your command"})
+        if status == 0 and self.wheel_pins:
+            unused = sorted(set(self.wheel_pins) - wheels.used)
+            if unused:
+                say("pip did not use the wheel built from the patched copy of " + ", ".join(unused))
         raise_if_pip_missing(status, tail.text() if tail.count <= 2 else [], self.target)
         if status == 0:
             return status, []
@@ -240,7 +373,54 @@ class Session:
         too_old = old_pip.failure()
         if too_old is not None:
             failures.append(too_old)
+        for failure in failures:
+            self._attribute(failure)
         return status, failures
+
+    def _attribute(self, failure: BuildFailure) -> None:
+        """An import the curated table does not know: ask the target environment who provides it.
+
+        Exactly one installed distribution providing the module names it (and the finding says
+        so); none, several, or the package itself leave the import unidentified.
+        """
+        from safepip import knowledge
+        from safepip.reading.findings import BUILD_DEPENDENCY_MISSING, UNIDENTIFIED_IMPORT
+
+        module = failure.module
+        if failure.kind != UNIDENTIFIED_IMPORT or not module or "." in module:
+            return
+        if module in knowledge.PYTHON2_MODULES or module in knowledge.REMOVED_STDLIB:
+            return
+        names = self._providers_in_target(module)
+        if len(names) != 1:
+            return
+        (name,) = names
+        package = (failure.package or "").rstrip("/").rsplit("/", 1)[-1]
+        for cut in "=<>!~[ ":
+            package = package.split(cut, 1)[0]
+        if knowledge.normalise_name(name) == knowledge.normalise_name(package):
+            return  # the package's own module, installed from an earlier release
+        failure.kind = BUILD_DEPENDENCY_MISSING
+        failure.distribution = failure.requirement = name
+        failure.explanation = (
+            f"The build imported {module!r}, which the build environment does not have. The "
+            f"curated table does not list it, but the target environment "
+            f"({self.target.executable}) does: {name} is the one installed distribution that "
+            f"provides {module!r} (importlib.metadata.packages_distributions())."
+        )
+
+    def _providers_in_target(self, module: str) -> list[str]:
+        import subprocess
+
+        probe = subprocess.run(
+            [self.target.executable, "-c", _PROVIDERS_PROBE, module],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode != 0:
+            return []
+        return [line.strip() for line in probe.stdout.splitlines() if line.strip()]
 
     def _choose(self, failures: list[BuildFailure]) -> list[Remedy]:
         """Explain each failure; return the first fix of each that has one not yet applied."""
@@ -263,6 +443,7 @@ class Session:
                     )
                 )
                 if remedy.key not in self.applied
+                and not (id(failure) in self._from_patched and remedy.kind == BUILD_CONSTRAINT)
             ]
             # With a fix to propose, the proposal below says what to do; without, the advice.
             text = render_human([failure], with_fix=not options)
@@ -356,6 +537,14 @@ class Session:
             return str(plan.diff())
         if remedy.install:
             return f"    pip install {' '.join(remedy.install)}\n"
+        if remedy.kind == BUILD_CONSTRAINT:
+            how = (
+                "--build-constraint FILE"
+                if self._uses_build_constraint_option()
+                else "PIP_CONSTRAINT=FILE (this pip has no --build-constraint; the constraint "
+                "then applies to the command's own resolve too)"
+            )
+            return f"    build constraint: {remedy.constraint}, given to pip as {how}\n"
         return ""
 
     def _apply(self, remedy: Remedy) -> None:
@@ -372,22 +561,80 @@ class Session:
             install_requirements(prefix, remedy.install, self.command.index_options())
             if remedy.kind == INSTALL_WITHOUT_ISOLATION:
                 self.no_build_isolation = True
+        elif remedy.kind == BUILD_CONSTRAINT:
+            assert remedy.constraint is not None  # noqa: S101 - set for this kind
+            if remedy.constraint not in self.build_constraints:
+                self.build_constraints.append(remedy.constraint)
         elif remedy.kind == PATCHED_SDIST:
-            from safepip.applying.environment import pip_prefix
-            from safepip.applying.sdist import build_patched_wheel
+            self._build_patched(remedy)
+        self._record_fix(remedy)
 
-            if self.workdir is None:
-                self.workdir = tempfile.mkdtemp(prefix="safepip-")
-            sdist = remedy.sdist or self._fetch(remedy)
-            wheels = build_patched_wheel(
-                sdist,
-                remedy.change,
-                extra_requirements=remedy.extra_requirements,
-                pip_prefix=pip_prefix(self.target.executable, self.invocation.pip_python),
-                index_options=self.command.index_options(),
-                workdir=tempfile.mkdtemp(dir=self.workdir),
+    def _record_fix(self, remedy: Remedy) -> None:
+        if not self.rounds:
+            self.rounds.append({"round": 0, "fixes": [], "runs": []})  # before pip ran
+        how = _APPLIED_AS.get(remedy.kind, remedy.kind)
+        if remedy.kind == BUILD_CONSTRAINT:
+            how += (
+                " (--build-constraint)"
+                if self._uses_build_constraint_option()
+                else " (PIP_CONSTRAINT)"
             )
-            self._use_wheels(sdist, wheels)
+        self.rounds[-1]["fixes"].append(
+            {"key": remedy.key, "kind": remedy.kind, "summary": remedy.summary, "applied_as": how}
+        )
+
+    def _record_run(self, run: dict[str, Any]) -> None:
+        self.runs.append(run)
+        if self.rounds:
+            self.rounds[-1]["runs"].append(run)
+
+    def _build_patched(self, remedy: Remedy) -> None:
+        """Build a wheel from a patched copy, with every change made to that sdist so far."""
+        from safepip.applying.environment import pip_prefix
+        from safepip.applying.sdist import build_patched_wheel
+        from safepip.knowledge import normalise_name
+
+        key = _sdist_key(remedy)
+        if key in self._built:
+            return  # this round's build of that sdist had this change already
+        self._built.add(key)
+        sdist = remedy.sdist or self._fetch(remedy)
+        changes = self.sdist_changes.setdefault(key, [])
+        if remedy.change and remedy.change not in changes:
+            changes.append(remedy.change)
+        build = build_patched_wheel(
+            sdist,
+            changes,
+            extra_requirements=remedy.extra_requirements,
+            pip_prefix=pip_prefix(self.target.executable, self.invocation.pip_python),
+            index_options=self.command.index_options(),
+            workdir=tempfile.mkdtemp(dir=self._workdir()),
+            build_options=self._build_constraint_options(),
+            env=self.pip_env(),
+            package=remedy.failure.package,
+            source=remedy.failure.source,
+        )
+        name = os.path.basename(sdist)
+        self._record_run(
+            {
+                "argv": build.argv,
+                "exit_status": build.exit_status,
+                "purpose": f"build of the patched copy of {name}",
+            }
+        )
+        if build.exit_status == 0:
+            self.pending = []
+            project = normalise_name(name.rsplit("-", 1)[0])
+            self._use_wheels(sdist, build.wheels, project)
+            return
+        if not build.failures:
+            raise SafepipError(
+                f"building a wheel from the patched copy of {name} failed (pip exited with "
+                f"status {build.exit_status}); nothing of yours was changed"
+            )
+        say(f"building a wheel from the patched copy of {name} failed: reading why")
+        self.pending = build.failures
+        self._from_patched.update(id(failure) for failure in build.failures)
 
     def _fetch(self, remedy: Remedy) -> str:
         """Fetch the sdist pip downloaded from an index, unbuilt, into the work folder."""
@@ -395,13 +642,16 @@ class Session:
         from safepip.knowledge import normalise_name
 
         assert remedy.remote_sdist is not None  # noqa: S101 - set when sdist is not
-        assert self.workdir is not None  # noqa: S101
+        if remedy.remote_sdist in self.fetched_paths:
+            return self.fetched_paths[remedy.remote_sdist]
         project = normalise_name(remedy.remote_sdist.rsplit("/", 1)[-1].rsplit("-", 1)[0])
         indexes = index_urls(self.command.index_options(), dict(os.environ))
         say(f"fetching {remedy.remote_sdist} from {indexes[0]} (not built: only unpacked)")
-        return fetch_sdist(
-            remedy.remote_sdist, project, indexes, tempfile.mkdtemp(dir=self.workdir)
+        path = fetch_sdist(
+            remedy.remote_sdist, project, indexes, tempfile.mkdtemp(dir=self._workdir())
         )
+        self.fetched_paths[remedy.remote_sdist] = path
+        return path
 
     def _patch_pyproject(self, remedy: Remedy) -> None:
         from safepip.applying.pyproject import apply_plan
@@ -418,15 +668,19 @@ class Session:
             say(f"{applied.path} changed while safepip was waiting: the same change was made to it")
         self.changed_files.append({"path": applied.path, "backup": applied.backup})
 
-    def _use_wheels(self, sdist: str, wheels: str) -> None:
-        built = sorted(os.listdir(wheels))
+    def _use_wheels(self, sdist: str, wheels: str, project: str) -> None:
+        built = sorted(entry for entry in os.listdir(wheels) if entry.endswith(".whl"))
+        if not built:
+            raise SafepipError(f"the build of the patched copy of {sdist} left no wheel")
+        wheel = os.path.join(wheels, built[0])
         for arg in self.invocation.pip_args:
             # The command named the sdist file itself: install the wheel in its place.
-            if built and os.path.realpath(os.path.join(self.command.cwd, arg)) == os.path.realpath(
-                sdist
-            ):
-                self.replaced_args[arg] = os.path.join(wheels, built[0])
-        self.find_links.append(wheels)
+            if os.path.realpath(os.path.join(self.command.cwd, arg)) == os.path.realpath(sdist):
+                self.replaced_args[arg] = wheel
+                return
+        # Anywhere else (a name, a pin, a line of -r, a dependency deep in the resolve): a
+        # constraint naming the wheel by URL, which pip follows even under --no-binary NAME.
+        self.wheel_pins[project] = wheel
 
     def _report_to_ci(self) -> None:
         from safepip.reporting import github
@@ -465,6 +719,7 @@ class Session:
             "runs": self.runs,
             "failures": [failure.to_json() for failure, _ in self.explained],
             "fixes": self.proposals,
+            "rounds": self.rounds,
             "changed_files": self.changed_files,
             "exit_status": self.runs[-1]["exit_status"] if self.runs else None,
         }
@@ -474,6 +729,26 @@ class Session:
                 handle.write("\n")
         except OSError as exc:
             say(f"could not write the report {path}: {exc.strerror or exc}")
+
+
+class WheelUse:
+    """A line consumer: which patched wheels pip really used (``Processing /.../x.whl``)."""
+
+    def __init__(self, wheel_pins: dict[str, str]) -> None:
+        self._wanted = {os.path.basename(wheel): name for name, wheel in wheel_pins.items()}
+        self.used: set[str] = set()
+
+    def feed_line(self, stream: str, line: str) -> None:
+        text = line.strip()
+        if self._wanted and text.startswith("Processing ") and text.endswith((".whl", ")")):
+            location = text[len("Processing ") :].split(" (from ", 1)[0].strip()
+            name = self._wanted.get(os.path.basename(location))
+            if name is not None:
+                self.used.add(name)
+
+
+def _sdist_key(remedy: Remedy) -> str:
+    return remedy.sdist or remedy.remote_sdist or ""
 
 
 def _plan(remedy: Remedy) -> PatchPlan:

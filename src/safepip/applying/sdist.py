@@ -1,7 +1,11 @@
 """Building a wheel from a patched copy of an sdist, for a package whose source is not local.
 
 The user's sdist is never changed: it is unpacked in a temporary directory, its pyproject.toml is
-patched there, and pip builds it with build isolation kept. The retry then finds that wheel.
+patched there, and pip builds it with build isolation kept. A legacy sdist (a setup.py only, or a
+pyproject.toml without ``[build-system]``) first gets the ``[build-system]`` pip would assume for
+it (``setuptools>=40.8.0`` and the legacy setuptools backend), so that additions and caps work on
+every sdist. pip's output of that build is read like the user's command: a failure of the patched
+build is diagnosed, and the caller decides what comes next.
 """
 
 from __future__ import annotations
@@ -10,8 +14,16 @@ import os
 import tarfile
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from safepip.errors import SafepipError
+
+if TYPE_CHECKING:
+    from safepip.reading.findings import BuildFailure
+
+#: What pip assumes for a project that declares no ``[build-system]`` (PEP 517/518).
+LEGACY_REQUIRES = "setuptools>=40.8.0"
 
 
 def _safe_member(name: str) -> bool:
@@ -50,6 +62,26 @@ def unpack_sdist(sdist: str, destination: str) -> str:
     return destination
 
 
+def ensure_build_system(project: str) -> str:
+    """Give a legacy project the ``[build-system]`` pip assumes for it; return the diff (or "").
+
+    A setup.py-only project gets a new pyproject.toml naming ``setuptools>=40.8.0`` and the legacy
+    backend ``setuptools.build_meta:__legacy__``; a pyproject.toml without ``[build-system]`` gets
+    the table added (pip then uses the same legacy backend). What the build did before is kept.
+    """
+    from safepip.applying.pyproject import apply_plan, plan_add_requirement
+    from safepip.reading.diagnosis import read_build_system_present
+
+    pyproject = os.path.join(project, "pyproject.toml")
+    if read_build_system_present(pyproject):
+        return ""
+    plan = plan_add_requirement(pyproject, LEGACY_REQUIRES, create_if_missing=True)
+    if not plan.changed:
+        return ""
+    apply_plan(plan, backup=False)  # a throw-away copy: no backup needed
+    return plan.diff()
+
+
 def patch_project(project: str, change: Sequence[str]) -> str:
     """Apply a [build-system] change to an unpacked project; return the diff."""
     from safepip.applying.pyproject import (
@@ -60,6 +92,7 @@ def patch_project(project: str, change: Sequence[str]) -> str:
     )
 
     pyproject = os.path.join(project, "pyproject.toml")
+    ensure_build_system(project)
     if change[0] == "backend":
         plan = plan_set_backend(pyproject, change[1])
     elif change[0] == "constrain":
@@ -71,30 +104,62 @@ def patch_project(project: str, change: Sequence[str]) -> str:
     return plan.diff()
 
 
+@dataclass
+class PatchedBuild:
+    """What safepip's own ``pip wheel`` of a patched copy did."""
+
+    argv: list[str]
+    exit_status: int
+    #: The folder holding the wheel (when the build succeeded).
+    wheels: str
+    #: The failures diagnosed in its output (when it failed), attributed to the sdist's package.
+    failures: list[BuildFailure] = field(default_factory=list)
+
+
 def build_patched_wheel(
     sdist: str,
-    change: Sequence[str],
+    changes: Sequence[Sequence[str]],
     *,
     pip_prefix: Sequence[str],
     index_options: Sequence[str],
     workdir: str,
     extra_requirements: Sequence[str] = (),
-) -> str:
-    """Build a wheel from a patched copy of ``sdist``; return the directory holding it."""
-    from safepip.reading.consumer import TailRecorder
+    build_options: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    package: str | None = None,
+    source: str | None = None,
+) -> PatchedBuild:
+    """Build a wheel from a copy of ``sdist`` with every change in ``changes`` made to it.
+
+    pip's output is shown as it comes and read by the same diagnosis as the user's command; a
+    failure is returned (as findings about ``package``), never raised: the caller goes on.
+    """
+    from safepip.reading.consumer import Fanout, TailRecorder
+    from safepip.reading.diagnosis import Diagnosis
     from safepip.running import run_command
 
     project = unpack_sdist(sdist, os.path.join(workdir, "source"))
-    patch_project(project, change)
+    ensure_build_system(project)
+    for change in changes:
+        patch_project(project, change)
     for requirement in extra_requirements:
         patch_project(project, ("add", requirement))
     wheels = os.path.join(workdir, "wheels")
     os.makedirs(wheels, exist_ok=True)
-    argv = [*pip_prefix, "wheel", "--no-deps", "--wheel-dir", wheels, *index_options, project]
-    status = run_command(argv, TailRecorder(limit=5))
+    args = ["wheel", "--no-deps", "--wheel-dir", wheels, *index_options, *build_options, project]
+    argv = [*pip_prefix, *args]
+    diagnosis = Diagnosis()
+    diagnosis.set_context(args, workdir)
+    status = run_command(argv, Fanout(TailRecorder(limit=5), diagnosis), env=env)
+    found: list[BuildFailure] = []
     if status != 0:
-        raise SafepipError(
-            f"building a wheel from the patched copy of {os.path.basename(sdist)} failed "
-            f"(pip exited with status {status}); nothing of yours was changed"
-        )
-    return wheels
+        try:
+            found = diagnosis.failures()
+        except Exception:  # noqa: BLE001 - a reading bug must not hide the build's failure
+            found = []
+        for failure in found:
+            # The build was of the patched copy: the finding is about the sdist's package.
+            failure.package = package or failure.package
+            failure.source = source or failure.source
+            failure.pyproject = None
+    return PatchedBuild(argv=args, exit_status=status, wheels=wheels, failures=found)

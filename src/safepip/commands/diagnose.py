@@ -19,6 +19,7 @@ from safepip.reading.findings import (
     BUILD_DEPENDENCY_MISSING,
     BUILD_REQUIREMENT_UNAVAILABLE,
     PIP_TOO_OLD,
+    UNIDENTIFIED_IMPORT,
     BuildFailure,
 )
 from safepip.reading.lines import LineDecoder
@@ -147,6 +148,11 @@ def _render_one(failure: BuildFailure, *, with_fix: bool = True) -> str:
             f"{_where(failure)} could not be built: the build needs {what}, which the "
             f"build environment lacks{_hook(failure)}."
         )
+    elif failure.kind == UNIDENTIFIED_IMPORT:
+        lines.append(
+            f"{_where(failure)} could not be built: the build imported {failure.module!r}, "
+            f"which no build requirement safepip can name provides{_hook(failure)}."
+        )
     elif failure.kind == PIP_TOO_OLD:
         lines.append(f"{_where(failure)} could not be installed: this pip is too old for it.")
     elif failure.kind == BUILD_REQUIREMENT_UNAVAILABLE:
@@ -207,6 +213,8 @@ def _fix(failure: BuildFailure) -> str | None:  # noqa: PLR0911 - one exit per r
             "package's maintainers to declare it in [build-system] requires."
         )
     if failure.kind == BUILD_REQUIREMENT_UNAVAILABLE:
+        if failure.evidence.startswith(("Downloading ", "Using cached ")):
+            return None  # built from its sdist and failed: the explanation says what to do
         return (
             f"check the spelling and version bounds of {failure.requirement} in "
             f"{_requires_target(failure)}, and that the index pip uses carries it."

@@ -26,6 +26,9 @@ PATCHED_SDIST = "build-patched-sdist"
 INSTALL_WITHOUT_ISOLATION = "install-and-build-without-isolation"
 INSTALL_BUILD_DEPENDENCY = "install-build-dependency"
 UPGRADE_PIP = "upgrade-pip"
+#: A cap on a build requirement given to pip as a build constraint (isolation kept, nothing
+#: patched): ``--build-constraint FILE`` on pip >= 25.3, ``PIP_CONSTRAINT`` before.
+BUILD_CONSTRAINT = "build-constraint"
 
 #: Distributions a build must compile against as installed at run time: building them in an
 #: isolated environment gets a different copy, so installing them in the target comes first.
@@ -57,6 +60,8 @@ class Remedy:
     #: [extra-build-dependencies]); with ``preapproved`` the user's configuration is the consent.
     extra_requirements: list[str] = field(default_factory=list)
     preapproved: bool = False
+    #: A build constraint (``setuptools<82``) for BUILD_CONSTRAINT.
+    constraint: str | None = None
 
     @property
     def key(self) -> str:
@@ -185,9 +190,28 @@ def propose(
         return [
             Remedy(PATCH_PYPROJECT, summary, failure, pyproject=project.pyproject, change=change)
         ]
+    constraint = _constraint_remedy(failure, change)
     if failure.source in {"local", "editable"}:
-        return []  # a path the command does not name: never written to
-    return _remote_remedies(failure, command, change, target_python, fetched or {})
+        # A path the command does not name: never written to; a build constraint writes nothing.
+        return [constraint] if constraint is not None else []
+    remedies = _remote_remedies(failure, command, change, target_python, fetched or {})
+    return [constraint, *remedies] if constraint is not None else remedies
+
+
+def _constraint_remedy(failure: BuildFailure, change: tuple[str, ...]) -> Remedy | None:
+    """A cap (``setuptools<82``) as a build constraint: it reaches every isolated build of the
+    command, the named package's and any dependency's, with isolation kept and nothing patched."""
+    if change[0] != "constrain":
+        return None
+    constraint = f"{change[1]}{change[2]}"
+    return Remedy(
+        BUILD_CONSTRAINT,
+        f'run the command again with the build constraint "{constraint}" (pip applies it to '
+        "every isolated build environment; nothing is patched)",
+        failure,
+        change=change,
+        constraint=constraint,
+    )
 
 
 def _remote_remedies(

@@ -27,6 +27,7 @@ from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
     BUILD_REQUIREMENT_UNAVAILABLE,
+    UNIDENTIFIED_IMPORT,
     BuildFailure,
 )
 
@@ -158,6 +159,7 @@ class _Step:
     """One build step of one package, and what was seen while it ran."""
 
     __slots__ = (
+        "also_modules",
         "announced",
         "backend",
         "backend_evidence",
@@ -171,6 +173,8 @@ class _Step:
         "kind",
         "module",
         "module_evidence",
+        "nested_collecting",
+        "nested_sdist",
         "network",
         "package",
         "pip_crash",
@@ -187,6 +191,11 @@ class _Step:
         self.failed = False
         self.module: str | None = None
         self.module_evidence = ""
+        self.also_modules: tuple[str, ...] = ()  # more modules the same words name
+        #: Installing build dependencies: the requirement pip's subprocess is collecting, and
+        #: the last one it had to build from an sdist (no wheel for this Python).
+        self.nested_collecting: str | None = None
+        self.nested_sdist: str | None = None
         self.backend_unavailable = False
         self.backend_evidence = ""
         self.backend: str | None = None
@@ -650,6 +659,72 @@ class MissingModule(Rule):
             diagnosis.clue_module(module, text)
 
 
+class OwnWords(Rule):
+    """A setup.py caught the ImportError and said so in its own words (curated sentences only).
+
+    ``Cython>=0.22 and NumPy are required.`` (pystan 2.19.1.1's setup.py, pip 24.2 on Python
+    3.13: ``Preparing metadata (pyproject.toml): finished with status 'error'``, then in the
+    output block a DeprecationWarning and that line); ``Failed to import the 'pkg_resources'
+    Python module.`` (toprammer 0.19, pip 24.2 on Python 3.13, in the output of ``Getting
+    requirements to build wheel``).
+    """
+
+    prefixes = tuple(knowledge.OWN_WORDS)
+
+    def apply(self, diagnosis: Diagnosis, text: str) -> None:
+        modules = knowledge.OWN_WORDS.get(text.strip())
+        if modules:
+            diagnosis.clue_module(modules[0], text, also=modules[1:])
+
+
+class SetupRequiresCommand(Rule):
+    """setuptools' ``setup_requires`` / ``fetch_build_eggs`` ran pip, which the build env lacks.
+
+    setuptools runs ``<python> -m pip wheel ... REQ``: in pip's isolated environment that prints
+    ``/tmp/pip-build-env-x/.../python: No module named pip``, then
+    ``distutils.errors.DistutilsError: Command '['/venv/bin/python', '-m', 'pip',
+    '--disable-pip-version-check', 'wheel', '--no-deps', '-w', '/tmp/tmpnmaku6nf', '--quiet',
+    'Cython']' returned non-zero exit status 1.`` (pip 24.2 on Python 3.13, setuptools 84, a
+    setup.py calling ``dist.Distribution().fetch_build_eggs(["Cython"])``, the idiom of old
+    sdists; tests/projects/setup-requires-cython reproduces it). The requirement is the
+    command's last word.
+    """
+
+    prefixes = (
+        "distutils.errors.DistutilsError: Command ",
+        "setuptools._distutils.errors.DistutilsError: Command ",
+    )
+
+    def apply(self, diagnosis: Diagnosis, text: str) -> None:
+        start, end = text.find("["), text.rfind("]")
+        if start < 0 or end < start:
+            return
+        words = re.findall(r"'([^']*)'|\"([^\"]*)\"", text[start + 1 : end])
+        items = [single or double for single, double in words]
+        if "pip" not in items or "wheel" not in items or items.index("wheel") == len(items) - 1:
+            return
+        requirement = items[-1].strip()
+        if requirement.startswith("-") or not _PLAIN_REQUIREMENT.fullmatch(requirement):
+            return
+        diagnosis.clue_setup_requirement(requirement, text)
+
+
+class NestedSdist(Rule):
+    """While installing build dependencies, pip's subprocess fetched a requirement as an sdist.
+
+    ``Collecting numpy==1.17.3`` then ``Downloading numpy-1.17.3.zip (6.4 MB)``, inside the output
+    of ``× pip subprocess to install build dependencies did not run successfully.`` (scipy 1.5.4,
+    whose requires pins numpy==1.17.3: no wheel for Python 3.13, and its own build fails with
+    ``NameError: name 'CCompiler' is not defined``; pip 24.2). The nested build's errors belong
+    to that requirement: the finding is that it could not be installed.
+    """
+
+    prefixes = ("Collecting ", "Downloading ", "Using cached ")
+
+    def apply(self, diagnosis: Diagnosis, text: str) -> None:
+        diagnosis.clue_nested(text)
+
+
 class DistributionNotFound(Rule):
     """setup.py asked pkg_resources (or easy_install) for a distribution the build lacks.
 
@@ -725,6 +800,9 @@ RULES: tuple[Rule, ...] = (
     BackendUnavailableBlock(),
     BackendUnavailableTraceback(),
     MissingModule(),
+    OwnWords(),
+    SetupRequiresCommand(),
+    NestedSdist(),
     DistributionNotFound(),
     ErrorLine(),
     PipError(),
@@ -743,6 +821,9 @@ _BLOCK_RULES = (
     BackendUnavailableBlock,
     BackendUnavailableTraceback,
     MissingModule,
+    OwnWords,
+    SetupRequiresCommand,
+    NestedSdist,
     DistributionNotFound,
     ErrorLine,
     PipError,
@@ -866,9 +947,7 @@ class Diagnosis:
         found = list(self._found)
         seen = set(self._seen)
         if self._step is not None:
-            failure = self._judge(self._step)
-            if failure is not None and _key(failure) not in seen:
-                found.append(failure)
+            found += [f for f in self._judge_all(self._step) if _key(f) not in seen]
         completed = [self._complete(failure) for failure in found]
         return [failure for failure in completed if failure is not None]
 
@@ -973,10 +1052,11 @@ class Diagnosis:
             if step.package.source is None and "/" in name:
                 step.package.source = _source_of_location(name, "local")
 
-    def clue_module(self, module: str, evidence: str) -> None:
+    def clue_module(self, module: str, evidence: str, also: tuple[str, ...] = ()) -> None:
         step = self._ensure_step()
         step.module = module
         step.module_evidence = evidence
+        step.also_modules = also
 
     def clue_backend_unavailable(
         self, backend: str | None, evidence: str, *, path_wrong: bool = False
@@ -999,6 +1079,24 @@ class Diagnosis:
         step = self._ensure_step()
         step.setup_requirement = name
         step.module_evidence = evidence
+
+    def clue_nested(self, text: str) -> None:
+        """A line of pip's build-dependency subprocess: which requirement came as an sdist."""
+        step = self._step
+        if step is None or step.kind != BUILD_DEPS:
+            return
+        word, _, rest = text.partition(" ")
+        if word == "Collecting":
+            step.nested_collecting = rest.split(" (from ", 1)[0].strip() or None
+            return
+        location = rest[len("cached ") :] if word == "Using" else rest
+        filename = location.split(" ", 1)[0].rsplit("/", 1)[-1]
+        if step.nested_collecting and filename.endswith(
+            (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
+        ):
+            step.nested_sdist = step.nested_collecting
+            if not step.requirement_evidence:
+                step.requirement_evidence = text
 
     def clue_requirement_unavailable(self, requirement: str, evidence: str) -> None:
         step = self._step
@@ -1048,10 +1146,26 @@ class Diagnosis:
         self.in_block = False
         if step is None:
             return
+        for failure in self._judge_all(step):
+            if _key(failure) not in self._seen:
+                self._seen.add(_key(failure))
+                self._found.append(failure)
+
+    def _judge_all(self, step: _Step) -> list[BuildFailure]:
+        """The step's finding, and one more for each other module the same words named."""
         failure = self._judge(step)
-        if failure is not None and _key(failure) not in self._seen:
-            self._seen.add(_key(failure))
-            self._found.append(failure)
+        if failure is None:
+            return []
+        found = [failure]
+        if step.also_modules and failure.module == step.module:
+            first = step.module
+            for module in step.also_modules:
+                step.module = module
+                more = self._judge(step)
+                if more is not None:
+                    found.append(more)
+            step.module = first
+        return found
 
     def _judge(self, step: _Step) -> BuildFailure | None:  # noqa: PLR0911 - one exit per kind
         if not step.failed:
@@ -1078,6 +1192,23 @@ class Diagnosis:
                     explanation=(
                         f"pip could not install the build requirement {step.requirement}: "
                         "no release on the index matches it."
+                    ),
+                    evidence=step.requirement_evidence,
+                    **common,
+                )
+            if step.nested_sdist and not step.network:
+                name = _strip_specifier(step.nested_sdist)
+                return BuildFailure(
+                    kind=BUILD_REQUIREMENT_UNAVAILABLE,
+                    distribution=name,
+                    requirement=step.nested_sdist,
+                    explanation=(
+                        f"pip could not install the build requirement {step.nested_sdist}: it has "
+                        "no wheel for this Python, so pip built it from its sdist, and that "
+                        "build failed (its errors above are that requirement's, not the "
+                        "package's). This version of the package cannot be built on this "
+                        "Python: a newer release of the package is the way out. No change to "
+                        "its build requirements is proposed."
                     ),
                     evidence=step.requirement_evidence,
                     **common,
@@ -1158,10 +1289,21 @@ class Diagnosis:
                 suggestion = knowledge.closest_backend(module)
         if backend_path is not None and entry is None:
             suggestion = knowledge.closest_backend(backend_path)
-        if step.backend_path_wrong:
+        if step.backend_path_wrong or _gone_from_python(module):
             distribution = requirement = None
         name = backend_path or module or "the build backend"
-        if step.backend_path_wrong:
+        if _gone_from_python(module):
+            # pip 24.2 on Python 3.13, [build-system] requires = ["setuptools<60"]: the traceback
+            # of BackendUnavailable ends in ``import distutils.core`` /
+            # ``ModuleNotFoundError: No module named 'distutils'``.
+            why = (
+                f"the backend imports {module!r}, which this Python no longer has: the backend "
+                "version the project's build requirements allow is too old for this Python. "
+                "This version of the package cannot be built on this Python; a newer release "
+                "of the package is the way out, and no change to its build requirements is "
+                "proposed"
+            )
+        elif step.backend_path_wrong:
             why = (
                 f"the backend {name!r} was not found in the folders listed by backend-path "
                 "in [build-system]"
@@ -1194,28 +1336,62 @@ class Diagnosis:
             **common,
         )
 
-    def _module_failure(self, step: _Step, common: dict[str, Any]) -> BuildFailure | None:
+    def _module_failure(  # noqa: PLR0911 - one exit per kind of import
+        self, step: _Step, common: dict[str, Any]
+    ) -> BuildFailure | None:
         module = step.module
         if module is None:
             return None
         top = module.split(".", 1)[0]
         package = step.package
         entry = knowledge.provider(module)
+        evidence = step.module_evidence
+        if entry is None and top in knowledge.PYTHON2_MODULES:
+            return _unidentified(
+                module,
+                f"The build imported {module!r}, a Python 2 standard-library module that "
+                "Python 3 renamed or removed: this version of the package is Python 2 code, and "
+                "no build requirement makes it build. A release that supports Python 3 is the "
+                "way out.",
+                evidence,
+                common,
+            )
+        if entry is None and top in knowledge.REMOVED_STDLIB:
+            return _unidentified(
+                module,
+                f"The build imported {top!r}, which Python {knowledge.REMOVED_STDLIB[top]} "
+                "removed from the standard library: this version of the package cannot be "
+                "built on this Python, and no build requirement changes that. A newer release "
+                "of the package, or an older Python, is the way out.",
+                evidence,
+                common,
+            )
         if entry is None and package is not None and _own_module(top, package.name):
             return None  # setup.py imported the project itself: not a missing distribution
         if entry is None:
-            return BuildFailure(
-                kind=BUILD_DEPENDENCY_MISSING,
-                module=module,
-                explanation=(
-                    f"The build imported {module!r}, which the build environment does not have. "
-                    "safepip does not know which distribution provides it: find out from the "
-                    "project's documentation before adding anything to the build requirements."
-                ),
-                evidence=step.module_evidence,
-                **common,
+            return _unidentified(
+                module,
+                f"The build imported {module!r}, which the build environment does not have. "
+                "safepip does not know which distribution provides it (it may be the "
+                "package's own module, or Python 2 code): find out from the project's "
+                "documentation before adding anything to the build requirements.",
+                evidence,
+                common,
             )
         if "." in module and top not in ("pkg_resources", "distutils"):
+            if "'" in evidence or '"' in evidence:
+                # Python 3 names the first part that is missing: the distribution is there,
+                # and this release of it no longer has the submodule.
+                return _unidentified(
+                    module,
+                    f"The build imported {module!r}: {entry.distribution} is in the build "
+                    f"environment but has no {module!r} (a newer release dropped it), so this "
+                    "version of the package needs an older "
+                    f"{entry.distribution}, which may not exist for this Python. A newer "
+                    "release of the package is the usual way out.",
+                    evidence,
+                    common,
+                )
             return BuildFailure(
                 kind=BUILD_DEPENDENCY_MISSING,
                 module=module,
@@ -1225,7 +1401,7 @@ class Diagnosis:
                     f"build environment but has no {module!r}, so the build needs another "
                     f"version of {entry.distribution}."
                 ),
-                evidence=step.module_evidence,
+                evidence=evidence,
                 **common,
             )
         note = f" {entry.note[0].upper()}{entry.note[1:]}." if entry.note else ""
@@ -1238,7 +1414,7 @@ class Diagnosis:
                 f"The build imported {module!r}, provided by {entry.distribution}, which is "
                 f"not in the build environment.{note}"
             ),
-            evidence=step.module_evidence,
+            evidence=evidence,
             **common,
         )
 
@@ -1279,11 +1455,34 @@ class Diagnosis:
             return
         failure.backend = declared
         entry = knowledge.backend(declared)
-        if entry is not None and failure.distribution is None and not failure.suggestion:
+        if (
+            entry is not None
+            and failure.distribution is None
+            and not failure.suggestion
+            and not _gone_from_python(failure.module)
+        ):
             failure.distribution, failure.requirement = entry.distribution, entry.requirement
         elif entry is None:
             failure.suggestion = knowledge.closest_backend(declared)
             failure.distribution = failure.requirement = None
+
+
+def _gone_from_python(module: str | None) -> bool:
+    """A module this Python no longer has (distutils, removed or Python 2 standard library)."""
+    top = (module or "").split(".", 1)[0]
+    return top == "distutils" or top in knowledge.REMOVED_STDLIB or top in knowledge.PYTHON2_MODULES
+
+
+def _unidentified(
+    module: str, explanation: str, evidence: str, common: dict[str, Any]
+) -> BuildFailure:
+    return BuildFailure(
+        kind=UNIDENTIFIED_IMPORT,
+        module=module,
+        explanation=explanation,
+        evidence=evidence,
+        **common,
+    )
 
 
 def _leads_to(module: str | None, backend_path: str) -> bool:
@@ -1341,8 +1540,8 @@ def _single_local_project(args: list[str]) -> tuple[str, str] | None:
     return found[0] if len(found) == 1 else None
 
 
-def read_build_backend(pyproject: str) -> str | None:
-    """``[build-system] build-backend`` of a pyproject.toml, or None (unreadable, or absent)."""
+def _read_toml(pyproject: str) -> dict[str, Any] | None:
+    """A pyproject.toml as plain data, or None (unreadable, malformed or absent)."""
     try:
         with open(pyproject, "rb") as handle:
             data = handle.read().decode("utf-8")
@@ -1351,7 +1550,7 @@ def read_build_backend(pyproject: str) -> str | None:
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
 
-        parsed = tomllib.loads(data)
+        parsed: dict[str, Any] = tomllib.loads(data)
     except ImportError:  # Python < 3.11
         import tomlkit
 
@@ -1361,8 +1560,20 @@ def read_build_backend(pyproject: str) -> str | None:
             return None
     except Exception:  # noqa: BLE001
         return None
-    build_system = parsed.get("build-system")
+    return parsed
+
+
+def read_build_backend(pyproject: str) -> str | None:
+    """``[build-system] build-backend`` of a pyproject.toml, or None (unreadable, or absent)."""
+    parsed = _read_toml(pyproject)
+    build_system = parsed.get("build-system") if parsed is not None else None
     if not isinstance(build_system, dict):
         return None
     backend = build_system.get("build-backend")
     return backend.strip() if isinstance(backend, str) else None
+
+
+def read_build_system_present(pyproject: str) -> bool:
+    """Whether a pyproject.toml exists and declares a ``[build-system]`` table."""
+    parsed = _read_toml(pyproject)
+    return parsed is not None and isinstance(parsed.get("build-system"), dict)

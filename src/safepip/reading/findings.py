@@ -12,11 +12,23 @@ BUILD_DEPENDENCY_MISSING = "build-dependency-missing"
 #: pip could not install one of the build requirements (``[build-system] requires``).
 BUILD_REQUIREMENT_UNAVAILABLE = "build-requirement-unavailable"
 
+#: A build imported a module that no build requirement can provide, or that nothing names the
+#: provider of: a Python 2 module, a standard-library module this Python no longer has, a
+#: submodule a newer release dropped, or a name neither the curated table nor the target
+#: environment attributes. Explained; never a build dependency, never a fix.
+UNIDENTIFIED_IMPORT = "unidentified-import"
+
 #: The target's pip is too old for what the command asks (an editable install of a project that
 #: has only a pyproject.toml needs pip 21.3, PEP 660).
 PIP_TOO_OLD = "pip-too-old"
 
-KINDS = (BACKEND_UNAVAILABLE, BUILD_DEPENDENCY_MISSING, BUILD_REQUIREMENT_UNAVAILABLE, PIP_TOO_OLD)
+KINDS = (
+    BACKEND_UNAVAILABLE,
+    BUILD_DEPENDENCY_MISSING,
+    BUILD_REQUIREMENT_UNAVAILABLE,
+    UNIDENTIFIED_IMPORT,
+    PIP_TOO_OLD,
+)
 
 #: Where the package being built came from.
 SOURCES = ("local", "editable", "sdist", "index", "vcs")
