@@ -151,9 +151,9 @@ def fetch(sdists: list[Sdist], *, pin: bool) -> None:
     by_key = {f"{normalise(e['name'])}-{e['version']}": e for e in raw["sdists"]}
     for sdist in sdists:
         target = SDISTS / (sdist.filename or "-")
-        if target.exists() and sdist.sha256:
-            if hashlib.sha256(target.read_bytes()).hexdigest() == sdist.sha256:
-                continue
+        fresh = target.exists() and sdist.sha256
+        if fresh and hashlib.sha256(target.read_bytes()).hexdigest() == sdist.sha256:
+            continue
         entry = sdist_file(sdist)
         with urllib.request.urlopen(entry["url"], timeout=300) as response:  # noqa: S310
             data = response.read()
@@ -203,8 +203,10 @@ def ensure_venv(pip: str, root: Path = VENVS) -> Path:
     subprocess.run([str(base_python(PIPS[pip])), "-m", "venv", str(venv)], check=True, env=env)
     # The venv's bundled pip may predate truststore; the system CA bundle lets it reach PyPI.
     subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
-        + ["--cert", "/etc/ssl/certs/ca-certificates.crt", f"pip=={pip}"],
+        [
+            *(str(venv / "bin" / "python"), "-m", "pip", "install", "-q"),
+            *("--cert", "/etc/ssl/certs/ca-certificates.crt", f"pip=={pip}"),
+        ],
         check=True,
         env=env,
     )
@@ -216,7 +218,14 @@ def ensure_venv(pip: str, root: Path = VENVS) -> Path:
 
 
 def command_for(sdist: Sdist) -> list[str]:
-    return ["pip", "install", "--no-deps", "--no-binary", sdist.name, f"{sdist.name}=={sdist.version}"]
+    return [
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-binary",
+        sdist.name,
+        f"{sdist.name}=={sdist.version}",
+    ]
 
 
 def expected_failures(sdist: Sdist) -> list[dict[str, Any]]:
@@ -348,8 +357,10 @@ def verify(sdists: list[Sdist], pip: str, timeout: float) -> None:
             )
             try:
                 built = subprocess.run(
-                    [str(venv / "bin" / "pip"), "install", "--no-build-isolation", "--no-deps"]
-                    + ["--no-binary", sdist.name, f"{sdist.name}=={sdist.version}"],
+                    [
+                        *(str(venv / "bin" / "pip"), "install", "--no-build-isolation"),
+                        *("--no-deps", "--no-binary", sdist.name, f"{sdist.name}=={sdist.version}"),
+                    ],
                     env=env,
                     cwd=work,
                     stdout=subprocess.PIPE,
@@ -403,7 +414,7 @@ def judge(sdist: Sdist, found: list[dict[str, Any]]) -> str:
 
 
 def e2e_one(
-    sdist: Sdist, pip: str, venv: Path, safepip: str, *, no_binary: bool, timeout: float
+    sdist: Sdist, pip: str, venv: Path, safepip: str, *, no_binary: bool, timeout: float, out: Path
 ) -> Outcome:
     work = Path(tempfile.mkdtemp(prefix="safepip-realworld-e2e-"))
     home = work / ".home"
@@ -429,10 +440,10 @@ def e2e_one(
         )
     seconds = time.monotonic() - started
     data: dict[str, Any] = json.loads(report.read_text()) if report.exists() else {}
-    (E2E_OUT / "logs").mkdir(parents=True, exist_ok=True)
+    (out / "logs").mkdir(parents=True, exist_ok=True)
     tag = f"{sdist.key}-pip{pip}{'-no-binary' if no_binary else ''}"
-    (E2E_OUT / "logs" / f"{tag}.log").write_bytes(output)
-    (E2E_OUT / "logs" / f"{tag}.report.json").write_text(json.dumps(data, indent=1) + "\n")
+    (out / "logs" / f"{tag}.log").write_bytes(output)
+    (out / "logs" / f"{tag}.report.json").write_text(json.dumps(data, indent=1) + "\n")
     shutil.rmtree(work, ignore_errors=True)
     found = findings(data)
     return Outcome(
@@ -453,9 +464,8 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The failures the report names, first run first (the schema of docs/logs.md)."""
     found: list[dict[str, Any]] = []
     for run in report.get("runs", []):
-        for failure in run.get("failures", []) if isinstance(run, dict) else []:
-            if isinstance(failure, dict):
-                found.append(failure)
+        failures = run.get("failures", []) if isinstance(run, dict) else []
+        found.extend(failure for failure in failures if isinstance(failure, dict))
     for failure in report.get("failures", []):
         if isinstance(failure, dict) and failure not in found:
             found.append(failure)
@@ -515,25 +525,28 @@ def e2e(
     timeout: float,
     variants: Sequence[bool],
     negatives: bool,
+    out: Path,
 ) -> int:
-    E2E_OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     outcomes: list[Outcome] = []
     chosen = [s for s in sdists if s.group == "build-dependency" or negatives]
     for pip in pips:
-        venv = ensure_venv(pip, E2E_OUT / "venvs")
+        venv = ensure_venv(pip, out / "venvs")
         for sdist in chosen:
             for no_binary in variants if sdist.group == "build-dependency" else [True]:
-                outcome = e2e_one(sdist, pip, venv, safepip, no_binary=no_binary, timeout=timeout)
+                outcome = e2e_one(
+                    sdist, pip, venv, safepip, no_binary=no_binary, timeout=timeout, out=out
+                )
                 outcomes.append(outcome)
                 log(
                     f"{sdist.key} pip {pip} no-binary={no_binary}: {outcome.diagnosis}, "
                     f"installed={outcome.installed}, runs={outcome.pip_runs}, {outcome.seconds}s"
                 )
-                (E2E_OUT / "summary.json").write_text(
+                (out / "summary.json").write_text(
                     json.dumps([o.__dict__ for o in outcomes], indent=1) + "\n"
                 )
     table = summarise(outcomes, safepip)
-    (E2E_OUT / "summary.md").write_text(table)
+    (out / "summary.md").write_text(table)
     print(table)
     return 0
 
@@ -557,6 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="e2e: with --no-binary NAME, without it, or both",
     )
     parser.add_argument("--negatives", action="store_true", help="e2e: run the negatives too")
+    parser.add_argument("--out", type=Path, default=E2E_OUT, help="e2e: folder for the results")
     options = parser.parse_args(argv)
     sdists = select(load_set(), options.case)
     pips = options.pip or list(PIPS)
@@ -586,6 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=options.timeout,
             variants=variants,
             negatives=options.negatives,
+            out=options.out.resolve(),
         )
     make_corpus.TIMEOUT = int(options.timeout)  # run_pipe's limit per pip run
     for pip in pips:
