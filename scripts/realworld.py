@@ -560,6 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pip", action="append", default=[], choices=sorted(PIPS))
     parser.add_argument("--case", action="append", default=[], help="regular expression on NAME-V")
     parser.add_argument("--force", action="store_true", help="capture: redo recorded cases")
+    parser.add_argument("--markdown", action="store_true", help="list: a markdown table")
     parser.add_argument("--pin", action="store_true", help="fetch: record missing sha256 values")
     parser.add_argument("--safepip", default=str(DEFAULT_SAFEPIP), help="e2e: the safepip to run")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per run")
@@ -574,6 +575,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     sdists = select(load_set(), options.case)
     pips = options.pip or list(PIPS)
+    if options.action == "list" and options.markdown:
+        print("| sdist | label | expected finding | completing the build requirements |")
+        print("|---|---|---|---|")
+        for s in sdists:
+            want = s.expected
+            label = "none" if want is None else f"{want.kind}: {want.module} -> {want.distribution}"
+            fixes = {True: "fixes it", False: "does not fix it", None: "not verified"}[s.fixes]
+            print(f"| {s.name} {s.version} | {s.label} | {label} | {fixes} |")
+        return 0
     if options.action == "list":
         for s in sdists:
             want = s.expected
