@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -488,8 +488,18 @@ def run_pipe_timeout(
     return completed.returncode, completed.stdout
 
 
+def settle(outcome: Outcome) -> Outcome:
+    """A positive that installs with no finding found a wheel: there was nothing to diagnose."""
+    if outcome.group == "build-dependency" and outcome.installed and not outcome.found:
+        outcome.diagnosis = "no-build-failure"
+    return outcome
+
+
 def summarise(outcomes: list[Outcome], safepip: str) -> str:
-    positives = [o for o in outcomes if o.group == "build-dependency"]
+    outcomes = [settle(o) for o in outcomes]
+    positives = [
+        o for o in outcomes if o.group == "build-dependency" and o.diagnosis != "no-build-failure"
+    ]
     negatives = [o for o in outcomes if o.group == "other"]
     right = sum(o.diagnosis == "right" for o in positives)
     alarms = sum(o.diagnosis == "false-alarm" for o in negatives)
@@ -509,7 +519,10 @@ def summarise(outcomes: list[Outcome], safepip: str) -> str:
     ]
     lines += [
         "",
-        f"- diagnosis right: {right}/{len(positives)} runs of positives",
+        (
+            f"- diagnosis right: {right}/{len(positives)} runs of positives that failed to build "
+            f"({sum(o.diagnosis == 'no-build-failure' for o in outcomes)} found a wheel)"
+        ),
         f"- false alarms: {alarms}/{len(negatives)} runs of negatives",
         f"- installs completed: {installed}/{len(positives)} runs of positives",
         f"- mean pip runs per positive: {runs:.1f}; mean seconds per positive: {seconds:.1f}",
@@ -528,7 +541,7 @@ def e2e(
     out: Path,
 ) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    outcomes: list[Outcome] = []
+    outcomes: list[Outcome] = []  # written after each run, so a cut-short benchmark still counts
     chosen = [s for s in sdists if s.group == "build-dependency" or negatives]
     for pip in pips:
         venv = ensure_venv(pip, out / "venvs")
@@ -556,7 +569,9 @@ def e2e(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("action", choices=["list", "fetch", "capture", "relabel", "verify", "e2e"])
+    parser.add_argument(
+        "action", choices=["list", "fetch", "capture", "relabel", "verify", "e2e", "summary"]
+    )
     parser.add_argument("--pip", action="append", default=[], choices=sorted(PIPS))
     parser.add_argument("--case", action="append", default=[], help="regular expression on NAME-V")
     parser.add_argument("--force", action="store_true", help="capture: redo recorded cases")
@@ -571,58 +586,79 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="e2e: with --no-binary NAME, without it, or both",
     )
     parser.add_argument("--negatives", action="store_true", help="e2e: run the negatives too")
-    parser.add_argument("--out", type=Path, default=E2E_OUT, help="e2e: folder for the results")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        action="append",
+        default=[],
+        help="e2e: folder for the results; summary: folders to combine",
+    )
     options = parser.parse_args(argv)
     sdists = select(load_set(), options.case)
     pips = options.pip or list(PIPS)
-    if options.action == "list" and options.markdown:
-        print("| sdist | label | expected finding | completing the build requirements |")
-        print("|---|---|---|---|")
-        for s in sdists:
-            want = s.expected
-            label = "none" if want is None else f"{want.kind}: {want.module} -> {want.distribution}"
-            fixes = {True: "fixes it", False: "does not fix it", None: "not verified"}[s.fixes]
-            print(f"| {s.name} {s.version} | {s.label} | {label} | {fixes} |")
-        return 0
-    if options.action == "list":
-        for s in sdists:
-            want = s.expected
-            label = "none" if want is None else f"{want.kind} {want.module} -> {want.distribution}"
-            print(f"{s.key:36} {s.group:16} {s.label:22} {label}  fixes={s.fixes}")
-        print(f"{len(sdists)} sdists", file=sys.stderr)
-        return 0
-    if options.action == "fetch":
-        fetch(sdists, pin=options.pin)
-        return 0
-    if options.action == "relabel":
-        relabel(sdists, pips)
-        return 0
-    if options.action == "verify":
-        for pip in pips:
-            verify(sdists, pip, options.timeout)
-        return 0
-    if options.action == "e2e":
-        variants = {"both": [False, True], "no-binary": [True], "plain": [False]}[options.variant]
-        return e2e(
+    actions: dict[str, Callable[[], object]] = {
+        "list": lambda: show(sdists, markdown=options.markdown),
+        "fetch": lambda: fetch(sdists, pin=options.pin),
+        "relabel": lambda: relabel(sdists, pips),
+        "verify": lambda: verify_all(sdists, pips, options.timeout),
+        "summary": lambda: print(summarise(load_outcomes(options.out), options.safepip)),
+        "e2e": lambda: e2e(
             sdists,
             pips,
             options.safepip,
             timeout=options.timeout,
-            variants=variants,
+            variants={"both": [False, True], "no-binary": [True], "plain": [False]}[
+                options.variant
+            ],
             negatives=options.negatives,
-            out=options.out.resolve(),
-        )
-    make_corpus.TIMEOUT = int(options.timeout)  # run_pipe's limit per pip run
+            out=(options.out[0] if options.out else E2E_OUT).resolve(),
+        ),
+        "capture": lambda: capture(sdists, pips, force=options.force, timeout=options.timeout),
+    }
+    actions[options.action]()
+    return 0
+
+
+def verify_all(sdists: list[Sdist], pips: Sequence[str], timeout: float) -> None:
+    for pip in pips:
+        verify(sdists, pip, timeout)
+
+
+def show(sdists: list[Sdist], *, markdown: bool) -> None:
+    if markdown:
+        print("| sdist | label | expected finding | completing the build requirements |")
+        print("|---|---|---|---|")
+    for s in sdists:
+        want = s.expected
+        label = "none" if want is None else f"{want.kind}: {want.module} -> {want.distribution}"
+        if markdown:
+            fixes = {True: "fixes it", False: "does not fix it", None: "not verified"}[s.fixes]
+            print(f"| {s.name} {s.version} | {s.label} | {label} | {fixes} |")
+        else:
+            print(f"{s.key:36} {s.group:16} {s.label:22} {label}  fixes={s.fixes}")
+    if not markdown:
+        print(f"{len(sdists)} sdists", file=sys.stderr)
+
+
+def load_outcomes(folders: Sequence[Path]) -> list[Outcome]:
+    return [
+        Outcome(**row)
+        for folder in folders or [E2E_OUT]
+        for row in json.loads((folder / "summary.json").read_text())
+    ]
+
+
+def capture(sdists: list[Sdist], pips: Sequence[str], *, force: bool, timeout: float) -> None:
+    make_corpus.TIMEOUT = int(timeout)  # run_pipe's limit per pip run
     for pip in pips:
         venv = ensure_venv(pip)
         for sdist in sdists:
-            if not options.force and (CORPUS / sdist.case_id(pip) / "case.json").exists():
+            if not force and (CORPUS / sdist.case_id(pip) / "case.json").exists():
                 continue
             try:
                 capture_one(sdist, pip, venv)
             except subprocess.TimeoutExpired:
                 log(f"{sdist.case_id(pip)}: timed out, not recorded")
-    return 0
 
 
 if __name__ == "__main__":
