@@ -30,7 +30,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
+import signal
 import shutil
 import subprocess
 import sys
@@ -488,17 +490,23 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
 def run_pipe_timeout(
     argv: list[str], cwd: str, env: dict[str, str], timeout: float
 ) -> tuple[int, bytes]:
-    completed = subprocess.run(
+    """Run in its own session, so that a timeout ends safepip and every pip and compiler under it."""
+    process = subprocess.Popen(
         argv,
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        timeout=timeout,
-        check=False,
+        start_new_session=True,
     )
-    return completed.returncode, completed.stdout
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    return process.returncode, output
 
 
 def settle(outcome: Outcome) -> Outcome:
