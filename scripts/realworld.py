@@ -32,8 +32,8 @@ import hashlib
 import json
 import os
 import re
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -490,7 +490,7 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
 def run_pipe_timeout(
     argv: list[str], cwd: str, env: dict[str, str], timeout: float
 ) -> tuple[int, bytes]:
-    """Run in its own session, so that a timeout ends safepip and every pip and compiler under it."""
+    """Run in a session of its own: a timeout ends safepip and every pip and compiler under it."""
     process = subprocess.Popen(
         argv,
         cwd=cwd,
