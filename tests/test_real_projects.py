@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tarfile
 import urllib.error
 import urllib.parse
@@ -131,7 +132,8 @@ def _download(name: str, version: str, sha256: str, target: Path) -> None:
     with urllib.request.urlopen(file_url, timeout=600) as response:  # noqa: S310
         data = response.read()
     assert hashlib.sha256(data).hexdigest() == sha256, f"{name} {version}: sha256 mismatch"
-    partial = target.with_suffix(".partial")
+    # One name per process: the test runs on two Pythons at once, both filling this cache.
+    partial = target.with_suffix(f".{os.getpid()}.partial")
     partial.write_bytes(data)
     partial.replace(target)
 
