@@ -27,23 +27,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: list[str], options: SafepipOptions | None = None) -> int:
+def run(args: list[str], own: SafepipOptions | None = None) -> int:
     """Entry point: ``args`` are the words after ``safepip config-show``.
 
-    ``options`` are safepip's own options from the command line, when the caller has them;
-    without, the environment alone is taken (``parse_command_line([], os.environ)``).
+    ``own`` are safepip's own options (``safepip --no-fix config-show``), as main.py hands
+    them to every own command; without, the environment alone is taken.
     """
     parsed = _parser().parse_args(args)
     from safepip.config import load_config
 
     try:
-        if options is None:
-            options = parse_command_line([], os.environ).options
+        if own is None:
+            own = parse_command_line([], os.environ).options
         config = load_config(os.environ)
     except SafepipError as exc:
         print(f"safepip config-show: {exc}", file=sys.stderr)
         return 1
-    values, sources = effective_options(options, os.environ, config)
+    values, sources = effective_options(own, os.environ, config)
     if parsed.json:
         print(json.dumps(_as_json(config, values, sources), indent=2))
     else:
