@@ -22,7 +22,6 @@ from safepip.config import (
     load_config,
     parse_config,
 )
-from safepip.main import OWN_COMMANDS
 from safepip.options import parse_command_line
 
 GOOD = """\
@@ -447,10 +446,7 @@ def test_effective_options_keep_the_rest(tmp_path: Path) -> None:
 
 
 def config_show(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    if "config-show" in OWN_COMMANDS:
-        argv = [sys.executable, "-m", "safepip", "config-show", *args]
-    else:
-        argv = [sys.executable, "-m", "safepip.commands.config_show", *args]
+    argv = [sys.executable, "-m", "safepip", "config-show", *args]
     return subprocess.run(argv, env=environ, capture_output=True, text=True, check=False)
 
 

@@ -109,11 +109,3 @@ def _as_text(config: Config, values: SafepipOptions, sources: dict[str, Origin])
             )
         out.append(_row(f"{quote_key(module)} = {value}", entry.origin))
     return "".join(out)
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -225,11 +225,3 @@ def _fix(failure: BuildFailure) -> str | None:  # noqa: PLR0911 - one exit per r
             f"{_requires_target(failure)}, and that the index pip uses carries it."
         )
     return None
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -288,11 +288,3 @@ def _plan_one(pyproject: str, change: tuple[str, ...]) -> PatchPlan:
     if change[0] == "constrain":
         return plan_constrain_requirement(pyproject, change[1], change[2])
     return plan_add_requirement(pyproject, change[1])
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -232,11 +232,3 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     command, why = safepip_command()
     sys.stdout.write(render(shell, command, why))
     return 0
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

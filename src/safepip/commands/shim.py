@@ -220,11 +220,3 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     else:
         print(f'safepip shim: put the folder first on PATH: export PATH="{folder}:$PATH"')
     return 0
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
