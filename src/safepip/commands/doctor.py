@@ -16,12 +16,11 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from safepip.deciding.static import StaticCheckError, StaticFinding, check_pyproject
 from safepip.options import SafepipOptions
 
-TYPE_CHECKING = False  # typing's constant costs an import; see safepip.reading.consumer
 if TYPE_CHECKING:
     from collections.abc import Callable
 
