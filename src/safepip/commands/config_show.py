@@ -75,7 +75,10 @@ def _as_text(config: Config, values: SafepipOptions, sources: dict[str, Origin])
     how = "" if config.path_origin.description == "default" else f" (from {config.path_origin})"
     out = [f"# configuration file: {config.path}{how}{state}\n", "\n[options]\n"]
     mode = fix_mode(values)
-    out.append(_row(f"fix = {_toml_string(mode)}", f"{sources['fix']} ({FIX_MODES[mode]})"))
+    origin = str(sources["fix"])
+    # "--yes (like --yes)" says nothing twice: the option needs no gloss.
+    gloss = "" if FIX_MODES[mode] == f"like {origin}" else f" ({FIX_MODES[mode]})"
+    out.append(_row(f"fix = {_toml_string(mode)}", origin + gloss))
     if values.report is None:
         out.append(_row("# report: not set", sources["report"]))
     else:
