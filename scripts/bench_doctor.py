@@ -43,16 +43,8 @@ def _time(argv: list[str], environ: dict[str, str], allowed: set[int]) -> float:
 
 
 def _doctor_argv(python: str, path: str) -> list[str]:
-    """``-m safepip doctor`` when main.py knows the command, else the module directly."""
-    probe = subprocess.run(
-        [python, "-c", "from safepip.main import OWN_COMMANDS; print('doctor' in OWN_COMMANDS)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    if probe.stdout.strip() == "True":
-        return [python, "-m", "safepip", "doctor", path]
-    return [python, "-m", "safepip.commands.doctor", path]
+    """``-m safepip doctor PATH``."""
+    return [python, "-m", "safepip", "doctor", path]
 
 
 def main() -> int:

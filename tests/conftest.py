@@ -5,18 +5,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 TESTS = Path(__file__).parent
-#: safepip's own state in tests (transcripts, a configuration file that does not exist): never
-#: the user's.
+#: safepip's own state in tests (transcripts, an empty configuration file): never the user's.
+#: Made at import, so that clean_environ() works at import time too; removed at the session's end
+#: (_remove_state).
 _STATE = Path(tempfile.mkdtemp(prefix="safepip-tests-"))
 (_STATE / "config.toml").write_text("# safepip's tests: an empty configuration\n")
 STANDIN = TESTS / "standin"
@@ -57,6 +59,13 @@ def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     if extra:
         environ.update(extra)
     return environ
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_state() -> Iterator[None]:
+    """The tests' safepip state goes when the session ends (first set up: last torn down)."""
+    yield
+    shutil.rmtree(_STATE, ignore_errors=True)
 
 
 def venv_python(root: Path) -> Path:

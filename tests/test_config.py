@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from _safepip_run import run_safepip
 from conftest import clean_environ
 from safepip import config as config_module
 from safepip.config import (
@@ -21,7 +22,6 @@ from safepip.config import (
     load_config,
     parse_config,
 )
-from safepip.main import OWN_COMMANDS
 from safepip.options import parse_command_line
 
 GOOD = """\
@@ -446,10 +446,7 @@ def test_effective_options_keep_the_rest(tmp_path: Path) -> None:
 
 
 def config_show(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    if "config-show" in OWN_COMMANDS:
-        argv = [sys.executable, "-m", "safepip", "config-show", *args]
-    else:
-        argv = [sys.executable, "-m", "safepip.commands.config_show", *args]
+    argv = [sys.executable, "-m", "safepip", "config-show", *args]
     return subprocess.run(argv, env=environ, capture_output=True, text=True, check=False)
 
 
@@ -479,6 +476,22 @@ def test_config_show_names_every_origin(tmp_path: Path) -> None:
     assert again.report == "env.json"
     assert set(again.extra_build_dependencies) == {"flash-attn", "deep-speed", "empty"}
     assert again.mapping["other"].requirement == "other-dist>=2"
+
+
+def test_config_show_takes_safepip_options(tmp_path: Path) -> None:
+    """`safepip --no-fix config-show`: the option, not the file, sets fix (and says so)."""
+    path = write(tmp_path, GOOD)  # fix = "yes" in the file
+    environ = clean_environ({"SAFEPIP_CONFIG": str(path)})
+    run = run_safepip(["--no-fix", "config-show"], environ)
+    assert run.status == 0, run.err
+    [row] = [line for line in run.stdout.decode().splitlines() if line.startswith("fix = ")]
+    assert row.split("#")[0].strip() == 'fix = "no"'
+    assert row.split("#", 1)[1].strip() == "--no-fix"
+    run = run_safepip(["--yes", "--report", "r.json", "config-show", "--json"], environ)
+    assert run.status == 0, run.err
+    options = json.loads(run.stdout)["effective_options"]
+    assert options["fix"] == {"value": "yes", "source": "--yes"}
+    assert options["report"] == {"value": "r.json", "source": "--report"}
 
 
 def test_config_show_json(tmp_path: Path) -> None:

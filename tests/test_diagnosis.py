@@ -577,7 +577,7 @@ def test_diagnose_unreadable(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_diagnose_stdin() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "safepip.commands.diagnose", "-", "--json"],
+        [sys.executable, "-m", "safepip", "diagnose", "-", "--json"],
         input=PIP26_BACKEND.encode(),
         capture_output=True,
         check=False,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from _safepip_run import run_safepip
 from conftest import clean_environ
 from safepip.commands.doctor import run
 from safepip.main import OWN_COMMANDS
@@ -251,6 +252,22 @@ def test_subprocess_fix(broken: Path) -> None:
     result = doctor("--fix", str(broken), SAFEPIP_YES="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no findings left" in result.stdout
+
+
+@wired
+def test_subprocess_takes_safepip_options(broken: Path) -> None:
+    """`safepip --yes doctor --fix` keeps --yes; `safepip --no-fix doctor --fix --yes` changes
+    nothing and says why."""
+    pyproject = broken / "pyproject.toml"
+    before = pyproject.read_bytes()
+    run = run_safepip(["--no-fix", "doctor", "--fix", "--yes", str(broken)], clean_environ())
+    assert run.status == 1, run.err
+    assert "safepip doctor: --no-fix is given, so nothing was changed" in run.stdout.decode()
+    assert pyproject.read_bytes() == before
+    run = run_safepip(["--yes", "doctor", "--fix", str(broken)], clean_environ())  # no terminal
+    assert run.status == 0, run.stdout.decode() + run.err
+    assert "no findings left" in run.stdout.decode()
+    assert pyproject.read_bytes() != before
 
 
 def _git(folder: Path, *args: str) -> None:

@@ -7,7 +7,6 @@ runs again and succeeds, the package imports, only [build-system] changed, comme
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -16,29 +15,10 @@ from pathlib import Path
 import pytest
 import tomlkit
 
+from _safepip_run import copy_project, run_safepip
 from conftest import PROJECTS, make_venv, offline_environ, safepip_argv
 
 pytestmark = pytest.mark.slow
-
-
-def copy_project(name: str, folder: Path) -> Path:
-    target = folder / name
-    shutil.copytree(PROJECTS / name, target)
-    return target
-
-
-def run_safepip(
-    args: list[str], environ: dict[str, str], cwd: Path
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        safepip_argv(*args),
-        env=environ,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 def build_system(path: Path) -> dict[str, object]:
@@ -91,12 +71,12 @@ def test_without_consent_nothing_changes(
 ) -> None:
     project = copy_project(fixture, tmp_path)
     before = (project / "pyproject.toml").read_bytes()
-    result = run_safepip(fill(args, project), offline_environ(wheelhouse, pip_venv), tmp_path)
-    assert result.returncode != 0
-    assert f'add "{requirement}" to [build-system] requires' in result.stderr
-    assert f"comes from {distribution}" in result.stderr or f"by {distribution}" in result.stderr
-    assert "nothing was changed" in result.stderr
-    assert "safepip --yes " + " ".join(fill(args, project)) in result.stderr
+    result = run_safepip(fill(args, project), offline_environ(wheelhouse, pip_venv), cwd=tmp_path)
+    assert result.status != 0
+    assert f'add "{requirement}" to [build-system] requires' in result.err
+    assert f"comes from {distribution}" in result.err or f"by {distribution}" in result.err
+    assert "nothing was changed" in result.err
+    assert "safepip --yes " + " ".join(fill(args, project)) in result.err
     assert (project / "pyproject.toml").read_bytes() == before
     assert sorted(p.name for p in project.iterdir()) == sorted(
         p.name for p in (PROJECTS / fixture).iterdir()
@@ -120,8 +100,8 @@ def test_with_yes_the_fix_lands_and_pip_succeeds(
     before_system, before_rest = build_system(pyproject)
     # Without the pre-flight, so that pip fails first and the fix comes from reading its output.
     environ = offline_environ(wheelhouse, python, SAFEPIP_PREFLIGHT="0")
-    result = run_safepip(["--yes", *fill(args, project)], environ, tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = run_safepip(["--yes", *fill(args, project)], environ, cwd=tmp_path)
+    assert result.status == 0, result.err
     assert imports(python, module, environ)
     after_system, after_rest = build_system(pyproject)
     assert after_rest == before_rest
@@ -132,7 +112,7 @@ def test_with_yes_the_fix_lands_and_pip_succeeds(
     assert comments(pyproject.read_text()) == comments(before_text)
     backup = project / "pyproject.toml.safepip-backup"
     assert backup.read_text() == before_text
-    assert f"changed {pyproject}" in result.stderr
+    assert f"changed {pyproject}" in result.err
 
 
 def test_second_failure_after_the_first_fix(tmp_path: Path, wheelhouse: Path) -> None:
@@ -142,10 +122,10 @@ def test_second_failure_after_the_first_fix(tmp_path: Path, wheelhouse: Path) ->
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('["setuptools>=61"]', "[]"))
     environ = offline_environ(wheelhouse, python, SAFEPIP_PREFLIGHT="0")
-    result = run_safepip(["--yes", "install", str(project)], environ, tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = run_safepip(["--yes", "install", str(project)], environ, cwd=tmp_path)
+    assert result.status == 0, result.err
     assert build_system(pyproject)[0]["requires"] == ["setuptools>=40.8.0", "Cython>=0.29"]
-    assert result.stderr.count("running pip again") == 2
+    assert result.err.count("running pip again") == 2
     assert imports(python, "cython_undeclared", environ)
 
 
@@ -154,12 +134,12 @@ def test_wrong_backend_path_is_corrected(tmp_path: Path, wheelhouse: Path) -> No
     project = copy_project("wrong-backend-path", tmp_path)
     pyproject = project / "pyproject.toml"
     environ = offline_environ(wheelhouse, python)
-    dry = run_safepip(["install", str(project)], environ, tmp_path)
-    assert dry.returncode != 0
-    assert 'set [build-system] build-backend = "flit_core.buildapi"' in dry.stderr
+    dry = run_safepip(["install", str(project)], environ, cwd=tmp_path)
+    assert dry.status != 0
+    assert 'set [build-system] build-backend = "flit_core.buildapi"' in dry.err
     environ["SAFEPIP_PREFLIGHT"] = "0"
-    result = run_safepip(["--yes", "install", str(project)], environ, tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = run_safepip(["--yes", "install", str(project)], environ, cwd=tmp_path)
+    assert result.status == 0, result.err
     assert build_system(pyproject)[0]["build-backend"] == "flit_core.buildapi"
     assert imports(python, "wrong_backend_path", environ)
 
@@ -169,12 +149,12 @@ def test_no_build_isolation_with_the_backend_absent(tmp_path: Path, wheelhouse: 
     project = copy_project("flit-ok", tmp_path)
     environ = offline_environ(wheelhouse, python)
     args = ["install", "--no-build-isolation", str(project)]
-    dry = run_safepip(args, environ, tmp_path)
-    assert dry.returncode != 0
-    assert 'install "flit_core>=3.2" into the target environment' in dry.stderr
+    dry = run_safepip(args, environ, cwd=tmp_path)
+    assert dry.status != 0
+    assert 'install "flit_core>=3.2" into the target environment' in dry.err
     assert not imports(python, "flit_core", environ)
-    result = run_safepip(["--yes", *args], environ, tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = run_safepip(["--yes", *args], environ, cwd=tmp_path)
+    assert result.status == 0, result.err
     assert imports(python, "flit_core", environ)
     assert imports(python, "flit_ok", environ)
     assert (project / "pyproject.toml").read_bytes() == (
@@ -200,11 +180,11 @@ def test_sdist_on_a_find_links_index(tmp_path: Path, wheelhouse: Path) -> None:
     sdist_bytes = sdist.read_bytes()
     environ = offline_environ(wheelhouse, python)
     args = ["install", "--find-links", str(index), "flit-missing"]
-    dry = run_safepip(args, environ, tmp_path)
-    assert dry.returncode != 0
-    assert "build flit_missing-1.0.tar.gz from a patched copy" in dry.stderr
-    result = run_safepip(["--yes", *args], environ, tmp_path)
-    assert result.returncode == 0, result.stderr
+    dry = run_safepip(args, environ, cwd=tmp_path)
+    assert dry.status != 0
+    assert "build flit_missing-1.0.tar.gz from a patched copy" in dry.err
+    result = run_safepip(["--yes", *args], environ, cwd=tmp_path)
+    assert result.status == 0, result.err
     assert imports(python, "flit_missing", environ)
     assert sdist.read_bytes() == sdist_bytes  # the user's sdist is never touched
     assert [p.name for p in index.iterdir()] == [sdist.name]
@@ -222,9 +202,9 @@ def test_invalid_toml_is_left_to_pip_and_nothing_changes(
         [str(pip_venv), "-m", "pip", "install", str(project)],
         env=environ, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    result = run_safepip(["--yes", "install", str(project)], environ, tmp_path)
-    assert result.returncode == direct.returncode != 0
-    assert "proposed fix" not in result.stderr
+    result = run_safepip(["--yes", "install", str(project)], environ, cwd=tmp_path)
+    assert result.status == direct.returncode != 0
+    assert "proposed fix" not in result.err
     assert pyproject.read_bytes() == before
 
 
@@ -241,15 +221,13 @@ def test_read_only_pyproject_is_refused_in_one_line(
         [str(pip_venv), "-m", "pip", "install", str(project)],
         env=environ, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    result = run_safepip(["--yes", "install", str(project)], environ, tmp_path)
-    assert result.returncode == direct.returncode != 0  # pip's status stands
-    own = [line for line in result.stderr.splitlines() if line.startswith("safepip: error:")]
+    result = run_safepip(["--yes", "install", str(project)], environ, cwd=tmp_path)
+    assert result.status == direct.returncode != 0  # pip's status stands
+    own = [line for line in result.err.splitlines() if line.startswith("safepip: error:")]
     assert len(own) == 1
     assert "read-only" in own[0]
     # pip's own traceback may be there (pip < 26 crashes on a missing backend); none of ours.
-    assert not [
-        line for line in result.stderr.splitlines() if "/safepip/" in line and "File" in line
-    ]
+    assert not [line for line in result.err.splitlines() if "/safepip/" in line and "File" in line]
     assert pyproject.read_bytes() == before
     assert not (project / "pyproject.toml.safepip-backup").exists()
 
@@ -287,8 +265,8 @@ def test_report_records_failures_fixes_files_and_runs(tmp_path: Path, wheelhouse
     report = tmp_path / "report.json"
     args = ["--yes", "--report", str(report), "install", str(project)]
     environ = offline_environ(wheelhouse, python, SAFEPIP_PREFLIGHT="0")
-    result = run_safepip(args, environ, tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = run_safepip(args, environ, cwd=tmp_path)
+    assert result.status == 0, result.err
     document = json.loads(report.read_text())
     assert document["pip_command"] == ["install", str(project)]
     assert [run["exit_status"] for run in document["runs"]] == [
@@ -319,11 +297,11 @@ def test_pip_too_old_for_editable_pyproject_is_upgraded(tmp_path: Path, wheelhou
         [str(python), "-m", "pip", "install", "-q", "pip==21.2.4"], env=environ, check=True
     )
     project = copy_project("flit-ok", tmp_path)
-    dry = run_safepip(["install", "-e", str(project)], environ, tmp_path)
-    assert dry.returncode != 0
-    assert "upgrade pip in the target environment" in dry.stderr
-    result = run_safepip(["--yes", "install", "-e", str(project)], environ, tmp_path)
-    assert result.returncode == 0, result.stderr
+    dry = run_safepip(["install", "-e", str(project)], environ, cwd=tmp_path)
+    assert dry.status != 0
+    assert "upgrade pip in the target environment" in dry.err
+    result = run_safepip(["--yes", "install", "-e", str(project)], environ, cwd=tmp_path)
+    assert result.status == 0, result.err
     assert imports(python, "flit_ok", environ)
     version = subprocess.run(
         [str(python), "-m", "pip", "--version"],
@@ -355,10 +333,10 @@ def test_preflight_fixes_before_pip_runs_once(
     report = tmp_path / "report.json"
     environ = offline_environ(wheelhouse, python)
     result = run_safepip(
-        ["--yes", "--report", str(report), *fill(args, project)], environ, tmp_path
+        ["--yes", "--report", str(report), *fill(args, project)], environ, cwd=tmp_path
     )
-    assert result.returncode == 0, result.stderr
-    assert "before running pip:" in result.stderr
+    assert result.status == 0, result.err
+    assert "before running pip:" in result.err
     assert [run["exit_status"] for run in json.loads(report.read_text())["runs"]] == [0]
     assert imports(python, module, environ)
 
@@ -366,10 +344,12 @@ def test_preflight_fixes_before_pip_runs_once(
 def test_preflight_says_nothing_in_ci(tmp_path: Path, pip_venv: Path, wheelhouse: Path) -> None:
     # No terminal and no --yes: pip runs as it is, and only its failure is explained (once).
     project = copy_project("flit-missing", tmp_path)
-    result = run_safepip(["install", str(project)], offline_environ(wheelhouse, pip_venv), tmp_path)
-    assert result.returncode != 0
-    assert "before running pip" not in result.stderr
-    assert result.stderr.count("proposed fix:") == 1
+    result = run_safepip(
+        ["install", str(project)], offline_environ(wheelhouse, pip_venv), cwd=tmp_path
+    )
+    assert result.status != 0
+    assert "before running pip" not in result.err
+    assert result.err.count("proposed fix:") == 1
 
 
 def test_pkg_resources_gets_a_setuptools_cap_not_a_package(
@@ -380,12 +360,12 @@ def test_pkg_resources_gets_a_setuptools_cap_not_a_package(
     pyproject = project / "pyproject.toml"
     before_text = pyproject.read_text()
     environ = offline_environ(wheelhouse, python, SAFEPIP_PREFLIGHT="0")
-    dry = run_safepip(["install", str(project)], environ, tmp_path)
-    assert dry.returncode != 0
-    assert 'constrain "setuptools<82"' in dry.stderr
-    assert "pip install pkg_resources" not in dry.stderr
-    result = run_safepip(["--yes", "install", str(project)], environ, tmp_path)
-    assert result.returncode == 0, result.stderr
+    dry = run_safepip(["install", str(project)], environ, cwd=tmp_path)
+    assert dry.status != 0
+    assert 'constrain "setuptools<82"' in dry.err
+    assert "pip install pkg_resources" not in dry.err
+    result = run_safepip(["--yes", "install", str(project)], environ, cwd=tmp_path)
+    assert result.status == 0, result.err
     assert build_system(pyproject)[0]["requires"] == ["setuptools>=61,<82"]
     assert comments(pyproject.read_text()) == comments(before_text)
     assert imports(python, "uses_pkg_resources", environ)

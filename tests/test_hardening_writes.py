@@ -205,6 +205,30 @@ def test_stray_temporaries_are_removed_and_patching_proceeds(tmp_path: Path) -> 
     recover(folder, patched)
 
 
+@needs_sigkill
+def test_the_next_run_removes_what_a_killed_run_left(tmp_path: Path) -> None:
+    """apply_plan itself clears a killed run's temporary file (a minute old) before writing, and
+    keeps a young one (a run writing at this very moment)."""
+    import time
+
+    original = ORIGINAL.read_bytes()
+    patched = patched_bytes(tmp_path)
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shutil.copy(ORIGINAL, folder / "pyproject.toml")
+    killed, _ = kill_during_patching([folder], delay=60.0, code=DIES_WHILE_BACKING_UP)
+    assert killed
+    [stray] = folder.glob(TEMP_PREFIX + "*")
+    a_while_ago = time.time() - 120
+    os.utime(stray, (a_while_ago, a_while_ago))
+    young = folder / f"{TEMP_PREFIX}0123456789ab.tmp"
+    young.write_bytes(original[:17])
+    apply_plan(plan_add_requirement(str(folder / "pyproject.toml"), REQUIREMENT))
+    assert (folder / "pyproject.toml").read_bytes() == patched
+    assert not stray.exists()
+    assert list(folder.glob(TEMP_PREFIX + "*")) == [young]
+
+
 # --- Files the patcher must refuse -------------------------------------------------------------
 
 

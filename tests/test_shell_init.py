@@ -17,16 +17,13 @@ import pytest
 
 from conftest import STANDIN, clean_environ
 from safepip.commands import shell_init
-from safepip.main import OWN_COMMANDS
 
 SHELLS = ["bash", "zsh", "fish"]
 
 
 def init_argv(*args: str) -> list[str]:
-    """`safepip shell-init ...` once main.py has the command, else the module itself."""
-    if "shell-init" in OWN_COMMANDS:
-        return [sys.executable, "-m", "safepip", "shell-init", *args]
-    return [sys.executable, "-m", "safepip.commands.shell_init", *args]
+    """`safepip shell-init ...`"""
+    return [sys.executable, "-m", "safepip", "shell-init", *args]
 
 
 def need(shell: str) -> str:

@@ -15,11 +15,10 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safepip.errors import SafepipError
 
-TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
     from safepip.knowledge import Provider
     from safepip.options import SafepipOptions

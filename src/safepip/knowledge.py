@@ -92,11 +92,6 @@ _PACKAGES: dict[str, str] = {
     "scikit_build_core.setuptools.build_meta": "scikit_build_core",
 }
 
-#: Backends whose distribution is commonly vendored in the project tree and loaded through
-#: ``backend-path`` (PEP 517 in-tree backends): a wrong ``backend-path`` shows as
-#: "Cannot find module ... in [...]" rather than a missing distribution.
-IN_TREE_CAPABLE = frozenset({"flit_core.buildapi", "hatchling.ouroboros", "setuptools.build_meta"})
-
 #: Import name (top-level module) -> distribution, for modules that builds commonly lack.
 #: Only names whose provider is unambiguous are listed.
 PROVIDERS: dict[str, Provider] = {

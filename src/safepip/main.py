@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
     from safepip.target import TargetPython
 
-#: safepip's own commands, by a name pip does not use, and the module that runs each.
+#: safepip's own commands, by a name pip does not use, and the module that runs each: its
+#: ``run(args, options)`` gets the words after the command name and safepip's own options.
 OWN_COMMANDS: dict[str, str] = {
     "diagnose": "safepip.commands.diagnose",
     "doctor": "safepip.commands.doctor",
@@ -201,9 +202,11 @@ def _dispatch(argv: Sequence[str]) -> int:
     if own is not None:
         import importlib
 
+        # Every own command's run() takes its own words and safepip's own options
+        # (``safepip --no-fix config-show``, ``safepip --yes doctor --fix``).
         index = invocation.pip_args.index(invocation.command or "")
-        command_main = importlib.import_module(own).run
-        return int(command_main(invocation.pip_args[index + 1 :]))
+        command_run = importlib.import_module(own).run
+        return int(command_run(invocation.pip_args[index + 1 :], invocation.options))
     return _run_pip(invocation)
 
 

@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safepip.deciding import consent
 from safepip.deciding.remedies import (
@@ -33,7 +33,6 @@ from safepip.running import run_command
 from safepip.running.relay import PipInterrupted
 from safepip.target import TargetPython, raise_if_pip_missing
 
-TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
     from safepip.applying.pyproject import PatchPlan
     from safepip.config import Config

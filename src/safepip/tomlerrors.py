@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
     from tomlkit.exceptions import TOMLKitError
 

@@ -13,10 +13,10 @@ import contextlib
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from safepip.errors import SafepipError, say
 
-TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 

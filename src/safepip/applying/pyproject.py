@@ -885,6 +885,8 @@ def apply_plan(
             plan, rebased = fresh, True
         status = os.stat(target) if plan.existed else None
         _check_writable(plan.path, target, directory, status)
+        # What a run killed mid-write left here goes now, under the lock (docs/patching.md).
+        remove_stray_temporaries(directory)
         backup_path = _write_backup(target, plan.original, status) if backup and status else None
         temporary = None
         try:

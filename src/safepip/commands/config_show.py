@@ -27,23 +27,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: list[str], options: SafepipOptions | None = None) -> int:
+def run(args: list[str], own: SafepipOptions | None = None) -> int:
     """Entry point: ``args`` are the words after ``safepip config-show``.
 
-    ``options`` are safepip's own options from the command line, when the caller has them;
-    without, the environment alone is taken (``parse_command_line([], os.environ)``).
+    ``own`` are safepip's own options (``safepip --no-fix config-show``), as main.py hands
+    them to every own command; without, the environment alone is taken.
     """
     parsed = _parser().parse_args(args)
     from safepip.config import load_config
 
     try:
-        if options is None:
-            options = parse_command_line([], os.environ).options
+        if own is None:
+            own = parse_command_line([], os.environ).options
         config = load_config(os.environ)
     except SafepipError as exc:
         print(f"safepip config-show: {exc}", file=sys.stderr)
         return 1
-    values, sources = effective_options(options, os.environ, config)
+    values, sources = effective_options(own, os.environ, config)
     if parsed.json:
         print(json.dumps(_as_json(config, values, sources), indent=2))
     else:
@@ -75,7 +75,10 @@ def _as_text(config: Config, values: SafepipOptions, sources: dict[str, Origin])
     how = "" if config.path_origin.description == "default" else f" (from {config.path_origin})"
     out = [f"# configuration file: {config.path}{how}{state}\n", "\n[options]\n"]
     mode = fix_mode(values)
-    out.append(_row(f"fix = {_toml_string(mode)}", f"{sources['fix']} ({FIX_MODES[mode]})"))
+    origin = str(sources["fix"])
+    # "--yes (like --yes)" says nothing twice: the option needs no gloss.
+    gloss = "" if FIX_MODES[mode] == f"like {origin}" else f" ({FIX_MODES[mode]})"
+    out.append(_row(f"fix = {_toml_string(mode)}", origin + gloss))
     if values.report is None:
         out.append(_row("# report: not set", sources["report"]))
     else:
@@ -109,11 +112,3 @@ def _as_text(config: Config, values: SafepipOptions, sources: dict[str, Origin])
             )
         out.append(_row(f"{quote_key(module)} = {value}", entry.origin))
     return "".join(out)
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

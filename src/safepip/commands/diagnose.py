@@ -13,6 +13,7 @@ import os
 import sys
 from typing import BinaryIO
 
+from safepip.options import SafepipOptions
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
@@ -59,8 +60,12 @@ def diagnose_stream(stream: BinaryIO, diagnosis: Diagnosis | None = None) -> Dia
     return diagnosis
 
 
-def run(args: list[str]) -> int:
-    """Entry point: ``args`` are the words after ``safepip diagnose``."""
+def run(args: list[str], own: SafepipOptions | None = None) -> int:
+    """Entry point: ``args`` are the words after ``safepip diagnose``.
+
+    ``own`` (safepip's own options, which main.py hands to every own command) changes nothing
+    here.
+    """
     options = _parser().parse_args(args)
     if options.last:
         from safepip.commands.diagnose_last import run_last
@@ -220,11 +225,3 @@ def _fix(failure: BuildFailure) -> str | None:  # noqa: PLR0911 - one exit per r
             f"{_requires_target(failure)}, and that the index pip uses carries it."
         )
     return None
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

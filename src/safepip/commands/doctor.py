@@ -16,11 +16,11 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from safepip.deciding.static import StaticCheckError, StaticFinding, check_pyproject
+from safepip.options import SafepipOptions
 
-TYPE_CHECKING = False  # typing's constant costs an import; see safepip.reading.consumer
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -69,18 +69,28 @@ def _check_one(path: str) -> tuple[list[StaticFinding], str | None]:
         return [], str(exc)
 
 
-def run(args: list[str]) -> int:
-    """Entry point: ``args`` are the words after ``safepip doctor``."""
+def run(args: list[str], own: SafepipOptions | None = None) -> int:
+    """Entry point: ``args`` are the words after ``safepip doctor``.
+
+    ``own`` are safepip's own options (``safepip --yes doctor --fix``), as main.py hands them to
+    every own command; without, the SAFEPIP_* variables alone are taken.
+    """
     parser = _parser()
     options = parser.parse_args(args)
     from safepip.errors import SafepipError
-    from safepip.options import env_flag
+    from safepip.options import parse_command_line
 
-    try:  # a bad SAFEPIP_* value is reported like a bad option
-        yes = options.yes or bool(env_flag(os.environ, "SAFEPIP_YES"))
-        no_fix = bool(env_flag(os.environ, "SAFEPIP_NO_FIX"))
-    except SafepipError as exc:
-        parser.error(str(exc))
+    if own is None:
+        try:  # a bad SAFEPIP_* value is reported like a bad option
+            own = parse_command_line([], os.environ).options
+        except SafepipError as exc:
+            parser.error(str(exc))
+    yes = options.yes or own.yes
+    # Why nothing may change, for the message: the variable or the option.
+    no_fix = None
+    if own.no_fix:
+        from_environment = "SAFEPIP_NO_FIX" in own.from_environment
+        no_fix = "SAFEPIP_NO_FIX is set" if from_environment else "--no-fix is given"
     paths: list[str] = options.paths or [os.curdir]
     # --json keeps stdout for the JSON document: diffs and notes then go to stderr.
     out = sys.stderr if options.json else sys.stdout
@@ -121,7 +131,7 @@ def _print_findings(findings: list[StaticFinding], out: TextIO) -> None:
 
 
 def _fix(
-    findings: list[StaticFinding], *, yes: bool, no_fix: bool, out: TextIO
+    findings: list[StaticFinding], *, yes: bool, no_fix: str | None, out: TextIO
 ) -> list[dict[str, str | None]]:
     """Plan the fixable findings per file, then apply them with consent; return what changed."""
     from safepip.deciding.consent import consent_mode
@@ -139,7 +149,7 @@ def _fix(
         )
     if not by_file:
         return []
-    mode = consent_mode(yes=yes, no_fix=no_fix)
+    mode = consent_mode(yes=yes, no_fix=no_fix is not None)
     changed: list[dict[str, str | None]] = []
     explained: list[str] = []
     for pyproject, changes in by_file.items():
@@ -149,7 +159,7 @@ def _fix(
         elif isinstance(outcome, dict):
             changed.append(outcome)
     if explained and no_fix:
-        print("safepip doctor: SAFEPIP_NO_FIX is set, so nothing was changed", file=out)
+        print(f"safepip doctor: {no_fix}, so nothing was changed", file=out)
     elif explained:
         command = shlex.join(["safepip", "doctor", "--fix", "--yes", *explained])
         print(
@@ -277,11 +287,3 @@ def _plan_one(pyproject: str, change: tuple[str, ...]) -> PatchPlan:
     if change[0] == "constrain":
         return plan_constrain_requirement(pyproject, change[1], change[2])
     return plan_add_requirement(pyproject, change[1])
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

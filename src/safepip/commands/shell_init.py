@@ -31,6 +31,8 @@ import os
 import sys
 from collections.abc import Mapping
 
+from safepip.options import SafepipOptions
+
 SHELLS = ("bash", "zsh", "fish", "powershell")
 #: Other names the shells go by (in $SHELL or as a process name), and the argument spelling.
 _ALIASES = {"pwsh": "powershell", "powershell.exe": "powershell", "pwsh.exe": "powershell"}
@@ -188,8 +190,12 @@ function global:__safepip_run {{
 {functions}"""
 
 
-def run(args: list[str]) -> int:
-    """Entry point: ``args`` are the words after ``safepip shell-init``."""
+def run(args: list[str], own: SafepipOptions | None = None) -> int:
+    """Entry point: ``args`` are the words after ``safepip shell-init``.
+
+    ``own`` (safepip's own options, which main.py hands to every own command) changes nothing
+    here.
+    """
     if any(arg in {"-h", "--help"} for arg in args):
         print(
             "usage: safepip shell-init [bash|zsh|fish|powershell]\n\n"
@@ -226,11 +232,3 @@ def run(args: list[str]) -> int:
     command, why = safepip_command()
     sys.stdout.write(render(shell, command, why))
     return 0
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

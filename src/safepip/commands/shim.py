@@ -22,6 +22,8 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 
+from safepip.options import SafepipOptions
+
 #: The file that marks a folder of launchers: target resolution and the launchers skip it.
 MARKER = ".safepip-launchers"
 #: The first lines of every launcher: how an earlier launcher is told from a real pip.
@@ -180,8 +182,12 @@ def _folder(args: list[str], github: bool) -> str:
     return folder
 
 
-def run(args: list[str]) -> int:
-    """Entry point: ``args`` are the words after ``safepip shim``."""
+def run(args: list[str], own: SafepipOptions | None = None) -> int:
+    """Entry point: ``args`` are the words after ``safepip shim``.
+
+    ``own`` (safepip's own options, which main.py hands to every own command) changes nothing
+    here.
+    """
     if any(arg in {"-h", "--help"} for arg in args):
         print(
             f"{USAGE}\n\n"
@@ -214,11 +220,3 @@ def run(args: list[str]) -> int:
     else:
         print(f'safepip shim: put the folder first on PATH: export PATH="{folder}:$PATH"')
     return 0
-
-
-def main() -> int:
-    return run(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -298,10 +298,3 @@ def propose_configured(
         extra_requirements=list(requirements[1:]),
         preapproved=True,
     )
-
-
-def propose_all(
-    failures: Sequence[BuildFailure], command: PipCommand, *, target_python: str
-) -> list[list[Remedy]]:
-    """For each failure, its fixes (possibly none)."""
-    return [propose(failure, command, target_python=target_python) for failure in failures]

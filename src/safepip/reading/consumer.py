@@ -6,7 +6,9 @@ a :class:`LineConsumer`; a consumer can neither change nor delay what the user s
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+# Not typing.TYPE_CHECKING: this module is on the pass-through path (the relay, on Windows and
+# for pip's help), which imports no typing; the rule and its test: docs/architecture.md.
+TYPE_CHECKING = False
 
 #: Where a line came from: pip's stdout, its stderr, or a pty (where the two are one stream).
 STDOUT = "stdout"

@@ -30,9 +30,6 @@ KINDS = (
     PIP_TOO_OLD,
 )
 
-#: Where the package being built came from.
-SOURCES = ("local", "editable", "sdist", "index", "vcs")
-
 
 @dataclasses.dataclass
 class BuildFailure:

@@ -1,0 +1,91 @@
+"""The start-up rule, enforced here and only here (docs/architecture.md).
+
+A command that never builds (``list``, ``show``, ``freeze``, ``uninstall``, ``--version``...) is
+handed to pip by ``os.execv`` at once: on that path safepip imports none of the modules below,
+whose import costs milliseconds on every such command. Everywhere else (the build path, the own
+commands) the code is ordinary Python. The overhead itself is measured by scripts/bench.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import clean_environ
+
+#: What the pass-through path must not import.
+HEAVY = frozenset(
+    {"typing", "pathlib", "dataclasses", "subprocess", "re", "tomlkit", "packaging", "pexpect"}
+)
+
+# The child runs safepip's entry point up to the hand-over, with os.execv replaced by a probe
+# that reports the modules loaded then (and what would have run) and ends the process.
+# Only the modules safepip added count: the interpreter's own start-up is not safepip's.
+CHILD = """
+import os, sys
+before = set(sys.modules)
+
+def probe(path, argv):
+    loaded = sorted(set(sys.modules) - before)
+    line = '{"loaded": [%s], "argv": [%s]}\\n' % (
+        ", ".join('"%s"' % name for name in loaded),
+        ", ".join('"%s"' % arg for arg in argv),
+    )
+    os.write(1, line.encode())
+    os._exit(0)
+
+os.execv = probe
+from safepip.main import main
+main(sys.argv[1:])
+os.write(1, b"no hand-over\\n")
+"""
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="Windows has no hand-over (exec)")
+
+
+def _fake_pip(folder: Path) -> Path:
+    """A `pip` on PATH, for the shell's `pip` (SAFEPIP_INVOKED_AS): never run, only found."""
+    folder.mkdir()
+    pip = folder / "pip"
+    pip.write_text(f"#!{sys.executable}\nraise SystemExit(0)\n")
+    pip.chmod(0o755)
+    return pip
+
+
+@pytest.mark.parametrize(
+    ("args", "invoked_as"),
+    [
+        pytest.param(["list"], None, id="list"),
+        pytest.param(["--version"], None, id="pip-version"),
+        pytest.param(["-q", "show", "pip"], None, id="show-with-global-option"),
+        pytest.param(["uninstall", "-y", "nothing"], None, id="uninstall"),
+        pytest.param(["freeze"], "pip", id="freeze-as-pip-from-the-shell"),
+    ],
+)
+def test_pass_through_imports_nothing_heavy(
+    args: list[str], invoked_as: str | None, tmp_path: Path
+) -> None:
+    environ = clean_environ()
+    if invoked_as is not None:
+        pip = _fake_pip(tmp_path / "bin")
+        environ["PATH"] = f"{pip.parent}:{environ.get('PATH', '')}"
+        environ["SAFEPIP_INVOKED_AS"] = invoked_as
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["argv"][-len(args) :] == args  # pip got the command, unchanged
+    loaded = set(report["loaded"])
+    assert "safepip.main" in loaded  # the probe saw safepip's imports
+    heavy = {name for name in loaded if name.split(".")[0] in HEAVY}
+    assert not heavy, f"the pass-through path imported {sorted(heavy)}"
