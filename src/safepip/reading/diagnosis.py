@@ -666,7 +666,9 @@ class OwnWords(Rule):
     3.13: ``Preparing metadata (pyproject.toml): finished with status 'error'``, then in the
     output block a DeprecationWarning and that line); ``Failed to import the 'pkg_resources'
     Python module.`` (toprammer 0.19, pip 24.2 on Python 3.13, in the output of ``Getting
-    requirements to build wheel``).
+    requirements to build wheel``); ``ImportError: pip is not installed.`` (py_entitymatching
+    0.4.0, pip 26.3 on Python 3.13: the last line of the output of ``Getting requirements to
+    build wheel``, after the frame ``File "<string>", line 13, in <module>``).
     """
 
     prefixes = tuple(knowledge.OWN_WORDS)
