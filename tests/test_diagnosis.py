@@ -297,6 +297,26 @@ def test_own_words_for_pkg_resources_name_the_cap() -> None:
     assert (failure.module, failure.requirement) == ("pkg_resources", "setuptools<82")
 
 
+def test_a_bare_import_from_the_packages_own_file_is_explained() -> None:
+    # web.py 0.37 (pip 26.3 on Python 3.13): web/__init__.py line 14 is
+    # "import utils, db, net, ...", a Python 2 implicit relative import.
+    frame = (
+        '        File "/tmp/pip-install-7qljoggo/web-py_a8174113041d4d62abf41035e4875998/'
+        'web/__init__.py", line 14, in <module>\n'
+        "          import utils, db, net, wsgi, http, webapi, httpserver, debugerror\n"
+        "      ModuleNotFoundError: No module named 'utils'"
+    )
+    (failure,) = read(BLOCK.format(clue=frame))
+    assert (failure.kind, failure.module, failure.distribution) == (
+        "unidentified-import",
+        "utils",
+        None,
+    )
+    assert "from web/__init__.py" in failure.explanation
+    assert "own submodule (web.utils)" in failure.explanation
+    assert "Python 2 implicit relative import" in failure.explanation
+
+
 def test_own_words_for_pip_name_pip() -> None:
     # py_entitymatching 0.4.0's setup.py: raise ImportError('pip is not installed.')
     (failure,) = read(BLOCK.format(clue="ImportError: pip is not installed."))

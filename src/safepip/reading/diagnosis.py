@@ -168,11 +168,13 @@ class _Step:
         "bdist_wheel",
         "evidence",
         "failed",
+        "frame_file",
         "hook",
         "isolated",
         "kind",
         "module",
         "module_evidence",
+        "module_file",
         "nested_collecting",
         "nested_sdist",
         "network",
@@ -191,6 +193,10 @@ class _Step:
         self.failed = False
         self.module: str | None = None
         self.module_evidence = ""
+        #: The file of the last traceback frame, as a path inside pip's unpacked copy of the
+        #: package (``web/__init__.py``), and the one that did the failed import.
+        self.frame_file: str | None = None
+        self.module_file: str | None = None
         self.also_modules: tuple[str, ...] = ()  # more modules the same words name
         #: Installing build dependencies: the requirement pip's subprocess is collecting, and
         #: the last one it had to build from an sdist (no wheel for this Python).
@@ -767,15 +773,22 @@ class DistributionNotFound(Rule):
 
 
 class TracebackFrame(Rule):
-    """Traceback frames tell the hook and whether the build was isolated.
+    """Traceback frames tell the hook, whether the build was isolated, and who imported what.
 
     ``  File ".../pyproject_hooks/_impl.py", line 174, in get_requires_for_build_wheel``,
-    ``  File "/tmp/pip-build-env-kbvnczv_/overlay/lib/python3.9/site-packages/setuptools/...``.
+    ``  File "/tmp/pip-build-env-kbvnczv_/overlay/lib/python3.9/site-packages/setuptools/...``,
+    ``  File "/tmp/pip-install-7qljoggo/web-py_a8174113041d4d62abf41035e4875998/web/__init__.py",
+    line 14, in <module>`` (web.py 0.37, pip 26.3 on Python 3.13: the package's own file, in
+    pip's unpacked copy of the sdist, whose next line ``import utils, db, net, ...`` fails).
     """
 
     prefixes = ('File "',)
 
+    _own_file = re.compile(r'File "[^"]*/pip-(?:install-[^/"]+/[^/"]+|req-build-[^/"]+)/([^"]+)"')
+
     def apply(self, diagnosis: Diagnosis, text: str) -> None:
+        match = self._own_file.match(text)
+        diagnosis.clue_frame(match.group(1) if match else None)
         if "pip-build-env-" in text:
             diagnosis.clue_isolated()
         if "pyproject_hooks" in text or "pep517" in text:
@@ -1103,6 +1116,7 @@ class Diagnosis:
         if self._nested():
             return
         step = self._ensure_step()
+        step.module_file = step.frame_file
         step.module = module
         step.module_evidence = evidence
         step.also_modules = also
@@ -1174,6 +1188,12 @@ class Diagnosis:
     def clue_isolated(self) -> None:
         if self._step is not None:
             self._step.isolated = True
+
+    def clue_frame(self, path: str | None) -> None:
+        """A traceback frame: ``path`` inside pip's copy of the package, or None (elsewhere)."""
+        step = self._step
+        if step is not None and not self._nested():
+            step.frame_file = path
 
     def clue_hook(self, hook: str) -> None:
         if self._nested():
@@ -1427,6 +1447,23 @@ class Diagnosis:
             )
         if entry is None and package is not None and _own_module(top, package.name):
             return None  # setup.py imported the project itself: not a missing distribution
+        folder = (step.module_file or "").rpartition("/")[0]
+        if entry is None and folder and "." not in module:
+            # web.py 0.37: web/__init__.py does "import utils, db, ...". The log shows who
+            # imported the name, not whether web/utils.py exists: both readings are given.
+            own = f"{folder.replace('/', '.')}.{module}"
+            return _unidentified(
+                module,
+                f"The build imported {module!r} from {step.module_file}, the package's own "
+                f"code, as a top-level module, and no build requirement is known to provide "
+                f"it. If it is the package's own submodule ({own}), this is a Python 2 "
+                "implicit relative import: this version of the package is Python 2 code, no "
+                "build requirement makes it build, and a release that supports Python 3 is "
+                "the way out. Otherwise, find out from the project's documentation which "
+                "distribution provides it before adding anything to the build requirements.",
+                evidence,
+                common,
+            )
         if entry is None:
             return _unidentified(
                 module,
