@@ -203,6 +203,7 @@ error: subprocess-exited-with-error
         ("ModuleNotFoundError: No module named 'Cython'", "Cython", "Cython", "Cython>=0.29"),
         ("ImportError: No module named Cython.Build", "Cython.Build", "Cython", None),
         ("ModuleNotFoundError: No module named 'yaml'", "yaml", "PyYAML", "PyYAML"),
+        ("ModuleNotFoundError: No module named 'lxml'", "lxml", "lxml", "lxml"),
         (
             "ModuleNotFoundError: No module named 'pkg_resources'",
             "pkg_resources",
@@ -294,6 +295,37 @@ def test_own_words_of_a_setup_py_name_each_distribution() -> None:
 def test_own_words_for_pkg_resources_name_the_cap() -> None:
     (failure,) = read(BLOCK.format(clue="Failed to import the 'pkg_resources' Python module."))
     assert (failure.module, failure.requirement) == ("pkg_resources", "setuptools<82")
+
+
+def test_a_bare_import_from_the_packages_own_file_is_explained() -> None:
+    # web.py 0.37 (pip 26.3 on Python 3.13): web/__init__.py line 14 is
+    # "import utils, db, net, ...", a Python 2 implicit relative import.
+    frame = (
+        '        File "/tmp/pip-install-7qljoggo/web-py_a8174113041d4d62abf41035e4875998/'
+        'web/__init__.py", line 14, in <module>\n'
+        "          import utils, db, net, wsgi, http, webapi, httpserver, debugerror\n"
+        "      ModuleNotFoundError: No module named 'utils'"
+    )
+    (failure,) = read(BLOCK.format(clue=frame))
+    assert (failure.kind, failure.module, failure.distribution) == (
+        "unidentified-import",
+        "utils",
+        None,
+    )
+    assert "from web/__init__.py" in failure.explanation
+    assert "own submodule (web.utils)" in failure.explanation
+    assert "Python 2 implicit relative import" in failure.explanation
+
+
+def test_own_words_for_pip_name_pip() -> None:
+    # py_entitymatching 0.4.0's setup.py: raise ImportError('pip is not installed.')
+    (failure,) = read(BLOCK.format(clue="ImportError: pip is not installed."))
+    assert (failure.kind, failure.module, failure.distribution, failure.requirement) == (
+        "build-dependency-missing",
+        "pip",
+        "pip",
+        "pip",
+    )
 
 
 def test_setup_requires_command_names_the_requirement() -> None:
@@ -388,6 +420,53 @@ def test_build_requirement_unavailable() -> None:
     assert failure.requirement == "nope>=2"
     assert failure.hook is None
     assert failure.package == "./buildreq"
+
+
+#: pip 26.3 on Python 3.13, pyEDFlib 0.1.22 (tests/corpus/pip26.3-py3.13-pypi-pyedflib-*): the
+#: build requirement numpy<=1.19.3 has no wheel for 3.13, and the nested build of its sdist
+#: prints its own steps and backend failure inside the build-dependency output.
+NESTED_BACKEND_FAILURE = """\
+Collecting pyEDFlib==0.1.22
+  Downloading pyEDFlib-0.1.22.tar.gz (1.3 MB)
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'error'
+  error: subprocess-exited-with-error
+
+  × installing build dependencies for pyEDFlib did not run successfully.
+  │ exit code: 1
+  ╰─> [19 lines of output]
+      Collecting setuptools
+        Downloading setuptools-84.2.1-py3-none-any.whl (876 kB)
+      Collecting numpy<=1.19.3
+        Downloading numpy-1.19.3.zip (7.3 MB)
+        Installing build dependencies: started
+        Installing build dependencies: finished with status 'done'
+        Getting requirements to build wheel: started
+        Getting requirements to build wheel: finished with status 'done'
+        error: backend-unavailable
+
+        × Cannot import build backend 'setuptools.build_meta:__legacy__'.
+        ╰─> ModuleNotFoundError: No module named 'distutils'
+
+        note: This is likely not a problem with pip.
+      ERROR: Failed to build 'numpy' when calling build backend hook get_requires_for_build_wheel
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+ERROR: Failed to build 'pyEDFlib' when installing build dependencies for pyedflib
+"""
+
+
+def test_a_nested_build_belongs_to_the_build_requirement() -> None:
+    """Its backend, its import error and its hook are numpy's, not pyEDFlib's."""
+    (failure,) = read(NESTED_BACKEND_FAILURE, args=["install", "pyEDFlib==0.1.22"])
+    assert (failure.kind, failure.package, failure.distribution, failure.requirement) == (
+        "build-requirement-unavailable",
+        "pyEDFlib",
+        "numpy",
+        "numpy<=1.19.3",
+    )
+    assert (failure.module, failure.backend, failure.hook) == (None, None, None)
 
 
 def test_network_trouble_is_not_a_missing_requirement() -> None:

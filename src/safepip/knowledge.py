@@ -144,6 +144,7 @@ PROVIDERS: dict[str, Provider] = {
     "jinja2": Provider("Jinja2", "Jinja2"),
     "six": Provider("six", "six"),
     "requests": Provider("requests", "requests"),
+    "lxml": Provider("lxml", "lxml"),
     "flit_core": Provider("flit_core", "flit_core>=3.2"),
     "hatchling": Provider("hatchling", "hatchling"),
     "maturin": Provider("maturin", "maturin>=1.0"),
@@ -192,6 +193,9 @@ OWN_WORDS: dict[str, tuple[str, ...]] = {
     # toprammer 0.19, setup.py (quoted in mbuesch/toprammer#4, pip 26 with setuptools 82):
     # "Failed to import the 'pkg_resources' Python module." then a hint about Debian's package.
     "Failed to import the 'pkg_resources' Python module.": ("pkg_resources",),
+    # py_entitymatching 0.4.0, setup.py: try: import pip / except ImportError: ... then
+    # raise ImportError('pip is not installed.') (pip 24.3.1 on 3.12 and 26.3 on 3.13).
+    "ImportError: pip is not installed.": ("pip",),
 }
 
 #: Distribution names (normalised) that the tables above know; a ``DistributionNotFound`` or a

@@ -168,11 +168,13 @@ class _Step:
         "bdist_wheel",
         "evidence",
         "failed",
+        "frame_file",
         "hook",
         "isolated",
         "kind",
         "module",
         "module_evidence",
+        "module_file",
         "nested_collecting",
         "nested_sdist",
         "network",
@@ -191,6 +193,10 @@ class _Step:
         self.failed = False
         self.module: str | None = None
         self.module_evidence = ""
+        #: The file of the last traceback frame, as a path inside pip's unpacked copy of the
+        #: package (``web/__init__.py``), and the one that did the failed import.
+        self.frame_file: str | None = None
+        self.module_file: str | None = None
         self.also_modules: tuple[str, ...] = ()  # more modules the same words name
         #: Installing build dependencies: the requirement pip's subprocess is collecting, and
         #: the last one it had to build from an sdist (no wheel for this Python).
@@ -369,7 +375,9 @@ class FailureBanner(Rule):
 
     ``  × Getting requirements to build wheel did not run successfully.``,
     ``  × pip subprocess to install build dependencies did not run successfully.``,
-    ``  × python setup.py egg_info did not run successfully.``; consoles limited to ASCII
+    ``  × python setup.py egg_info did not run successfully.``, pip 26.3's
+    ``  × installing build dependencies for pyEDFlib did not run successfully.`` (pyEDFlib
+    0.1.22 on Python 3.13); consoles limited to ASCII
     print the same sentence without the ``×``.
     """
 
@@ -399,7 +407,7 @@ class FailureBanner(Rule):
             return
         step = text[: -len(" did not run successfully.")]
         lowered = step.lower()
-        if lowered in _BUILD_DEPS_STEPS:
+        if _is_build_deps_step(lowered):
             diagnosis.confirm_step(BUILD_DEPS, None)
         elif lowered in _STEP_HOOKS_LOWER:
             kind = SETUP_PY if "setup.py" in step else "pep517"
@@ -422,6 +430,11 @@ _BUILD_DEPS_STEPS = frozenset(
         "pip subprocess to install backend dependencies",
     }
 )
+
+
+def _is_build_deps_step(lowered: str) -> bool:
+    """``installing build dependencies``, or pip 26.3's ``... for pyEDFlib`` (lower-cased)."""
+    return lowered in _BUILD_DEPS_STEPS or lowered.split(" for ", 1)[0] in _BUILD_DEPS_STEPS
 
 
 class BackendUnavailableBlock(Rule):
@@ -492,7 +505,7 @@ class PipError(Rule):
                     hook = when.rsplit(" ", 1)[-1]
                 else:
                     hook = _STEP_HOOKS_LOWER.get(when.lower())
-                if when.lower() in _BUILD_DEPS_STEPS:
+                if _is_build_deps_step(when.lower()):
                     diagnosis.confirm_step(BUILD_DEPS, None)
                 elif hook is not None:
                     diagnosis.confirm_step(None, hook)
@@ -588,6 +601,9 @@ class BlockBoundary(Rule):
 
     ``╰─> [15 lines of output]`` ... ``[end of output]`` (pip >= 22);
     ``Complete output (15 lines):`` ... ``----------------------------------------`` (pip 21).
+    Blocks nest: the output of pip's build-dependency subprocess can hold the block of a
+    requirement it built from an sdist, and the outer block ends at the second
+    ``[end of output]``.
     """
 
     prefixes = ("[end of output]", "Complete output (", *(f"[{digit}" for digit in "123456789"))
@@ -596,9 +612,9 @@ class BlockBoundary(Rule):
         if text.startswith("Complete output (") or (
             text.startswith("[") and text.endswith(" lines of output]")
         ):
-            diagnosis.in_block = True
+            diagnosis.open_block()
         elif text == "[end of output]":
-            diagnosis.in_block = False
+            diagnosis.close_block()
 
 
 class BlockEnd(Rule):
@@ -611,7 +627,7 @@ class BlockEnd(Rule):
 
     def apply(self, diagnosis: Diagnosis, text: str) -> None:
         if text.strip("-") == "":
-            diagnosis.in_block = False
+            diagnosis.close_block()
 
 
 class BackendUnavailableTraceback(Rule):
@@ -666,7 +682,9 @@ class OwnWords(Rule):
     3.13: ``Preparing metadata (pyproject.toml): finished with status 'error'``, then in the
     output block a DeprecationWarning and that line); ``Failed to import the 'pkg_resources'
     Python module.`` (toprammer 0.19, pip 24.2 on Python 3.13, in the output of ``Getting
-    requirements to build wheel``).
+    requirements to build wheel``); ``ImportError: pip is not installed.`` (py_entitymatching
+    0.4.0, pip 26.3 on Python 3.13: the last line of the output of ``Getting requirements to
+    build wheel``, after the frame ``File "<string>", line 13, in <module>``).
     """
 
     prefixes = tuple(knowledge.OWN_WORDS)
@@ -716,7 +734,16 @@ class NestedSdist(Rule):
     of ``× pip subprocess to install build dependencies did not run successfully.`` (scipy 1.5.4,
     whose requires pins numpy==1.17.3: no wheel for Python 3.13, and its own build fails with
     ``NameError: name 'CCompiler' is not defined``; pip 24.2). The nested build's errors belong
-    to that requirement: the finding is that it could not be installed.
+    to that requirement: the finding is that it could not be installed. pyEDFlib 0.1.22 (pip
+    26.3 on Python 3.13): ``Collecting numpy<=1.19.3`` / ``Downloading numpy-1.19.3.zip``, then
+    the nested build's own ``Installing build dependencies: started``, ``error:
+    backend-unavailable``, ``× Cannot import build backend 'setuptools.build_meta:__legacy__'.``,
+    ``╰─> ModuleNotFoundError: No module named 'distutils'`` and ``ERROR: Failed to build 'numpy'
+    when calling build backend hook get_requires_for_build_wheel``, all inside ``× installing
+    build dependencies for pyEDFlib did not run successfully.``; pip 24.3.1 on 3.12 prints
+    pip's own ``ERROR: Exception:`` traceback there, ending in the same import error. While
+    that output is read (:meth:`Diagnosis._nested`), only these lines and pip's "no matching
+    distribution" count.
     """
 
     prefixes = ("Collecting ", "Downloading ", "Using cached ")
@@ -746,15 +773,22 @@ class DistributionNotFound(Rule):
 
 
 class TracebackFrame(Rule):
-    """Traceback frames tell the hook and whether the build was isolated.
+    """Traceback frames tell the hook, whether the build was isolated, and who imported what.
 
     ``  File ".../pyproject_hooks/_impl.py", line 174, in get_requires_for_build_wheel``,
-    ``  File "/tmp/pip-build-env-kbvnczv_/overlay/lib/python3.9/site-packages/setuptools/...``.
+    ``  File "/tmp/pip-build-env-kbvnczv_/overlay/lib/python3.9/site-packages/setuptools/...``,
+    ``  File "/tmp/pip-install-7qljoggo/web-py_a8174113041d4d62abf41035e4875998/web/__init__.py",
+    line 14, in <module>`` (web.py 0.37, pip 26.3 on Python 3.13: the package's own file, in
+    pip's unpacked copy of the sdist, whose next line ``import utils, db, net, ...`` fails).
     """
 
     prefixes = ('File "',)
 
+    _own_file = re.compile(r'File "[^"]*/pip-(?:install-[^/"]+/[^/"]+|req-build-[^/"]+)/([^"]+)"')
+
     def apply(self, diagnosis: Diagnosis, text: str) -> None:
+        match = self._own_file.match(text)
+        diagnosis.clue_frame(match.group(1) if match else None)
         if "pip-build-env-" in text:
             diagnosis.clue_isolated()
         if "pyproject_hooks" in text or "pep517" in text:
@@ -874,6 +908,7 @@ class Diagnosis:
         self._found: list[BuildFailure] = []
         self._seen: set[tuple[str | None, str, str | None]] = set()
         self._table: Dispatch = _TABLE
+        self._block_depth = 0  # blocks of captured output nest (a build inside build deps)
         self._pip_args: list[str] | None = None
         self._cwd: str | None = None
         self._no_isolation = False
@@ -935,6 +970,29 @@ class Diagnosis:
     @in_block.setter
     def in_block(self, value: bool) -> None:
         self._table = _BLOCK_TABLE if value else _TABLE
+        self._block_depth = 1 if value else 0
+
+    def open_block(self) -> None:
+        """A subprocess's captured output begins (possibly inside another's)."""
+        depth = self._block_depth + 1
+        self.in_block = True
+        self._block_depth = depth
+
+    def close_block(self) -> None:
+        """A subprocess's captured output ends: back to the enclosing block, or to pip's text."""
+        depth = self._block_depth - 1
+        self.in_block = depth > 0
+        self._block_depth = max(depth, 0)
+
+    def _nested(self) -> bool:
+        """Reading the captured output of pip's build-dependency subprocess.
+
+        What a requirement built there from its sdist prints (its steps, its backend or import
+        errors, its hook, pip's crash in that subprocess) is that requirement's, never the
+        package's: only the requirement's name and whether pip could find it are read.
+        """
+        step = self._step
+        return step is not None and step.kind == BUILD_DEPS and self._table is _BLOCK_TABLE
 
     def set_context(self, pip_args: list[str], cwd: str) -> None:
         """The command line pip was given: lets a live run name the project pip did not name."""
@@ -1014,6 +1072,8 @@ class Diagnosis:
 
     def confirm_step(self, kind: str | None, hook: str | None) -> None:
         """A failure banner names the step: start one if none was announced (``-q``)."""
+        if self._nested():
+            return  # a nested build's step, not the package's
         step = self._step
         if step is None or (kind is not None and step.kind not in (kind, None)):
             self._close_step()
@@ -1037,7 +1097,7 @@ class Diagnosis:
 
     def name_failed_package(self, name: str) -> None:
         step = self._step
-        if step is None:
+        if step is None or self._nested():
             return
         if step.package is not None and step.package.name.rstrip("/").rsplit("/", 1)[-1] in (
             "",
@@ -1053,7 +1113,10 @@ class Diagnosis:
                 step.package.source = _source_of_location(name, "local")
 
     def clue_module(self, module: str, evidence: str, also: tuple[str, ...] = ()) -> None:
+        if self._nested():
+            return
         step = self._ensure_step()
+        step.module_file = step.frame_file
         step.module = module
         step.module_evidence = evidence
         step.also_modules = also
@@ -1061,6 +1124,8 @@ class Diagnosis:
     def clue_backend_unavailable(
         self, backend: str | None, evidence: str, *, path_wrong: bool = False
     ) -> None:
+        if self._nested():
+            return
         step = self._ensure_step()
         step.backend_unavailable = True
         if backend or not step.backend_evidence:
@@ -1071,11 +1136,15 @@ class Diagnosis:
             step.backend_path_wrong = True
 
     def clue_bdist_wheel(self, evidence: str) -> None:
+        if self._nested():
+            return
         step = self._ensure_step()
         step.bdist_wheel = True
         step.module_evidence = evidence
 
     def clue_setup_requirement(self, name: str, evidence: str) -> None:
+        if self._nested():
+            return
         step = self._ensure_step()
         step.setup_requirement = name
         step.module_evidence = evidence
@@ -1112,13 +1181,23 @@ class Diagnosis:
 
     def clue_pip_crash(self) -> None:
         # pip's own traceback: an import error in it is pip's, unless it is BackendUnavailable.
+        if self._nested():
+            return  # the build-dependency subprocess crashed: its requirement failed
         self._ensure_step().pip_crash = True
 
     def clue_isolated(self) -> None:
         if self._step is not None:
             self._step.isolated = True
 
+    def clue_frame(self, path: str | None) -> None:
+        """A traceback frame: ``path`` inside pip's copy of the package, or None (elsewhere)."""
+        step = self._step
+        if step is not None and not self._nested():
+            step.frame_file = path
+
     def clue_hook(self, hook: str) -> None:
+        if self._nested():
+            return
         step = self._step
         if step is not None and step.kind != BUILD_DEPS and step.hook is None:
             step.hook = hook
@@ -1368,6 +1447,23 @@ class Diagnosis:
             )
         if entry is None and package is not None and _own_module(top, package.name):
             return None  # setup.py imported the project itself: not a missing distribution
+        folder = (step.module_file or "").rpartition("/")[0]
+        if entry is None and folder and "." not in module:
+            # web.py 0.37: web/__init__.py does "import utils, db, ...". The log shows who
+            # imported the name, not whether web/utils.py exists: both readings are given.
+            own = f"{folder.replace('/', '.')}.{module}"
+            return _unidentified(
+                module,
+                f"The build imported {module!r} from {step.module_file}, the package's own "
+                f"code, as a top-level module, and no build requirement is known to provide "
+                f"it. If it is the package's own submodule ({own}), this is a Python 2 "
+                "implicit relative import: this version of the package is Python 2 code, no "
+                "build requirement makes it build, and a release that supports Python 3 is "
+                "the way out. Otherwise, find out from the project's documentation which "
+                "distribution provides it before adding anything to the build requirements.",
+                evidence,
+                common,
+            )
         if entry is None:
             return _unidentified(
                 module,
