@@ -328,6 +328,17 @@ def test_own_words_for_pip_name_pip() -> None:
     )
 
 
+def test_own_words_for_pyusb_name_pyusb() -> None:
+    # toprammer 0.19 once setuptools<82 is in: its libtoprammer prints these words for usb.core.
+    (failure,) = read(BLOCK.format(clue="Python USB (PyUSB) support module not found."))
+    assert (failure.kind, failure.module, failure.distribution, failure.requirement) == (
+        "build-dependency-missing",
+        "usb",
+        "pyusb",
+        "pyusb",
+    )
+
+
 def test_setup_requires_command_names_the_requirement() -> None:
     line = (
         "distutils.errors.DistutilsError: Command '['/tmp/pip-build-env-x/bin/python', '-m', "

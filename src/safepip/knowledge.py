@@ -145,6 +145,7 @@ PROVIDERS: dict[str, Provider] = {
     "six": Provider("six", "six"),
     "requests": Provider("requests", "requests"),
     "lxml": Provider("lxml", "lxml"),
+    "usb": Provider("pyusb", "pyusb"),
     "flit_core": Provider("flit_core", "flit_core>=3.2"),
     "hatchling": Provider("hatchling", "hatchling"),
     "maturin": Provider("maturin", "maturin>=1.0"),
@@ -196,6 +197,10 @@ OWN_WORDS: dict[str, tuple[str, ...]] = {
     # py_entitymatching 0.4.0, setup.py: try: import pip / except ImportError: ... then
     # raise ImportError('pip is not installed.') (pip 24.3.1 on 3.12 and 26.3 on 3.13).
     "ImportError: pip is not installed.": ("pip",),
+    # toprammer 0.19, libtoprammer/ (imported by its setup.py): try: import usb.core / except
+    # ImportError: print("Python USB (PyUSB) support module not found.\n" ...); sys.exit(1).
+    # Seen once setuptools<82 brought pkg_resources back (pip 24.3.1 on 3.12, pip 26.3 on 3.13).
+    "Python USB (PyUSB) support module not found.": ("usb",),
 }
 
 #: Distribution names (normalised) that the tables above know; a ``DistributionNotFound`` or a
