@@ -61,6 +61,13 @@ def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return environ
 
 
+@pytest.fixture(autouse=True)
+def _no_ci_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI=true (as .ci/run has it) changes when safepip asks: in-process tests must not inherit
+    it, as clean_environ() keeps it from child processes; a test about CI sets it itself."""
+    monkeypatch.delenv("CI", raising=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _remove_state() -> Iterator[None]:
     """The tests' safepip state goes when the session ends (first set up: last torn down)."""
