@@ -317,25 +317,22 @@ def test_a_bare_import_from_the_packages_own_file_is_explained() -> None:
     assert "Python 2 implicit relative import" in failure.explanation
 
 
-def test_own_words_for_pip_name_pip() -> None:
-    # py_entitymatching 0.4.0's setup.py: raise ImportError('pip is not installed.')
-    (failure,) = read(BLOCK.format(clue="ImportError: pip is not installed."))
+@pytest.mark.parametrize(
+    ("words", "module", "distribution"),
+    [
+        # py_entitymatching 0.4.0's setup.py: raise ImportError('pip is not installed.')
+        pytest.param("ImportError: pip is not installed.", "pip", "pip", id="pip"),
+        # toprammer 0.19 once setuptools<82 is in: its libtoprammer says this for usb.core.
+        pytest.param("Python USB (PyUSB) support module not found.", "usb", "pyusb", id="pyusb"),
+    ],
+)
+def test_own_words_name_the_distribution(words: str, module: str, distribution: str) -> None:
+    (failure,) = read(BLOCK.format(clue=words))
     assert (failure.kind, failure.module, failure.distribution, failure.requirement) == (
         "build-dependency-missing",
-        "pip",
-        "pip",
-        "pip",
-    )
-
-
-def test_own_words_for_pyusb_name_pyusb() -> None:
-    # toprammer 0.19 once setuptools<82 is in: its libtoprammer prints these words for usb.core.
-    (failure,) = read(BLOCK.format(clue="Python USB (PyUSB) support module not found."))
-    assert (failure.kind, failure.module, failure.distribution, failure.requirement) == (
-        "build-dependency-missing",
-        "usb",
-        "pyusb",
-        "pyusb",
+        module,
+        distribution,
+        distribution,
     )
 
 
