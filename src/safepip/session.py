@@ -87,8 +87,9 @@ class Session:
         self.runs: list[dict[str, Any]] = []
         self.proposals: list[dict[str, Any]] = []
         self.changed_files: list[dict[str, str | None]] = []
-        self.applied: set[str] = set()
-        #: The remedies actually made (``applied`` also holds the ones declined).
+        #: Remedies not to offer again: made, declined, or failed.
+        self.tried: set[str] = set()
+        #: The remedies actually made (``tried`` also holds the ones declined or that failed).
         self.fixed: set[str] = set()
         self.alternatives: dict[str, list[Remedy]] = {}
         #: Each failure diagnosed, in every run, with the fix proposed for it (if any).
@@ -256,7 +257,7 @@ class Session:
         self.proposals += [_proposal_json(remedy) for remedy in remedies]
         if not self._consent_and_apply(remedies, before_pip=True):
             # Declined (or failed): not proposed again when pip then fails the same way.
-            self.applied.update(remedy.key for remedy in remedies)
+            self.tried.update(remedy.key for remedy in remedies)
 
     def _run(self) -> int:
         self._preflight()
@@ -441,7 +442,7 @@ class Session:
                         fetched=self.fetched,
                     )
                 )
-                if remedy.key not in self.applied
+                if remedy.key not in self.tried
                 and not (id(failure) in self._from_patched and remedy.kind == BUILD_CONSTRAINT)
             ]
             # With a fix to propose, the proposal below says what to do; without, the advice.
@@ -547,7 +548,7 @@ class Session:
         return ""
 
     def _apply(self, remedy: Remedy) -> None:
-        self.applied.add(remedy.key)
+        self.tried.add(remedy.key)
         for proposal in self.proposals:
             if proposal["key"] == remedy.key:
                 proposal["applied"] = True
