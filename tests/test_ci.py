@@ -28,7 +28,7 @@ _SHELL_RECIPES_HERE = pytest.mark.skipif(
 )
 
 #: What safepip needs at run time, for installing it from the checkout with --no-index.
-RUNTIME = ["packaging>=22", "tomlkit>=0.11", "pexpect>=4.8", "platformdirs>=3"]
+RUNTIME = ["packaging>=22", "tomlkit>=0.11", "platformdirs>=3"]
 
 
 @pytest.fixture(scope="session")
