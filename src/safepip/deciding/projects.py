@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,7 +67,7 @@ def read_build_system_present(pyproject: str) -> bool:
     return parsed is not None and isinstance(parsed.get("build-system"), dict)
 
 
-def _read_pyproject(pyproject: str) -> dict[str, Any] | None:
+def _read_pyproject(pyproject: str) -> dict[str, object] | None:
     """A pyproject.toml as plain data, or None (unreadable, malformed or absent)."""
     try:
         with open(pyproject, "rb") as handle:
@@ -77,7 +76,7 @@ def _read_pyproject(pyproject: str) -> dict[str, Any] | None:
         return None
     try:
         if sys.version_info >= (3, 11):
-            parsed: dict[str, Any] = tomllib.loads(data)
+            parsed: dict[str, object] = tomllib.loads(data)
         else:
             parsed = tomlkit.parse(data).unwrap()
     except Exception:  # noqa: BLE001 - any malformed file means "unknown"
