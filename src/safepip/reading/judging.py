@@ -24,6 +24,7 @@ from safepip.reading.findings import (
 from safepip.reading.steps import (
     BUILD_DEPS,
     PLAIN_REQUIREMENT,
+    Hook,
     Source,
     Step,
     canonical_hook,
@@ -65,8 +66,8 @@ class _About(NamedTuple):
     """What every finding of one step says: which package, from where, which hook, isolated."""
 
     package: str | None
-    source: str | None
-    hook: str | None
+    source: Source | None
+    hook: Hook | None
     isolated: bool | None
 
 

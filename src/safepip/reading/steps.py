@@ -11,7 +11,7 @@ names the requirements it works on.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 #: What a step is: pip installing ``[build-system] requires`` (or what a hook asked for), a
 #: ``setup.py`` command, or a PEP 517 hook.
@@ -39,22 +39,7 @@ Hook = Literal[
 Source = Literal["local", "editable", "sdist", "index", "vcs", "wheel"]
 
 #: Every hook by its name: ``HOOKS.get(word)`` is the hook a word names, or None.
-HOOKS: dict[str, Hook] = {
-    hook: hook
-    for hook in (
-        "get_requires_for_build_wheel",
-        "get_requires_for_build_editable",
-        "get_requires_for_build_sdist",
-        "prepare_metadata_for_build_wheel",
-        "prepare_metadata_for_build_editable",
-        "build_wheel",
-        "build_editable",
-        "build_sdist",
-        "_supported_features",
-        "_supports_build_editable",
-        "supports_feature",
-    )
-}
+HOOKS: dict[str, Hook] = {hook: hook for hook in get_args(Hook)}
 
 
 class Package:
