@@ -116,7 +116,9 @@ def judge_step(step: Step, isolated: bool | None) -> list[BuildFailure]:
     return found
 
 
-def _judge(step: Step, isolated: bool | None) -> BuildFailure | None:  # noqa: PLR0911 - one exit per kind
+def _judge(  # noqa: PLR0911 - one exit per kind
+    step: Step, isolated: bool | None
+) -> BuildFailure | None:
     if not step.failed:
         return None
     package = step.package
