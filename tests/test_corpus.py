@@ -93,6 +93,10 @@ def test_corpus_case(case_file: Path) -> None:
             assert names_project(got.package, want["project"], folder), describe(found)
 
 
-def test_corpus_folder_is_optional() -> None:
-    # The parametrised test above skips cleanly while the corpus is being recorded.
-    assert isinstance(CASES, list)
+def test_every_corpus_folder_is_a_case() -> None:
+    # The cases are found by their case.json: a folder without one (or without its log) would
+    # silently drop out of the parametrised test above instead of failing.
+    folders = sorted(path for path in CORPUS.iterdir() if path.is_dir()) if CORPUS.is_dir() else []
+    assert [case.parent for case in CASES] == folders
+    incomplete = [folder.name for folder in folders if not (folder / "output.log").is_file()]
+    assert not incomplete, incomplete

@@ -13,8 +13,9 @@ import pytest
 
 from safepip import knowledge
 from safepip.commands import diagnose
-from safepip.reading.diagnosis import RULES, Diagnosis, normalise
+from safepip.reading.diagnosis import Diagnosis, normalise
 from safepip.reading.findings import BuildFailure
+from safepip.reading.rules import RULES
 
 LOGS = Path(__file__).parent / "logs"
 LOG_CASES = sorted(LOGS.glob("*.log"))
@@ -568,7 +569,7 @@ def test_memory_stays_bounded_over_many_packages() -> None:
     diagnosis = Diagnosis()
     for index in range(30_000):
         diagnosis.feed_line("stdout", f"Collecting pkg{index}")
-    assert len(diagnosis._packages) <= 10_001
+    assert len(diagnosis._recorder._packages) <= 10_001
 
 
 def test_failures_can_be_asked_for_while_reading() -> None:

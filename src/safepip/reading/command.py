@@ -8,7 +8,9 @@ a log line mentions some path.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
+from urllib.parse import unquote, urlsplit
 
 from safepip.options import PIP_GLOBAL_OPTIONS_WITH_VALUE, command_index
 
@@ -121,8 +123,6 @@ class PipCommand:
         if depth > 10 or path in self.requirement_files:
             return  # a loop of -r files: pip reports it, we just stop
         self.requirement_files.append(path)
-        import stat
-
         try:
             # Only a regular file: `-r /dev/stdin`, `-r <(...)` and named pipes are streams that
             # pip must read whole and first; reading them here would leave pip nothing.
@@ -212,8 +212,6 @@ def _local_path(spec: str, base: str) -> str | None:
     if " @ " in spec:
         spec = spec.split(" @ ", 1)[1].strip()
     if spec.startswith("file:"):
-        from urllib.parse import unquote, urlsplit
-
         spec = unquote(urlsplit(spec).path)
     elif "://" in spec or spec.startswith(("git+", "hg+", "svn+", "bzr+")):
         return None

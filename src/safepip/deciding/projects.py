@@ -1,0 +1,84 @@
+"""A local project's files, as the diagnosis needs them: its folder, pyproject.toml and backend.
+
+:class:`DiskProjectFiles` is the real :class:`~safepip.reading.judging.ProjectFiles`: the one
+place the diagnosis reads the disk, so that the judging itself stays free of I/O.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python < 3.11
+    import tomlkit
+
+
+class DiskProjectFiles:
+    """Reads local projects from the disk, as they are now (a saved log's may be gone)."""
+
+    def project_folder(self, cwd: str, location: str) -> str | None:
+        """The folder ``location`` (as pip printed it) names from ``cwd``, if it is one."""
+        if location.startswith("file://"):
+            location = location[len("file://") :]
+        path = os.path.join(cwd, os.path.expanduser(location))
+        return path if os.path.isdir(path) else None
+
+    def pyproject(self, project: str) -> str | None:
+        """The project's ``pyproject.toml`` (a normalised path), if it has one."""
+        pyproject = os.path.join(project, "pyproject.toml")
+        return os.path.normpath(pyproject) if os.path.isfile(pyproject) else None
+
+    def build_backend(self, pyproject: str) -> str | None:
+        """``[build-system] build-backend``, or None (unreadable, or absent)."""
+        return read_build_backend(pyproject)
+
+    def build_system_present(self, pyproject: str) -> bool:
+        """Whether the pyproject.toml exists and declares a ``[build-system]`` table."""
+        return read_build_system_present(pyproject)
+
+    def owns(self, project: str, module: str) -> bool:
+        """Whether ``module`` is the project's own code (its folder or file is in the tree)."""
+        if not module:
+            return False
+        top = module.split(".", 1)[0]
+        for base in (project, os.path.join(project, "src")):
+            if os.path.isdir(os.path.join(base, top)) or os.path.isfile(
+                os.path.join(base, top + ".py")
+            ):
+                return True
+        return False
+
+
+def read_build_backend(pyproject: str) -> str | None:
+    """``[build-system] build-backend`` of a pyproject.toml, or None (unreadable, or absent)."""
+    parsed = _read_pyproject(pyproject)
+    build_system = parsed.get("build-system") if parsed is not None else None
+    if not isinstance(build_system, dict):
+        return None
+    backend = build_system.get("build-backend")
+    return backend.strip() if isinstance(backend, str) else None
+
+
+def read_build_system_present(pyproject: str) -> bool:
+    """Whether a pyproject.toml exists and declares a ``[build-system]`` table."""
+    parsed = _read_pyproject(pyproject)
+    return parsed is not None and isinstance(parsed.get("build-system"), dict)
+
+
+def _read_pyproject(pyproject: str) -> dict[str, object] | None:
+    """A pyproject.toml as plain data, or None (unreadable, malformed or absent)."""
+    try:
+        with open(pyproject, "rb") as handle:
+            data = handle.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        if sys.version_info >= (3, 11):
+            parsed: dict[str, object] = tomllib.loads(data)
+        else:
+            parsed = tomlkit.parse(data).unwrap()
+    except Exception:  # noqa: BLE001 - any malformed file means "unknown"
+        return None
+    return parsed

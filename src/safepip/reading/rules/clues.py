@@ -1,0 +1,245 @@
+"""The rules that read clues: what a failed build could not import, and who said so.
+
+They read the lines a build prints into pip's output (``ModuleNotFoundError: No module named``,
+``BackendUnavailable``, setup.py's own words, traceback frames, ``error:`` lines). With pip's
+``ERROR:`` lines and the block bounds, they are the rules still read inside a failed
+subprocess's captured output (:data:`~safepip.reading.rules.BLOCK_RULES`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from safepip import knowledge
+from safepip.reading.recorder import StepRecorder
+from safepip.reading.rules.base import Rule, quoted
+from safepip.reading.steps import HOOKS, PLAIN_REQUIREMENT
+
+
+class BackendUnavailableBlock(Rule):
+    """pip 26.3 reports a missing backend in a block of its own.
+
+    ``error: backend-unavailable`` then ``× Cannot import build backend 'flit_core.buildapi'.``
+    """
+
+    prefixes = ("Cannot import build backend ", "× Cannot import build backend ")
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        name = quoted(text)
+        recorder.clue_backend_unavailable(name, text)
+
+
+class ErrorLine(Rule):
+    """pip's ``error:`` lines and setuptools' own.
+
+    ``error: subprocess-exited-with-error``, ``error: backend-unavailable``,
+    ``error: metadata-generation-failed``, ``error: invalid command 'bdist_wheel'``,
+    ``error: command '/usr/bin/gcc' failed with exit code 1`` (a compiler failed).
+    """
+
+    prefixes = ("error: ",)
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        what = text[7:].strip()
+        if what == "backend-unavailable":
+            recorder.clue_backend_unavailable(None, text)
+            recorder.signal_failure(text)
+        elif what in ("subprocess-exited-with-error", "metadata-generation-failed"):
+            recorder.signal_failure(text)
+        elif what.startswith("invalid command 'bdist_wheel'"):
+            recorder.clue_bdist_wheel(text)
+        elif what.startswith(("command '", 'command "')):
+            recorder.clue_other_failure()
+
+
+class NetworkWarning(Rule):
+    """Network trouble: a later "no matching distribution" is the network's fault, not a finding.
+
+    ``WARNING: Retrying (Retry(total=4, ...)) after connection broken by 'NewConnectionError(...)'``
+    """
+
+    prefixes = ("WARNING: Retrying", "WARNING: Could not fetch", "Could not fetch URL")
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        recorder.clue_network()
+
+
+class BackendUnavailableTraceback(Rule):
+    """pip 21-25 crash on a missing backend with a traceback.
+
+    ``pip._vendor.pep517.wrappers.BackendUnavailable: Traceback (most recent call last):``
+    (pip <= 22.3), ``pip._vendor.pyproject_hooks._impl.BackendUnavailable: Traceback ...``
+    (pip 23-24), ``pip._vendor.pyproject_hooks._impl.BackendUnavailable: Cannot import
+    'setuptools.build_meta'`` (pip 25), ``... Cannot find module 'backend' in ['tools']``.
+    """
+
+    prefixes = ("pip._vendor.", "pyproject_hooks.", "pep517.", "BackendUnavailable")
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        head = text.split(":", 1)[0]
+        if not (head.endswith(("BackendUnavailable", "BackendInvalid"))):
+            return
+        message = text[len(head) + 1 :].strip()
+        if message.startswith("Cannot find module "):
+            recorder.clue_backend_unavailable(quoted(message), text, path_wrong=True)
+        elif message.startswith("Cannot import "):
+            recorder.clue_backend_unavailable(quoted(message), text)
+        else:
+            recorder.clue_backend_unavailable(None, text)
+        recorder.signal_failure(text)
+
+
+class MissingModule(Rule):
+    """An import failed inside a build.
+
+    ``ModuleNotFoundError: No module named 'numpy'``, ``ImportError: No module named Cython.Build``
+    (Python 2 style), pip 26's ``╰─> ModuleNotFoundError: No module named 'flit_core'``.
+    """
+
+    prefixes = ("ModuleNotFoundError: ", "ImportError: No module named ")
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        _, _, rest = text.partition("No module named ")
+        rest = rest.strip()
+        if not rest:
+            return
+        module = rest[1:].split(rest[0], 1)[0] if rest[0] in "'\"" else rest.split()[0]
+        module = module.strip().rstrip(".;,")
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", module):
+            recorder.clue_module(module, text)
+
+
+class OwnWords(Rule):
+    """A setup.py caught the ImportError and said so in its own words (curated sentences only).
+
+    ``Cython>=0.22 and NumPy are required.`` (pystan 2.19.1.1's setup.py, pip 24.2 on Python
+    3.13: ``Preparing metadata (pyproject.toml): finished with status 'error'``, then in the
+    output block a DeprecationWarning and that line); ``Failed to import the 'pkg_resources'
+    Python module.`` (toprammer 0.19, pip 24.2 on Python 3.13, in the output of ``Getting
+    requirements to build wheel``); ``ImportError: pip is not installed.`` (py_entitymatching
+    0.4.0, pip 26.3 on Python 3.13: the last line of the output of ``Getting requirements to
+    build wheel``, after the frame ``File "<string>", line 13, in <module>``).
+    """
+
+    prefixes = tuple(knowledge.OWN_WORDS)
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        modules = knowledge.OWN_WORDS.get(text.strip())
+        if modules:
+            recorder.clue_module(modules[0], text, also=modules[1:])
+
+
+class SetupRequiresCommand(Rule):
+    """setuptools' ``setup_requires`` / ``fetch_build_eggs`` ran pip, which the build env lacks.
+
+    setuptools runs ``<python> -m pip wheel ... REQ``: in pip's isolated environment that prints
+    ``/tmp/pip-build-env-x/.../python: No module named pip``, then
+    ``distutils.errors.DistutilsError: Command '['/venv/bin/python', '-m', 'pip',
+    '--disable-pip-version-check', 'wheel', '--no-deps', '-w', '/tmp/tmpnmaku6nf', '--quiet',
+    'Cython']' returned non-zero exit status 1.`` (pip 24.2 on Python 3.13, setuptools 84, a
+    setup.py calling ``dist.Distribution().fetch_build_eggs(["Cython"])``, the idiom of old
+    sdists; tests/projects/setup-requires-cython reproduces it). The requirement is the
+    command's last word.
+    """
+
+    prefixes = (
+        "distutils.errors.DistutilsError: Command ",
+        "setuptools._distutils.errors.DistutilsError: Command ",
+    )
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        start, end = text.find("["), text.rfind("]")
+        if start < 0 or end < start:
+            return
+        words = re.findall(r"'([^']*)'|\"([^\"]*)\"", text[start + 1 : end])
+        items = [single or double for single, double in words]
+        if "pip" not in items or "wheel" not in items or items.index("wheel") == len(items) - 1:
+            return
+        requirement = items[-1].strip()
+        if requirement.startswith("-") or not PLAIN_REQUIREMENT.fullmatch(requirement):
+            return
+        recorder.clue_setup_requirement(requirement, text)
+
+
+class NestedSdist(Rule):
+    """While installing build dependencies, pip's subprocess fetched a requirement as an sdist.
+
+    ``Collecting numpy==1.17.3`` then ``Downloading numpy-1.17.3.zip (6.4 MB)``, inside the output
+    of ``× pip subprocess to install build dependencies did not run successfully.`` (scipy 1.5.4,
+    whose requires pins numpy==1.17.3: no wheel for Python 3.13, and its own build fails with
+    ``NameError: name 'CCompiler' is not defined``; pip 24.2). The nested build's errors belong
+    to that requirement: the finding is that it could not be installed. pyEDFlib 0.1.22 (pip
+    26.3 on Python 3.13): ``Collecting numpy<=1.19.3`` / ``Downloading numpy-1.19.3.zip``, then
+    the nested build's own ``Installing build dependencies: started``, ``error:
+    backend-unavailable``, ``× Cannot import build backend 'setuptools.build_meta:__legacy__'.``,
+    ``╰─> ModuleNotFoundError: No module named 'distutils'`` and ``ERROR: Failed to build 'numpy'
+    when calling build backend hook get_requires_for_build_wheel``, all inside ``× installing
+    build dependencies for pyEDFlib did not run successfully.``; pip 24.3.1 on 3.12 prints
+    pip's own ``ERROR: Exception:`` traceback there, ending in the same import error. While
+    that output is read (:meth:`StepRecorder._nested`), only these lines and pip's "no matching
+    distribution" count.
+    """
+
+    prefixes = ("Collecting ", "Downloading ", "Using cached ")
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        recorder.clue_nested(text)
+
+
+class DistributionNotFound(Rule):
+    """setup.py asked pkg_resources (or easy_install) for a distribution the build lacks.
+
+    ``pkg_resources.DistributionNotFound: The 'setuptools_scm' distribution was not found and
+    is required by the application``, ``distutils.errors.DistutilsError: Could not find suitable
+    distribution for Requirement.parse('numpy')``.
+    """
+
+    prefixes = ("pkg_resources.DistributionNotFound", "distutils.errors.DistutilsError: Could not")
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        if text.startswith("pkg_resources"):
+            name = quoted(text)
+        else:
+            match = re.search(r"Requirement\.parse\(['\"]([^'\"]+)['\"]\)", text)
+            name = match.group(1) if match else None
+        if name:
+            recorder.clue_setup_requirement(name, text)
+
+
+class TracebackFrame(Rule):
+    """Traceback frames tell the hook, whether the build was isolated, and who imported what.
+
+    ``  File ".../pyproject_hooks/_impl.py", line 174, in get_requires_for_build_wheel``,
+    ``  File "/tmp/pip-build-env-kbvnczv_/overlay/lib/python3.9/site-packages/setuptools/...``,
+    ``  File "/tmp/pip-install-7qljoggo/web-py_a8174113041d4d62abf41035e4875998/web/__init__.py",
+    line 14, in <module>`` (web.py 0.37, pip 26.3 on Python 3.13: the package's own file, in
+    pip's unpacked copy of the sdist, whose next line ``import utils, db, net, ...`` fails).
+    """
+
+    prefixes = ('File "',)
+
+    _own_file = re.compile(r'File "[^"]*/pip-(?:install-[^/"]+/[^/"]+|req-build-[^/"]+)/([^"]+)"')
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        match = self._own_file.match(text)
+        recorder.clue_frame(match.group(1) if match else None)
+        if "pip-build-env-" in text:
+            recorder.clue_isolated()
+        if "pyproject_hooks" in text or "pep517" in text:
+            function = text.rsplit(" in ", 1)[-1].strip()
+            hook = HOOKS.get(function)
+            if hook is not None:
+                recorder.clue_hook(hook)
+
+
+class CompilerFailure(Rule):
+    """A failure that is not one of ours: a compiler or a linker gave up.
+
+    ``error: command '/usr/bin/gcc' failed with exit code 1`` (read by ErrorLine),
+    ``clang: error: linker command failed``, ``fatal error: foo.h: No such file or directory``.
+    """
+
+    prefixes = ("fatal error:", "clang: error:", "collect2: error:")
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        recorder.clue_other_failure()
