@@ -231,7 +231,7 @@ def test_the_backend_removed_from_requires_is_named(
     assert entry is not None, f"{name}: its backend should be in the curated table"
     distribution = knowledge.normalise_name(entry.distribution)
     # Also drop what would bring the backend in as a dependency (hatch-vcs -> hatchling).
-    removed = {distribution, *static._PROVIDED_VIA.get(distribution, ())}
+    removed = {distribution, *knowledge.PROVIDED_VIA.get(distribution, ())}
     requires = [str(item) for item in table["requires"]]
     kept = [item for item in requires if static._requirement_name(item) not in removed]
     assert len(kept) < len(requires), f"{name}: nothing to remove from {requires}"

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from safepip import tomlfile
 from safepip.deciding import static
 from safepip.deciding.static import (
     BACKEND_INVALID,
@@ -385,7 +386,7 @@ def test_the_fast_requirement_pattern_only_accepts_valid_requirements(item: str)
 
 def test_without_pips_parser_tomlkit_reads_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     # Python 3.9/3.10 without tomli installed: tomlkit (a safepip dependency) parses instead.
-    monkeypatch.setattr(static, "_toml_parser", lambda: None)
+    monkeypatch.setattr(tomlfile, "toml_parser", lambda: None)
     [finding] = check("backend-not-in-requires.toml")
     assert finding.kind == BACKEND_NOT_IN_REQUIRES
     assert finding.line == 6

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from safepip.errors import SafepipError
 
 if TYPE_CHECKING:
+    from safepip import tomlfile
     from safepip.knowledge import Provider
     from safepip.options import SafepipOptions
 
@@ -246,13 +247,15 @@ def load_config(environ: Mapping[str, str]) -> Config:
 
 def parse_config(data: bytes, path: str) -> Config:
     """Parse the bytes of a configuration file read from ``path`` (named in messages)."""
+    # Imported here: with no configuration file, loading it imports no TOML parser at all.
+    from safepip import tomlfile
+
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}:{line}: not UTF-8 text (TOML files are UTF-8)") from None
-    document = _parse_toml(text, path)
-    lines = _KeyLines(text)
+        text = tomlfile.decode(path, data)
+        document = tomlfile.parse_plain(path, text)
+    except tomlfile.TomlFileError as exc:
+        raise ConfigError(str(exc)) from None
+    lines = tomlfile.KeyLines(text)
     config = Config(path, exists=True)
     for table, value in document.items():
         if table not in _TABLES:
@@ -270,87 +273,10 @@ def parse_config(data: bytes, path: str) -> Config:
     return config
 
 
-_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-
-
-def _parse_toml(text: str, path: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            message = str(exc).splitlines()[0]
-            found = _POSITION.search(message)
-            if found:
-                line, column = found.groups()
-                message = message[: found.start()]
-                raise ConfigError(f"{path}:{line}:{column}: invalid TOML: {message}") from None
-            raise ConfigError(f"{path}: invalid TOML: {message}") from None
-    import tomlkit
-    import tomlkit.exceptions
-
-    try:
-        document = tomlkit.parse(text).unwrap()
-    except tomlkit.exceptions.ParseError as exc:
-        # tomlkit counts columns from 0; tomllib (and editors) from 1.
-        message = re.sub(r" at line \d+ col \d+$", "", str(exc).splitlines()[0])
-        raise ConfigError(f"{path}:{exc.line}:{exc.col + 1}: invalid TOML: {message}") from None
-    except tomlkit.exceptions.TOMLKitError as exc:
-        # KeyAlreadyPresent and the like carry no position: the line scan finds the repeat.
-        line = _KeyLines(text).duplicate or 1
-        message = str(exc).splitlines()[0]
-        raise ConfigError(f"{path}:{line}: invalid TOML: {message}") from None
-    return dict(document)
-
-
-class _KeyLines:
-    """Which line each key was written on, for messages: TOML parsers do not keep positions.
-
-    A line scan of table headers and ``key =`` lines; enough for a configuration file. A key it
-    cannot place (one inside a multi-line value) is reported at its table's header line.
-    """
-
-    _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]")
-    _PART = r"""(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)"""
-    _KEY = re.compile(rf"^\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.positions: dict[tuple[str, ...], int] = {}
-        #: The line of the first key or table written a second time, if any.
-        self.duplicate: int | None = None
-        table: tuple[str, ...] = ()
-        for number, line in enumerate(text.splitlines(), start=1):
-            header = self._HEADER.match(line)
-            if header and not line.lstrip().startswith("[["):
-                table = self._split(header.group(1))
-                self.positions.setdefault(table, number)
-                continue
-            key = self._KEY.match(line)
-            if key:
-                full = (*table, *self._split(key.group(1)))
-                if full in self.positions and self.duplicate is None:
-                    self.duplicate = number
-                self.positions.setdefault(full, number)
-
-    @staticmethod
-    def _split(dotted: str) -> tuple[str, ...]:
-        parts = re.findall(r""""([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+)""", dotted)
-        return tuple(next((part for part in groups if part), "") for groups in parts)
-
-    def find(self, key: tuple[str, ...]) -> int:
-        """The line of ``key``, else of the nearest enclosing table that has one, else 1."""
-        while key:
-            if key in self.positions:
-                return self.positions[key]
-            key = key[:-1]
-        return 1
-
-
 class _Reader:
     """Checks each table and turns it into typed fields; the first problem raises."""
 
-    def __init__(self, path: str, lines: _KeyLines) -> None:
+    def __init__(self, path: str, lines: tomlfile.KeyLines) -> None:
         self.path = path
         self.lines = lines
 
@@ -544,11 +470,15 @@ def _requirement_name(text: str) -> str:
 
 def _project_name(folder: str) -> str | None:
     """``[project] name`` of the project in ``folder``, if it says."""
+    from safepip import tomlfile
+
+    path = os.path.join(folder, "pyproject.toml")
     try:
-        with open(os.path.join(folder, "pyproject.toml"), "rb") as handle:
-            data = handle.read()
-        document = _parse_toml(data.decode("utf-8-sig"), folder)
-    except (OSError, UnicodeDecodeError, SafepipError):
+        data = tomlfile.read_bytes(path)
+        if data is None:
+            return None
+        document = tomlfile.parse_plain(path, tomlfile.decode(path, tomlfile.split_bom(data)[1]))
+    except tomlfile.TomlFileError:
         return None
     project = document.get("project")
     name = project.get("name") if isinstance(project, dict) else None
