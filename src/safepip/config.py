@@ -11,6 +11,7 @@ Precedence for safepip's options: command line > ``SAFEPIP_*`` environment > thi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -18,10 +19,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from safepip.errors import SafepipError
+from safepip.knowledge import Provider, normalise_name
 
 if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
     from safepip import tomlfile
-    from safepip.knowledge import Provider
     from safepip.options import SafepipOptions
 
 CONFIG_VARIABLE = "SAFEPIP_CONFIG"
@@ -133,8 +136,6 @@ class Config:
 
     def extra_requirements(self, distribution: str) -> list[ExtraBuildDependency]:
         """The extra build requirements configured for ``distribution`` (any spelling)."""
-        from safepip.knowledge import normalise_name
-
         return self.extra_build_dependencies.get(normalise_name(distribution), [])
 
     def extra_requirements_for(
@@ -147,8 +148,6 @@ class Config:
 
     def providers(self) -> dict[str, Provider]:
         """``[mapping]`` in the shape of ``safepip.knowledge.PROVIDERS``, to consult first."""
-        from safepip.knowledge import Provider
-
         return {
             module: Provider(entry.distribution, entry.requirement, f"from {entry.origin}")
             for module, entry in self.mapping.items()
@@ -305,8 +304,6 @@ class _Reader:
             config.origins[key] = self.origin(*where)
 
     def extra_build_dependencies(self, config: Config, table: dict[str, Any]) -> None:
-        from safepip.knowledge import normalise_name
-
         for name, value in table.items():
             where = ("extra-build-dependencies", name)
             if not _NAME.match(name):
@@ -357,7 +354,8 @@ class _Reader:
             )
         return ExtraBuildDependency(item.strip(), match_runtime, self.origin(*where))
 
-    def _requirement(self, where: tuple[str, ...], text: str) -> Any:
+    def _requirement(self, where: tuple[str, ...], text: str) -> Requirement:
+        # Imported here: most configuration files name no requirement at all.
         from packaging.requirements import InvalidRequirement, Requirement
 
         try:
@@ -367,14 +365,12 @@ class _Reader:
             raise self.fail(where, f"{text!r} is not a valid requirement ({reason})") from None
 
     def mapping(self, config: Config, table: dict[str, Any]) -> None:
-        from safepip.knowledge import normalise_name
-
         for module, value in table.items():
             where = ("mapping", module)
             if not module.isidentifier():
                 raise self.fail(where, f"{module!r} is not a top-level module name")
-            distribution: Any
-            requirement: Any
+            distribution: object
+            requirement: object
             if isinstance(value, str):
                 distribution, requirement = value, value
             elif isinstance(value, dict):
@@ -487,8 +483,6 @@ def _project_name(folder: str) -> str | None:
 
 def quote_key(part: str) -> str:
     """``part`` as a TOML key: bare when it can be, else a basic string."""
-    import json
-
     return part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part, ensure_ascii=False)
 
 
