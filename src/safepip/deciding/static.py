@@ -9,26 +9,11 @@ tables do not list.
 The TOML is parsed with the same parser pip uses (``tomllib``, or ``tomli`` before Python 3.11;
 tomlkit only when neither is there), so "invalid TOML" means what pip would say, too.
 
-Finding kinds (``StaticFinding.kind``), documented for users in docs/doctor.md:
-
-``no-build-system``          no ``[build-system]`` and nothing pip's setuptools fallback can build
-``build-system-not-a-table`` ``build-system`` is a value, not a table
-``requires-missing``         ``[build-system]`` without ``requires`` (pip refuses the project)
-``requires-not-a-list``      ``requires`` is not a list
-``requirement-invalid``      an item of ``requires`` that is not a PEP 508 requirement string
-``backend-invalid``          ``build-backend`` is not a string or not a ``module[:object]`` path
-``backend-unknown``          ``build-backend`` is not a known backend but looks like a typo of one
-``backend-path-invalid``     ``backend-path`` is not a list of relative folders inside the project
-``backend-not-in-tree``      ``backend-path`` is set but the backend module is in none of those
-                             folders
-``backend-not-in-requires``  the backend's distribution is not in ``requires``
-``requires-excludes-backend`` ``requires`` bounds the backend's distribution below every release
-                             that provides the backend path
+The findings (``StaticFinding``) and their kinds are in ``deciding/static_findings.py``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -37,7 +22,23 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from safepip import knowledge, tomlfile, versions
-from safepip.errors import SafepipError
+from safepip.deciding.static_findings import (
+    BACKEND_INVALID,
+    BACKEND_NOT_IN_REQUIRES,
+    BACKEND_NOT_IN_TREE,
+    BACKEND_PATH_INVALID,
+    BACKEND_UNKNOWN,
+    BUILD_SYSTEM_NOT_A_TABLE,
+    KINDS,
+    NO_BUILD_SYSTEM,
+    REQUIREMENT_INVALID,
+    REQUIRES_EXCLUDES_BACKEND,
+    REQUIRES_MISSING,
+    REQUIRES_NOT_A_LIST,
+    StaticCheckError,
+    StaticFinding,
+    StaticKind,
+)
 from safepip.knowledge import BACKEND_SINCE, LEGACY_BACKEND, LEGACY_REQUIREMENT
 
 __all__ = [
@@ -61,31 +62,6 @@ __all__ = [
     "find_pyproject",
 ]
 
-NO_BUILD_SYSTEM = "no-build-system"
-BUILD_SYSTEM_NOT_A_TABLE = "build-system-not-a-table"
-REQUIRES_MISSING = "requires-missing"
-REQUIRES_NOT_A_LIST = "requires-not-a-list"
-REQUIREMENT_INVALID = "requirement-invalid"
-BACKEND_INVALID = "backend-invalid"
-BACKEND_UNKNOWN = "backend-unknown"
-BACKEND_PATH_INVALID = "backend-path-invalid"
-BACKEND_NOT_IN_TREE = "backend-not-in-tree"
-BACKEND_NOT_IN_REQUIRES = "backend-not-in-requires"
-REQUIRES_EXCLUDES_BACKEND = "requires-excludes-backend"
-
-KINDS = (
-    NO_BUILD_SYSTEM,
-    BUILD_SYSTEM_NOT_A_TABLE,
-    REQUIRES_MISSING,
-    REQUIRES_NOT_A_LIST,
-    REQUIREMENT_INVALID,
-    BACKEND_INVALID,
-    BACKEND_UNKNOWN,
-    BACKEND_PATH_INVALID,
-    BACKEND_NOT_IN_TREE,
-    BACKEND_NOT_IN_REQUIRES,
-    REQUIRES_EXCLUDES_BACKEND,
-)
 
 # A PEP 517 backend path: a dotted module, optionally ``:`` and a dotted object inside it.
 _BACKEND_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
@@ -106,41 +82,6 @@ _SIMPLE_REQUIREMENT = re.compile(
     rf"(?:{_CLAUSE}(?:[ \t]*,[ \t]*{_CLAUSE})*)?[ \t]*$",
     re.ASCII,  # \d must not match other scripts' digits, which PEP 508 does not allow
 )
-
-
-class StaticCheckError(SafepipError):
-    """A path that cannot be checked: unreadable, not a project, or not valid TOML."""
-
-
-@dataclasses.dataclass(frozen=True)
-class StaticFinding:
-    """One problem in a pyproject.toml that would break (or mislead) pip's build."""
-
-    path: str  # the pyproject.toml, as the caller named it
-    line: int  # 1-based line of the offending key or value (the [build-system] header, or 1)
-    kind: str  # one of KINDS
-    message: str  # what is wrong and what pip will do about it, one sentence
-    distribution: str | None = None  # the distribution concerned, from the curated table only
-    fix: str | None = None  # what to do, for a person
-    #: The same change in the shape remedies use: ("add", requirement), ("constrain", name,
-    #: specifier) or ("backend", path); None when there is no safe automatic fix.
-    change: tuple[str, ...] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The fields of ``safepip doctor --json`` (``change`` is internal)."""
-        return {
-            "path": self.path,
-            "line": self.line,
-            "kind": self.kind,
-            "message": self.message,
-            "distribution": self.distribution,
-            "fix": self.fix,
-        }
-
-    def render(self) -> str:
-        """``file:line: kind: message (fix: ...)``, the line ``safepip doctor`` prints."""
-        fix = f" (fix: {self.fix})" if self.fix else ""
-        return f"{self.path}:{self.line}: {self.kind}: {self.message}{fix}"
 
 
 # --- Entry points ------------------------------------------------------------------------------
@@ -246,7 +187,7 @@ class _Checker:
     def add(
         self,
         line: int,
-        kind: str,
+        kind: StaticKind,
         message: str,
         *,
         distribution: str | None = None,
