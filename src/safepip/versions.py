@@ -9,6 +9,7 @@ and both keep a version's epoch (PEP 440: ``1!1.0`` sorts after every version wi
 
 from __future__ import annotations
 
+import operator
 from typing import NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -78,29 +79,26 @@ def lower_bound(spec: Specifier) -> Bound | None:
 
 def implies(existing: SpecifierSet, spec: Specifier) -> bool:
     """Whether every version ``existing`` allows is also allowed by ``spec`` (conservatively:
-    False when unsure)."""
+    False when unsure). Only a bound (``<``, ``<=``, ``>``, ``>=``) can be implied."""
     if any(str(have) == str(spec) for have in existing):
         return True
-    wanted = upper_bound(spec) if spec.operator in {"<", "<="} else None
-    if wanted is not None:
-        for have in existing:
-            bound = upper_bound(have)
-            if bound is not None and (
-                bound.version < wanted.version
-                or (bound.version == wanted.version and (wanted.inclusive or not bound.inclusive))
-            ):
-                return True
+    if spec.operator in {"<", "<="}:
+        side, inside = upper_bound, operator.lt
+    elif spec.operator in {">", ">="}:
+        side, inside = lower_bound, operator.gt
+    else:
         return False
-    wanted = lower_bound(spec) if spec.operator in {">", ">="} else None
-    if wanted is not None:
-        for have in existing:
-            bound = lower_bound(have)
-            if bound is not None and (
-                bound.version > wanted.version
-                or (bound.version == wanted.version and (wanted.inclusive or not bound.inclusive))
-            ):
-                return True
-    return False
+    wanted = side(spec)
+    if wanted is None:
+        return False
+    return any(
+        bound is not None
+        and (
+            inside(bound.version, wanted.version)
+            or (bound.version == wanted.version and (wanted.inclusive or not bound.inclusive))
+        )
+        for bound in map(side, existing)
+    )
 
 
 def conflicts(existing: SpecifierSet, added: list[Specifier]) -> bool:
