@@ -22,6 +22,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from safepip import knowledge, tomlfile, versions
+from safepip.changes import AddRequirement, Change, SetBackend
 from safepip.deciding.static_findings import (
     BACKEND_INVALID,
     BACKEND_NOT_IN_REQUIRES,
@@ -192,7 +193,7 @@ class _Checker:
         *,
         distribution: str | None = None,
         fix: str | None = None,
-        change: tuple[str, ...] | None = None,
+        change: Change | None = None,
     ) -> None:
         self.findings.append(
             StaticFinding(self.path, line, kind, message, distribution, fix, change)
@@ -290,7 +291,7 @@ class _Checker:
                     if requirement
                     else "add requires = [...] listing the build backend's distribution"
                 ),
-                change=("add", requirement) if requirement else None,
+                change=AddRequirement(requirement) if requirement else None,
             )
             return None
         requires = table["requires"]
@@ -384,7 +385,7 @@ class _Checker:
             f"{suggestion!r}, and pip will fail to import it",
             distribution=entry.distribution if entry else None,
             fix=f'set build-backend = "{suggestion}"',
-            change=("backend", suggestion),
+            change=SetBackend(suggestion),
         )
 
     # -- backend-path ---------------------------------------------------------------------------
@@ -475,7 +476,7 @@ class _Checker:
                 message,
                 distribution=entry.distribution,
                 fix=f'add "{requirement}" to [build-system] requires',
-                change=("add", requirement),
+                change=AddRequirement(requirement),
             )
             return
         since = BACKEND_SINCE.get(backend_path)

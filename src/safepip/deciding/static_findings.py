@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+from safepip.changes import Change
 from safepip.errors import SafepipError
 
 __all__ = [
@@ -98,9 +99,8 @@ class StaticFinding:
     message: str  # what is wrong and what pip will do about it, one sentence
     distribution: str | None = None  # the distribution concerned, from the curated table only
     fix: str | None = None  # what to do, for a person
-    #: The same change in the shape remedies use: ("add", requirement), ("constrain", name,
-    #: specifier) or ("backend", path); None when there is no safe automatic fix.
-    change: tuple[str, ...] | None = None
+    #: The same change as a value (safepip.changes); None when there is no safe automatic fix.
+    change: Change | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The fields of ``safepip doctor --json`` (``change`` is internal)."""
