@@ -21,7 +21,7 @@ Finding kinds (``StaticFinding.kind``), documented for users in docs/doctor.md:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from typing import Literal
 
 from safepip.changes import Change
 from safepip.errors import SafepipError
@@ -102,7 +102,7 @@ class StaticFinding:
     #: The same change as a value (safepip.changes); None when there is no safe automatic fix.
     change: Change | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, str | int | None]:
         """The fields of ``safepip doctor --json`` (``change`` is internal)."""
         return {
             "path": self.path,
