@@ -14,6 +14,7 @@ import pytest
 from _safepip_run import run_safepip
 from conftest import clean_environ
 from safepip import config as config_module
+from safepip import tomlfile
 from safepip.config import (
     ConfigError,
     distribution_of,
@@ -292,28 +293,28 @@ def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int, fra
 
 
 @pytest.mark.parametrize(
-    ("text", "position"),
+    ("text", "line"),
     [
-        ("[options]\nfix = \n", ":2:"),
-        ('[options]\nfix = "yes"\nfix = "no"\n', ":3:"),
-        ("[options\n", ":1:"),
+        ("[options]\nfix = \n", 2),
+        ('[options]\nfix = "yes"\nfix = "no"\n', 3),
+        ("[options\n", 1),
     ],
 )
-def test_invalid_toml_names_line_and_column(tmp_path: Path, text: str, position: str) -> None:
+def test_invalid_toml_names_line_and_column(tmp_path: Path, text: str, line: int) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}{position}"), message
-    assert "invalid TOML" in message
+    # The wording of every TOML file safepip reads (safepip.tomlfile).
+    assert message.startswith(f"{path} is not valid TOML (line {line}, column "), message
     assert "\n" not in message
 
 
 def test_invalid_toml_through_tomlkit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Python 3.9 and 3.10 parse with tomlkit: the same one line, columns counted from 1."""
-    monkeypatch.setattr(config_module.sys, "version_info", (3, 10, 0))
+    """Python 3.9 and 3.10 without tomli parse with tomlkit: the same one line, columns from 1."""
+    monkeypatch.setattr(tomlfile, "toml_parser", lambda: None)
     path = write(tmp_path, "[options]\nfix = \n")
-    with pytest.raises(ConfigError, match=r":2:7: invalid TOML"):
+    with pytest.raises(ConfigError, match=r"is not valid TOML \(line 2, column 7\)"):
         load(path)
     assert load(write(tmp_path, GOOD)).fix == "yes"
 
@@ -321,7 +322,7 @@ def test_invalid_toml_through_tomlkit(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_bytes(b'[options]\nreport = "\xff"\n')
-    with pytest.raises(ConfigError, match=r":2: not UTF-8"):
+    with pytest.raises(ConfigError, match=r"is not UTF-8 text \(byte 0xff at offset 20\)"):
         load(path)
 
 

@@ -30,7 +30,7 @@ from safepip.applying.pyproject import (
     remove_stray_temporaries,
 )
 from safepip.deciding.static import StaticCheckError, check_pyproject
-from safepip.tomlerrors import MAX_PYPROJECT_BYTES
+from safepip.tomlfile import MAX_PYPROJECT_BYTES
 
 TESTS = Path(__file__).parent
 ORIGINAL = TESTS / "projects" / "flit-missing" / "pyproject.toml"

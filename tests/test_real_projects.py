@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from safepip import knowledge
+from safepip.changes import AddRequirement
 from safepip.deciding import static
 from safepip.deciding.static import BACKEND_NOT_IN_REQUIRES, check_text
 
@@ -231,7 +232,7 @@ def test_the_backend_removed_from_requires_is_named(
     assert entry is not None, f"{name}: its backend should be in the curated table"
     distribution = knowledge.normalise_name(entry.distribution)
     # Also drop what would bring the backend in as a dependency (hatch-vcs -> hatchling).
-    removed = {distribution, *static._PROVIDED_VIA.get(distribution, ())}
+    removed = {distribution, *knowledge.PROVIDED_VIA.get(distribution, ())}
     requires = [str(item) for item in table["requires"]]
     kept = [item for item in requires if static._requirement_name(item) not in removed]
     assert len(kept) < len(requires), f"{name}: nothing to remove from {requires}"
@@ -241,6 +242,5 @@ def test_the_backend_removed_from_requires_is_named(
         (BACKEND_NOT_IN_REQUIRES, entry.distribution)
     ]
     change = findings[0].change
-    assert change is not None
-    assert change[0] == "add"
-    assert static._requirement_name(change[1]) == distribution
+    assert isinstance(change, AddRequirement)
+    assert static._requirement_name(change.requirement) == distribution

@@ -11,6 +11,7 @@ Precedence for safepip's options: command line > ``SAFEPIP_*`` environment > thi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -18,9 +19,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from safepip.errors import SafepipError
+from safepip.knowledge import Provider, normalise_name
 
 if TYPE_CHECKING:
-    from safepip.knowledge import Provider
+    from packaging.requirements import Requirement
+
+    from safepip import tomlfile
     from safepip.options import SafepipOptions
 
 CONFIG_VARIABLE = "SAFEPIP_CONFIG"
@@ -132,8 +136,6 @@ class Config:
 
     def extra_requirements(self, distribution: str) -> list[ExtraBuildDependency]:
         """The extra build requirements configured for ``distribution`` (any spelling)."""
-        from safepip.knowledge import normalise_name
-
         return self.extra_build_dependencies.get(normalise_name(distribution), [])
 
     def extra_requirements_for(
@@ -146,8 +148,6 @@ class Config:
 
     def providers(self) -> dict[str, Provider]:
         """``[mapping]`` in the shape of ``safepip.knowledge.PROVIDERS``, to consult first."""
-        from safepip.knowledge import Provider
-
         return {
             module: Provider(entry.distribution, entry.requirement, f"from {entry.origin}")
             for module, entry in self.mapping.items()
@@ -246,13 +246,15 @@ def load_config(environ: Mapping[str, str]) -> Config:
 
 def parse_config(data: bytes, path: str) -> Config:
     """Parse the bytes of a configuration file read from ``path`` (named in messages)."""
+    # Imported here: with no configuration file, loading it imports no TOML parser at all.
+    from safepip import tomlfile
+
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}:{line}: not UTF-8 text (TOML files are UTF-8)") from None
-    document = _parse_toml(text, path)
-    lines = _KeyLines(text)
+        text = tomlfile.decode(path, data)
+        document = tomlfile.parse_plain(path, text)
+    except tomlfile.TomlFileError as exc:
+        raise ConfigError(str(exc)) from None
+    lines = tomlfile.KeyLines(text)
     config = Config(path, exists=True)
     for table, value in document.items():
         if table not in _TABLES:
@@ -270,87 +272,10 @@ def parse_config(data: bytes, path: str) -> Config:
     return config
 
 
-_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-
-
-def _parse_toml(text: str, path: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            message = str(exc).splitlines()[0]
-            found = _POSITION.search(message)
-            if found:
-                line, column = found.groups()
-                message = message[: found.start()]
-                raise ConfigError(f"{path}:{line}:{column}: invalid TOML: {message}") from None
-            raise ConfigError(f"{path}: invalid TOML: {message}") from None
-    import tomlkit
-    import tomlkit.exceptions
-
-    try:
-        document = tomlkit.parse(text).unwrap()
-    except tomlkit.exceptions.ParseError as exc:
-        # tomlkit counts columns from 0; tomllib (and editors) from 1.
-        message = re.sub(r" at line \d+ col \d+$", "", str(exc).splitlines()[0])
-        raise ConfigError(f"{path}:{exc.line}:{exc.col + 1}: invalid TOML: {message}") from None
-    except tomlkit.exceptions.TOMLKitError as exc:
-        # KeyAlreadyPresent and the like carry no position: the line scan finds the repeat.
-        line = _KeyLines(text).duplicate or 1
-        message = str(exc).splitlines()[0]
-        raise ConfigError(f"{path}:{line}: invalid TOML: {message}") from None
-    return dict(document)
-
-
-class _KeyLines:
-    """Which line each key was written on, for messages: TOML parsers do not keep positions.
-
-    A line scan of table headers and ``key =`` lines; enough for a configuration file. A key it
-    cannot place (one inside a multi-line value) is reported at its table's header line.
-    """
-
-    _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]")
-    _PART = r"""(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)"""
-    _KEY = re.compile(rf"^\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.positions: dict[tuple[str, ...], int] = {}
-        #: The line of the first key or table written a second time, if any.
-        self.duplicate: int | None = None
-        table: tuple[str, ...] = ()
-        for number, line in enumerate(text.splitlines(), start=1):
-            header = self._HEADER.match(line)
-            if header and not line.lstrip().startswith("[["):
-                table = self._split(header.group(1))
-                self.positions.setdefault(table, number)
-                continue
-            key = self._KEY.match(line)
-            if key:
-                full = (*table, *self._split(key.group(1)))
-                if full in self.positions and self.duplicate is None:
-                    self.duplicate = number
-                self.positions.setdefault(full, number)
-
-    @staticmethod
-    def _split(dotted: str) -> tuple[str, ...]:
-        parts = re.findall(r""""([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+)""", dotted)
-        return tuple(next((part for part in groups if part), "") for groups in parts)
-
-    def find(self, key: tuple[str, ...]) -> int:
-        """The line of ``key``, else of the nearest enclosing table that has one, else 1."""
-        while key:
-            if key in self.positions:
-                return self.positions[key]
-            key = key[:-1]
-        return 1
-
-
 class _Reader:
     """Checks each table and turns it into typed fields; the first problem raises."""
 
-    def __init__(self, path: str, lines: _KeyLines) -> None:
+    def __init__(self, path: str, lines: tomlfile.KeyLines) -> None:
         self.path = path
         self.lines = lines
 
@@ -379,8 +304,6 @@ class _Reader:
             config.origins[key] = self.origin(*where)
 
     def extra_build_dependencies(self, config: Config, table: dict[str, Any]) -> None:
-        from safepip.knowledge import normalise_name
-
         for name, value in table.items():
             where = ("extra-build-dependencies", name)
             if not _NAME.match(name):
@@ -431,7 +354,8 @@ class _Reader:
             )
         return ExtraBuildDependency(item.strip(), match_runtime, self.origin(*where))
 
-    def _requirement(self, where: tuple[str, ...], text: str) -> Any:
+    def _requirement(self, where: tuple[str, ...], text: str) -> Requirement:
+        # Imported here: most configuration files name no requirement at all.
         from packaging.requirements import InvalidRequirement, Requirement
 
         try:
@@ -441,14 +365,12 @@ class _Reader:
             raise self.fail(where, f"{text!r} is not a valid requirement ({reason})") from None
 
     def mapping(self, config: Config, table: dict[str, Any]) -> None:
-        from safepip.knowledge import normalise_name
-
         for module, value in table.items():
             where = ("mapping", module)
             if not module.isidentifier():
                 raise self.fail(where, f"{module!r} is not a top-level module name")
-            distribution: Any
-            requirement: Any
+            distribution: object
+            requirement: object
             if isinstance(value, str):
                 distribution, requirement = value, value
             elif isinstance(value, dict):
@@ -544,11 +466,15 @@ def _requirement_name(text: str) -> str:
 
 def _project_name(folder: str) -> str | None:
     """``[project] name`` of the project in ``folder``, if it says."""
+    from safepip import tomlfile
+
+    path = os.path.join(folder, "pyproject.toml")
     try:
-        with open(os.path.join(folder, "pyproject.toml"), "rb") as handle:
-            data = handle.read()
-        document = _parse_toml(data.decode("utf-8-sig"), folder)
-    except (OSError, UnicodeDecodeError, SafepipError):
+        data = tomlfile.read_bytes(path)
+        if data is None:
+            return None
+        document = tomlfile.parse_plain(path, tomlfile.decode(path, tomlfile.split_bom(data)[1]))
+    except tomlfile.TomlFileError:
         return None
     project = document.get("project")
     name = project.get("name") if isinstance(project, dict) else None
@@ -557,8 +483,6 @@ def _project_name(folder: str) -> str | None:
 
 def quote_key(part: str) -> str:
     """``part`` as a TOML key: bare when it can be, else a basic string."""
-    import json
-
     return part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part, ensure_ascii=False)
 
 

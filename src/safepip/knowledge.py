@@ -266,3 +266,53 @@ def closest_backend(path: str) -> str | None:
     """The known backend path a typo most likely meant (``setuptools.build_mata``), if any."""
     candidates = difflib.get_close_matches(path.replace(" ", ""), list(BACKENDS), n=1, cutoff=0.75)
     return candidates[0] if candidates else None
+
+
+# --- What the static check of [build-system] consults (deciding/static.py) ---------------------
+
+#: Backend path -> (distribution, the earliest release its changelog records as providing it).
+#: Only versions read in the projects' own changelogs are listed (docs/doctor.md names them); a
+#: ``requires`` entry whose bounds allow nothing from that release on cannot work.
+BACKEND_SINCE: dict[str, tuple[str, str]] = {
+    # setuptools CHANGES.rst, v36.6.0: "Added setuptools.build_meta module" (#1143).
+    "setuptools.build_meta": ("setuptools", "36.6.0"),
+    # setuptools CHANGES.rst, v40.8.0: "Added the build_meta:__legacy__ backend" (#1652).
+    "setuptools.build_meta:__legacy__": ("setuptools", "40.8.0"),
+    # flit doc/history.rst, Version 2.0: "The flit_core package now provides a PEP 517 backend".
+    "flit_core.buildapi": ("flit_core", "2.0"),
+    # flit doc/history.rst, Version 0.12: "implement the PEP 517 API".
+    "flit.buildapi": ("flit", "0.12"),
+    # poetry-core CHANGELOG.md: 1.0.0a6 is the first release it records, already with the
+    # PEP 517 backend ("Fix PEP-517 issues for projects using build scripts").
+    "poetry.core.masonry.api": ("poetry-core", "1.0.0a6"),
+}
+
+#: Distributions that install a backend's distribution as their own dependency: declaring the
+#: dependent is enough for the backend to be importable (``requires = ["hatch-vcs"]`` brings
+#: hatchling), so it is not reported. Each was read in the dependent's ``Requires-Dist`` on PyPI:
+#: hatch-vcs 0.5.0, hatch-fancy-pypi-readme 25.1.0, hatch-requirements-txt 0.4.1 and hatch 1.18.2
+#: (hatchling), flit 4.2.0 (flit_core), poetry 2.5.1 (poetry-core), setuptools-scm 10.3.4 and
+#: setuptools-rust 1.13.0 (setuptools), PyQt-builder 1.21.0 (sip).
+PROVIDED_VIA: dict[str, tuple[str, ...]] = {
+    "hatchling": ("hatch", "hatch-vcs", "hatch-fancy-pypi-readme", "hatch-requirements-txt"),
+    "flit-core": ("flit",),
+    "poetry-core": ("poetry",),
+    "setuptools": ("setuptools-scm", "setuptools-rust"),
+    "sip": ("pyqt-builder",),
+}
+
+#: ``[tool.X]`` tables that say which backend a project without ``[build-system]`` was meant for.
+TOOL_BACKENDS: dict[str, str] = {
+    "poetry": "poetry.core.masonry.api",
+    "flit": "flit_core.buildapi",
+    "hatch": "hatchling.build",
+    "pdm": "pdm.backend",
+    "maturin": "maturin",
+    "scikit-build": "scikit_build_core.build",
+    "meson-python": "mesonpy",
+}
+
+#: What pip installs and runs for a project that has no ``[build-system]`` (pip's pyproject.py),
+#: and what it assumes when a ``[build-system]`` declares no ``requires`` (PEP 518).
+LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
+LEGACY_REQUIREMENT = "setuptools>=40.8.0"

@@ -9,34 +9,38 @@ tables do not list.
 The TOML is parsed with the same parser pip uses (``tomllib``, or ``tomli`` before Python 3.11;
 tomlkit only when neither is there), so "invalid TOML" means what pip would say, too.
 
-Finding kinds (``StaticFinding.kind``), documented for users in docs/doctor.md:
-
-``no-build-system``          no ``[build-system]`` and nothing pip's setuptools fallback can build
-``build-system-not-a-table`` ``build-system`` is a value, not a table
-``requires-missing``         ``[build-system]`` without ``requires`` (pip refuses the project)
-``requires-not-a-list``      ``requires`` is not a list
-``requirement-invalid``      an item of ``requires`` that is not a PEP 508 requirement string
-``backend-invalid``          ``build-backend`` is not a string or not a ``module[:object]`` path
-``backend-unknown``          ``build-backend`` is not a known backend but looks like a typo of one
-``backend-path-invalid``     ``backend-path`` is not a list of relative folders inside the project
-``backend-not-in-tree``      ``backend-path`` is set but the backend module is in none of those
-                             folders
-``backend-not-in-requires``  the backend's distribution is not in ``requires``
-``requires-excludes-backend`` ``requires`` bounds the backend's distribution below every release
-                             that provides the backend path
+The findings (``StaticFinding``) and their kinds are in ``deciding/static_findings.py``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from safepip import knowledge
-from safepip.errors import SafepipError
+from packaging.requirements import InvalidRequirement, Requirement
+
+from safepip import knowledge, tomlfile, versions
+from safepip.changes import AddRequirement, Change, SetBackend
+from safepip.deciding.static_findings import (
+    BACKEND_INVALID,
+    BACKEND_NOT_IN_REQUIRES,
+    BACKEND_NOT_IN_TREE,
+    BACKEND_PATH_INVALID,
+    BACKEND_UNKNOWN,
+    BUILD_SYSTEM_NOT_A_TABLE,
+    KINDS,
+    NO_BUILD_SYSTEM,
+    REQUIREMENT_INVALID,
+    REQUIRES_EXCLUDES_BACKEND,
+    REQUIRES_MISSING,
+    REQUIRES_NOT_A_LIST,
+    StaticCheckError,
+    StaticFinding,
+    StaticKind,
+)
+from safepip.knowledge import BACKEND_SINCE, LEGACY_BACKEND, LEGACY_REQUIREMENT
 
 __all__ = [
     "BACKEND_INVALID",
@@ -59,84 +63,12 @@ __all__ = [
     "find_pyproject",
 ]
 
-NO_BUILD_SYSTEM = "no-build-system"
-BUILD_SYSTEM_NOT_A_TABLE = "build-system-not-a-table"
-REQUIRES_MISSING = "requires-missing"
-REQUIRES_NOT_A_LIST = "requires-not-a-list"
-REQUIREMENT_INVALID = "requirement-invalid"
-BACKEND_INVALID = "backend-invalid"
-BACKEND_UNKNOWN = "backend-unknown"
-BACKEND_PATH_INVALID = "backend-path-invalid"
-BACKEND_NOT_IN_TREE = "backend-not-in-tree"
-BACKEND_NOT_IN_REQUIRES = "backend-not-in-requires"
-REQUIRES_EXCLUDES_BACKEND = "requires-excludes-backend"
 
-KINDS = (
-    NO_BUILD_SYSTEM,
-    BUILD_SYSTEM_NOT_A_TABLE,
-    REQUIRES_MISSING,
-    REQUIRES_NOT_A_LIST,
-    REQUIREMENT_INVALID,
-    BACKEND_INVALID,
-    BACKEND_UNKNOWN,
-    BACKEND_PATH_INVALID,
-    BACKEND_NOT_IN_TREE,
-    BACKEND_NOT_IN_REQUIRES,
-    REQUIRES_EXCLUDES_BACKEND,
-)
-
-#: Backend path -> (distribution, the earliest release its changelog records as providing it).
-#: Only versions read in the projects' own changelogs are listed (docs/doctor.md names them); a
-#: ``requires`` entry whose bounds allow nothing from that release on cannot work.
-BACKEND_SINCE: dict[str, tuple[str, str]] = {
-    # setuptools CHANGES.rst, v36.6.0: "Added setuptools.build_meta module" (#1143).
-    "setuptools.build_meta": ("setuptools", "36.6.0"),
-    # setuptools CHANGES.rst, v40.8.0: "Added the build_meta:__legacy__ backend" (#1652).
-    "setuptools.build_meta:__legacy__": ("setuptools", "40.8.0"),
-    # flit doc/history.rst, Version 2.0: "The flit_core package now provides a PEP 517 backend".
-    "flit_core.buildapi": ("flit_core", "2.0"),
-    # flit doc/history.rst, Version 0.12: "implement the PEP 517 API".
-    "flit.buildapi": ("flit", "0.12"),
-    # poetry-core CHANGELOG.md: 1.0.0a6 is the first release it records, already with the
-    # PEP 517 backend ("Fix PEP-517 issues for projects using build scripts").
-    "poetry.core.masonry.api": ("poetry-core", "1.0.0a6"),
-}
-
-#: Distributions that install a backend's distribution as their own dependency: declaring the
-#: dependent is enough for the backend to be importable (``requires = ["hatch-vcs"]`` brings
-#: hatchling), so it is not reported. Each was read in the dependent's ``Requires-Dist`` on PyPI:
-#: hatch-vcs 0.5.0, hatch-fancy-pypi-readme 25.1.0, hatch-requirements-txt 0.4.1 and hatch 1.18.2
-#: (hatchling), flit 4.2.0 (flit_core), poetry 2.5.1 (poetry-core), setuptools-scm 10.3.4 and
-#: setuptools-rust 1.13.0 (setuptools), PyQt-builder 1.21.0 (sip).
-_PROVIDED_VIA: dict[str, tuple[str, ...]] = {
-    "hatchling": ("hatch", "hatch-vcs", "hatch-fancy-pypi-readme", "hatch-requirements-txt"),
-    "flit-core": ("flit",),
-    "poetry-core": ("poetry",),
-    "setuptools": ("setuptools-scm", "setuptools-rust"),
-    "sip": ("pyqt-builder",),
-}
-
-#: ``[tool.X]`` tables that say which backend a project without ``[build-system]`` was meant for.
-_TOOL_BACKENDS: dict[str, str] = {
-    "poetry": "poetry.core.masonry.api",
-    "flit": "flit_core.buildapi",
-    "hatch": "hatchling.build",
-    "pdm": "pdm.backend",
-    "maturin": "maturin",
-    "scikit-build": "scikit_build_core.build",
-    "meson-python": "mesonpy",
-}
-
-#: What pip installs and runs for a project that has no ``[build-system]`` (pip's pyproject.py).
-LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
-LEGACY_REQUIREMENT = "setuptools>=40.8.0"
-
-_UTF8_BOM = b"\xef\xbb\xbf"
 # A PEP 517 backend path: a dotted module, optionally ``:`` and a dotted object inside it.
 _BACKEND_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
 # The leading name of a requirement string, for items packaging cannot parse at all.
 _NAME_RE = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
-# Requirements that are certainly valid PEP 508 without asking packaging (whose import costs more
+# Requirements that are certainly valid PEP 508 without asking packaging (whose parser costs more
 # than the whole check): a name, extras, and comma-separated plain version clauses.
 _VERSION = r"\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
 _EXTRA = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
@@ -151,41 +83,6 @@ _SIMPLE_REQUIREMENT = re.compile(
     rf"(?:{_CLAUSE}(?:[ \t]*,[ \t]*{_CLAUSE})*)?[ \t]*$",
     re.ASCII,  # \d must not match other scripts' digits, which PEP 508 does not allow
 )
-
-
-class StaticCheckError(SafepipError):
-    """A path that cannot be checked: unreadable, not a project, or not valid TOML."""
-
-
-@dataclasses.dataclass(frozen=True)
-class StaticFinding:
-    """One problem in a pyproject.toml that would break (or mislead) pip's build."""
-
-    path: str  # the pyproject.toml, as the caller named it
-    line: int  # 1-based line of the offending key or value (the [build-system] header, or 1)
-    kind: str  # one of KINDS
-    message: str  # what is wrong and what pip will do about it, one sentence
-    distribution: str | None = None  # the distribution concerned, from the curated table only
-    fix: str | None = None  # what to do, for a person
-    #: The same change in the shape remedies use: ("add", requirement), ("constrain", name,
-    #: specifier) or ("backend", path); None when there is no safe automatic fix.
-    change: tuple[str, ...] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The fields of ``safepip doctor --json`` (``change`` is internal)."""
-        return {
-            "path": self.path,
-            "line": self.line,
-            "kind": self.kind,
-            "message": self.message,
-            "distribution": self.distribution,
-            "fix": self.fix,
-        }
-
-    def render(self) -> str:
-        """``file:line: kind: message (fix: ...)``, the line ``safepip doctor`` prints."""
-        fix = f" (fix: {self.fix})" if self.fix else ""
-        return f"{self.path}:{self.line}: {self.kind}: {self.message}{fix}"
 
 
 # --- Entry points ------------------------------------------------------------------------------
@@ -252,150 +149,27 @@ def check_text(
 
 
 def _read_text(path: str) -> str:
-    from safepip.tomlerrors import MAX_PYPROJECT_BYTES, describe_too_large
-
+    """The text of a pyproject.toml, as pip would read it (a BOM refused, as pip fails on it)."""
     try:
-        with open(path, "rb") as file:
-            original = file.read(MAX_PYPROJECT_BYTES + 1)
-    except IsADirectoryError:
-        raise StaticCheckError(f"cannot read {path}: it is a directory") from None
-    except PermissionError:
-        raise StaticCheckError(f"cannot read {path}: permission denied") from None
-    except OSError as exc:
-        raise StaticCheckError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(original) > MAX_PYPROJECT_BYTES:
-        raise StaticCheckError(describe_too_large(path))
-    if original.startswith(_UTF8_BOM):
-        # pip reads pyproject.toml as plain UTF-8, so the BOM reaches its TOML parser, which
-        # rejects it at line 1, column 1: the build fails before it starts.
-        raise StaticCheckError(
-            f"{path} is not valid TOML for pip (line 1, column 1): it starts with a byte order "
-            "mark (BOM); save it as UTF-8 without BOM"
-        )
-    try:
-        return original.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise StaticCheckError(
-            f"{path} is not UTF-8 text (byte 0x{original[exc.start]:02x} at offset "
-            f"{exc.start}); TOML files must be UTF-8"
-        ) from None
-
-
-def _toml_parser() -> tuple[Callable[[str], dict[str, Any]], type[ValueError]] | None:
-    """pip's own TOML parser: tomllib from Python 3.11, tomli before (when installed)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        return tomllib.loads, tomllib.TOMLDecodeError
-    try:
-        import tomli  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    loads: Callable[[str], dict[str, Any]] = tomli.loads
-    return loads, tomli.TOMLDecodeError
+        original = tomlfile.read_bytes(path)
+        if original is not None:
+            tomlfile.refuse_bom(path, original)
+            return tomlfile.decode(path, original)
+    except tomlfile.TomlFileError as exc:
+        raise StaticCheckError(str(exc)) from None
+    raise StaticCheckError(f"cannot read {path}: it does not exist")
 
 
 def _parse(path: str, text: str) -> dict[str, Any]:
     """The document as plain Python values, parsed the way pip parses it."""
-    parser = _toml_parser()
-    if parser is None:
-        return _parse_with_tomlkit(path, text)
-    loads, error = parser
     try:
-        return loads(text)
-    except error as exc:
-        message = str(exc)
-        match = re.match(r"^(.*?)\s*\(at line (\d+), column (\d+)\)$", message, re.DOTALL)
-        if match:
-            reason, line, column = match.group(1), int(match.group(2)), int(match.group(3))
-        else:  # "(at end of document)"
-            reason = re.sub(r"\s*\(at end of document\)$", "", message)
-            lines = text.split("\n")
-            line, column = len(lines), len(lines[-1]) + 1
-        raise StaticCheckError(
-            f"{path} is not valid TOML (line {line}, column {column}): {reason.rstrip('.')}"
-        ) from None
-
-
-def _parse_with_tomlkit(path: str, text: str) -> dict[str, Any]:
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
-
-    from safepip.tomlerrors import describe_tomlkit_error
-
-    try:
-        document = tomlkit.parse(text)
-    except TOMLKitError as exc:
-        raise StaticCheckError(describe_tomlkit_error(path, exc)) from None
-    value: dict[str, Any] = document.unwrap()
-    return value
+        return tomlfile.parse_plain(path, text)
+    except tomlfile.TomlFileError as exc:
+        raise StaticCheckError(str(exc)) from None
 
 
 def _has_legacy_files(exists: Callable[[str], bool]) -> bool:
     return exists("setup.py") or exists("setup.cfg")
-
-
-# --- Finding lines -----------------------------------------------------------------------------
-
-
-class _Lines:
-    """Line numbers of ``[build-system]`` keys, found in the text (the parsed values have none)."""
-
-    _HEADER = re.compile(
-        r"""^[ \t]*\[[ \t]*(?:build-system|"build-system"|'build-system')[ \t]*\]"""
-    )
-    _TOP_KEY = re.compile(r"""^[ \t]*(?:build-system|"build-system"|'build-system')[ \t]*[.=]""")
-    _ANY_HEADER = re.compile(r"^[ \t]*\[")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.split("\n")
-        self.header = 0  # 0-based index of the [build-system] header (or its first dotted key)
-        self.end = len(self.lines)
-        for index, line in enumerate(self.lines):
-            if self._HEADER.match(line):
-                self.header = index
-                self.end = next(
-                    (
-                        later
-                        for later in range(index + 1, len(self.lines))
-                        if self._ANY_HEADER.match(self.lines[later])
-                    ),
-                    len(self.lines),
-                )
-                break
-        else:
-            for index, line in enumerate(self.lines):
-                if self._TOP_KEY.match(line):
-                    self.header = index
-                    break
-
-    def table(self) -> int:
-        return self.header + 1
-
-    def key(self, key: str) -> int:
-        """The line of ``key = ...`` in [build-system], or the header's line."""
-        quoted = rf"""(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')"""
-        in_table = re.compile(rf"^[ \t]*{quoted}[ \t]*=")
-        dotted = re.compile(
-            rf"""^[ \t]*(?:build-system|"build-system"|'build-system')[ \t]*\.[ \t]*{quoted}"""
-            r"[ \t]*="
-        )
-        for index in range(self.header, self.end):
-            if in_table.match(self.lines[index]) or dotted.match(self.lines[index]):
-                return index + 1
-        inline = re.compile(rf"[{{,][ \t]*{quoted}[ \t]*=")
-        for index in range(self.header, self.end):  # build-system = { requires = [...] }
-            if inline.search(self.lines[index]):
-                return index + 1
-        return self.table()
-
-    def item(self, key: str, value: str) -> int:
-        """The line holding the string ``value`` inside the array of ``key``."""
-        start = self.key(key) - 1
-        for index in range(start, min(start + 200, len(self.lines))):
-            if value and value in self.lines[index]:
-                return index + 1
-        return start + 1
 
 
 # --- The checks --------------------------------------------------------------------------------
@@ -408,18 +182,18 @@ class _Checker:
         self.path = path
         self.data = data
         self.exists = exists
-        self.lines = _Lines(text)
+        self.lines = tomlfile.KeyLines(text)
         self.findings: list[StaticFinding] = []
 
     def add(
         self,
         line: int,
-        kind: str,
+        kind: StaticKind,
         message: str,
         *,
         distribution: str | None = None,
         fix: str | None = None,
-        change: tuple[str, ...] | None = None,
+        change: Change | None = None,
     ) -> None:
         self.findings.append(
             StaticFinding(self.path, line, kind, message, distribution, fix, change)
@@ -432,7 +206,7 @@ class _Checker:
             return self.findings
         if not isinstance(table, dict):
             self.add(
-                self.lines.table(),
+                self.lines.find(("build-system",)),
                 BUILD_SYSTEM_NOT_A_TABLE,
                 f"build-system is a {_toml_type(table)}, not a table: pip cannot read the "
                 "project's build requirements",
@@ -463,15 +237,17 @@ class _Checker:
         tools = self.data.get("tool")
         meant = None
         if isinstance(tools, dict):
-            meant = next((path for tool, path in _TOOL_BACKENDS.items() if tool in tools), None)
+            meant = next(
+                (path for tool, path in knowledge.TOOL_BACKENDS.items() if tool in tools), None
+            )
         fallback = (
             "no [build-system] table: pip falls back to setuptools' legacy backend "
             f"({LEGACY_BACKEND}, with {LEGACY_REQUIREMENT}; pip before 24 adds wheel), which "
             "needs a setup.py, a setup.cfg or a [project] table, and this project has none"
         )
         if meant is not None:
-            entry = knowledge.BACKENDS[meant]  # every _TOOL_BACKENDS path is in the table
-            tool = next(tool for tool, path in _TOOL_BACKENDS.items() if path == meant)
+            entry = knowledge.BACKENDS[meant]  # every knowledge.TOOL_BACKENDS path is in the table
+            tool = next(tool for tool, path in knowledge.TOOL_BACKENDS.items() if path == meant)
             self.add(
                 1,
                 NO_BUILD_SYSTEM,
@@ -505,7 +281,7 @@ class _Checker:
             else:
                 requirement = distribution = None
             self.add(
-                self.lines.table(),
+                self.lines.find(("build-system",)),
                 REQUIRES_MISSING,
                 "[build-system] has no requires key: pip refuses to build the project "
                 "(requires is mandatory once [build-system] exists)",
@@ -515,13 +291,13 @@ class _Checker:
                     if requirement
                     else "add requires = [...] listing the build backend's distribution"
                 ),
-                change=("add", requirement) if requirement else None,
+                change=AddRequirement(requirement) if requirement else None,
             )
             return None
         requires = table["requires"]
         if not isinstance(requires, list):
             self.add(
-                self.lines.key("requires"),
+                self.lines.find(("build-system", "requires")),
                 REQUIRES_NOT_A_LIST,
                 f"[build-system] requires is a {_toml_type(requires)}, not a list: pip refuses "
                 "to build the project",
@@ -532,7 +308,7 @@ class _Checker:
         for item in requires:
             if not isinstance(item, str):
                 self.add(
-                    self.lines.key("requires"),
+                    self.lines.find(("build-system", "requires")),
                     REQUIREMENT_INVALID,
                     f"[build-system] requires holds {item!r}, a {_toml_type(item)}: pip needs "
                     "a list of requirement strings and refuses to build the project",
@@ -543,7 +319,7 @@ class _Checker:
             reason = _invalid_requirement(item)
             if reason is not None:
                 self.add(
-                    self.lines.item("requires", item),
+                    self.lines.item(("build-system", "requires"), item),
                     REQUIREMENT_INVALID,
                     f"[build-system] requires holds {item!r}, which is not a valid requirement "
                     f"({reason}): pip refuses to build the project",
@@ -574,7 +350,7 @@ class _Checker:
         if "build-backend" not in table:
             return LEGACY_BACKEND
         value = table["build-backend"]
-        line = self.lines.key("build-backend")
+        line = self.lines.find(("build-system", "build-backend"))
         if not isinstance(value, str):
             self.add(
                 line,
@@ -609,7 +385,7 @@ class _Checker:
             f"{suggestion!r}, and pip will fail to import it",
             distribution=entry.distribution if entry else None,
             fix=f'set build-backend = "{suggestion}"',
-            change=("backend", suggestion),
+            change=SetBackend(suggestion),
         )
 
     # -- backend-path ---------------------------------------------------------------------------
@@ -618,7 +394,7 @@ class _Checker:
         """An in-tree backend (PEP 517 ``backend-path``) must be found in one of the folders:
         pip's hook runner loads it from there and nowhere else, so ``requires`` need not (and
         cannot) provide it."""
-        line = self.lines.key("backend-path")
+        line = self.lines.find(("build-system", "backend-path"))
         if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
             self.add(
                 line,
@@ -679,7 +455,7 @@ class _Checker:
         distribution = knowledge.normalise_name(entry.distribution)
         declared = _declared(requirements, distribution)
         if not declared:
-            via = _PROVIDED_VIA.get(distribution, ())
+            via = knowledge.PROVIDED_VIA.get(distribution, ())
             if any(_declared(requirements, dependent) for dependent in via):
                 return
             requirement = self.requirement_for(entry)
@@ -695,22 +471,22 @@ class _Checker:
                     "pip's isolated build cannot import it"
                 )
             self.add(
-                self.lines.key("requires"),
+                self.lines.find(("build-system", "requires")),
                 BACKEND_NOT_IN_REQUIRES,
                 message,
                 distribution=entry.distribution,
                 fix=f'add "{requirement}" to [build-system] requires',
-                change=("add", requirement),
+                change=AddRequirement(requirement),
             )
             return
         since = BACKEND_SINCE.get(backend_path)
         if since is None or knowledge.normalise_name(since[0]) != distribution:
             return
-        excluding = [item for item in declared if _excludes_from(item, since[1])]
+        excluding = [item for item in declared if versions.excludes_from(item, since[1])]
         if excluding and len(excluding) == len(declared):
             item = excluding[0]
             self.add(
-                self.lines.item("requires", item),
+                self.lines.item(("build-system", "requires"), item),
                 REQUIRES_EXCLUDES_BACKEND,
                 f"[build-system] requires {item!r} allows only {entry.distribution} releases "
                 f"older than {since[1]}, the first that provides build-backend "
@@ -733,7 +509,9 @@ class _Checker:
                 return  # e.g. build-backend = "mybuilder.api" with requires = ["mybuilder"]
         suggestion = knowledge.closest_backend(backend_path)
         if suggestion is not None and suggestion != backend_path:
-            self.add_typo(self.lines.key("build-backend"), backend_path, suggestion)
+            self.add_typo(
+                self.lines.find(("build-system", "build-backend")), backend_path, suggestion
+            )
 
 
 # --- Helpers -----------------------------------------------------------------------------------
@@ -757,8 +535,6 @@ def _invalid_requirement(item: str) -> str | None:
     """Why ``item`` is not a PEP 508 requirement, or None when it is one."""
     if _SIMPLE_REQUIREMENT.match(item):
         return None
-    from packaging.requirements import InvalidRequirement, Requirement
-
     try:
         Requirement(item)
     except InvalidRequirement as exc:
@@ -809,60 +585,3 @@ def _clean_folder(folder: str) -> str:
         elif part not in {"", "."}:
             parts.append(part)
     return "".join(part + "/" for part in parts)
-
-
-def _excludes_from(item: str, since: str) -> bool:
-    """Whether requirement ``item`` allows no version at or after ``since``.
-
-    Only an upper bound can do that (``<``, ``<=``, ``==``, ``~=``, ``===``), so packaging is
-    imported only for items that have one.
-    """
-    if not re.search(r"<|==|~=", item):
-        return False
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        specifier = Requirement(item).specifier
-        first = Version(since)
-    except (InvalidRequirement, InvalidVersion):
-        return False
-    for spec in specifier:
-        bound = _exclusive_upper(spec.operator, spec.version)
-        if bound is not None and bound <= first:
-            return True
-    return False
-
-
-def _exclusive_upper(operator: str, text: str) -> Any:  # noqa: PLR0911 - one case per operator
-    """The smallest version a single specifier clause excludes from above (every allowed
-    version is below it), or None when the clause sets no upper bound."""
-    from packaging.version import InvalidVersion, Version
-
-    wildcard = text.endswith(".*")
-    try:
-        version = Version(text[:-2] if wildcard else text)
-    except InvalidVersion:
-        return None
-    if operator == "<":
-        # "<2" also excludes 2's own pre-releases: everything below 2.dev0 is what remains.
-        return version if version.is_prerelease else Version(f"{version.base_version}.dev0")
-    if operator == "<=":
-        return Version(f"{version}.post0.dev0") if not version.is_postrelease else None
-    if operator in {"==", "==="} and not wildcard:
-        return Version(f"{version}.post0.dev0") if not version.is_postrelease else None
-    if operator == "==" and wildcard:
-        return _bumped(version, len(version.release))
-    if operator == "~=" and len(version.release) >= 2:
-        return _bumped(version, len(version.release) - 1)
-    return None
-
-
-def _bumped(version: Any, prefix: int) -> Any:
-    """The first version past the first ``prefix`` release components: (1.4.5, 2) -> 1.5.dev0."""
-    from packaging.version import Version
-
-    release = list(version.release[:prefix])
-    release[-1] += 1
-    epoch = f"{version.epoch}!" if version.epoch else ""
-    return Version(epoch + ".".join(map(str, release)) + ".dev0")

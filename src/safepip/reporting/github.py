@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from safepip import tomlfile
+
 
 def active(environ: Mapping[str, str]) -> bool:
     return environ.get("GITHUB_ACTIONS") == "true"
@@ -30,23 +32,13 @@ def _escape_property(text: str) -> str:
 def build_system_line(pyproject: str, key: str = "requires") -> int:
     """The line of ``key`` in ``[build-system]`` (else the table's header, else 1)."""
     try:
-        with open(pyproject, encoding="utf-8-sig", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
+        data = tomlfile.read_bytes(pyproject)
+    except tomlfile.TomlFileError:
         return 1
-    header = None
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if line.startswith("["):
-            if header is not None:
-                break
-            if line.replace(" ", "").startswith("[build-system]"):
-                header = number
-        elif (header is not None and line.split("=", 1)[0].strip() == key) or line.replace(
-            " ", ""
-        ).startswith(f"build-system.{key}="):
-            return number
-    return header or 1
+    if data is None:
+        return 1
+    text = tomlfile.split_bom(data)[1].decode("utf-8", "replace")
+    return tomlfile.KeyLines(text).find(("build-system", key))
 
 
 def annotation(
