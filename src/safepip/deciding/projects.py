@@ -7,12 +7,8 @@ place the diagnosis reads the disk, so that the judging itself stays free of I/O
 from __future__ import annotations
 
 import os
-import sys
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python < 3.11
-    import tomlkit
+from safepip.tomlfile import read_build_system
 
 
 class DiskProjectFiles:
@@ -53,32 +49,11 @@ class DiskProjectFiles:
 
 def read_build_backend(pyproject: str) -> str | None:
     """``[build-system] build-backend`` of a pyproject.toml, or None (unreadable, or absent)."""
-    parsed = _read_pyproject(pyproject)
-    build_system = parsed.get("build-system") if parsed is not None else None
-    if not isinstance(build_system, dict):
-        return None
-    backend = build_system.get("build-backend")
+    build_system = read_build_system(pyproject)
+    backend = build_system.get("build-backend") if build_system is not None else None
     return backend.strip() if isinstance(backend, str) else None
 
 
 def read_build_system_present(pyproject: str) -> bool:
     """Whether a pyproject.toml exists and declares a ``[build-system]`` table."""
-    parsed = _read_pyproject(pyproject)
-    return parsed is not None and isinstance(parsed.get("build-system"), dict)
-
-
-def _read_pyproject(pyproject: str) -> dict[str, object] | None:
-    """A pyproject.toml as plain data, or None (unreadable, malformed or absent)."""
-    try:
-        with open(pyproject, "rb") as handle:
-            data = handle.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    try:
-        if sys.version_info >= (3, 11):
-            parsed: dict[str, object] = tomllib.loads(data)
-        else:
-            parsed = tomlkit.parse(data).unwrap()
-    except Exception:  # noqa: BLE001 - any malformed file means "unknown"
-        return None
-    return parsed
+    return read_build_system(pyproject) is not None
