@@ -433,7 +433,8 @@ def test_a_requirement_from_the_log_is_never_a_url(tmp_path: Path) -> None:
     assert [(f.kind, f.distribution) for f in failures] == [(BUILD_DEPENDENCY_MISSING, "numpy")]
     for failure in failures:
         for remedy in propose(failure, PipCommand(args, str(work)), target_python="python"):
-            words = " ".join([*remedy.change, *remedy.install])
+            change = remedy.change.words() if remedy.change is not None else ()
+            words = " ".join([*change, *remedy.install])
             assert "://" not in words, remedy.summary
             assert "@" not in words, remedy.summary
 

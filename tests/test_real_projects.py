@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from safepip import knowledge
+from safepip.changes import AddRequirement
 from safepip.deciding import static
 from safepip.deciding.static import BACKEND_NOT_IN_REQUIRES, check_text
 
@@ -241,6 +242,5 @@ def test_the_backend_removed_from_requires_is_named(
         (BACKEND_NOT_IN_REQUIRES, entry.distribution)
     ]
     change = findings[0].change
-    assert change is not None
-    assert change[0] == "add"
-    assert static._requirement_name(change[1]) == distribution
+    assert isinstance(change, AddRequirement)
+    assert static._requirement_name(change.requirement) == distribution

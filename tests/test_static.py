@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from safepip.changes import AddRequirement, SetBackend
 from safepip.deciding import static
 from safepip.deciding.static import (
     BACKEND_INVALID,
@@ -57,7 +58,7 @@ def test_backend_not_in_requires() -> None:
     assert finding.kind == BACKEND_NOT_IN_REQUIRES
     assert finding.line == 6
     assert finding.distribution == "hatchling"
-    assert finding.change == ("add", "hatchling")
+    assert finding.change == AddRequirement("hatchling")
     assert finding.fix == 'add "hatchling" to [build-system] requires'
     assert "hatchling.build" in finding.message
 
@@ -67,7 +68,7 @@ def test_legacy_backend_needs_setuptools_in_requires() -> None:
     assert finding.kind == BACKEND_NOT_IN_REQUIRES
     assert finding.line == 3
     assert finding.distribution == "setuptools"
-    assert finding.change == ("add", "setuptools>=40.8.0")
+    assert finding.change == AddRequirement("setuptools>=40.8.0")
     assert "legacy backend" in finding.message
 
 
@@ -75,7 +76,7 @@ def test_requires_missing() -> None:
     [finding] = check("requires-missing.toml")
     assert finding.kind == REQUIRES_MISSING
     assert finding.line == 4  # the [build-system] header
-    assert finding.change == ("add", "flit_core>=3.2")
+    assert finding.change == AddRequirement("flit_core>=3.2")
     assert finding.distribution == "flit_core"
 
 
@@ -102,7 +103,7 @@ def test_backend_typo_is_suggested() -> None:
     [finding] = check("backend-typo.toml")
     assert finding.kind == BACKEND_UNKNOWN
     assert finding.line == 3
-    assert finding.change == ("backend", "hatchling.build")
+    assert finding.change == SetBackend("hatchling.build")
     assert finding.fix == 'set build-backend = "hatchling.build"'
 
 
@@ -110,14 +111,14 @@ def test_the_typo_fixture_project(tmp_path: Path) -> None:
     [finding] = check_pyproject(str(PROJECTS / "wrong-backend-path"))
     assert finding.kind == BACKEND_UNKNOWN
     assert finding.line == 6
-    assert finding.change == ("backend", "flit_core.buildapi")
+    assert finding.change == SetBackend("flit_core.buildapi")
 
 
 def test_a_dashed_module_name_is_a_typo() -> None:
     text = '[build-system]\nrequires = ["flit_core"]\nbuild-backend = "flit-core.buildapi"\n'
     [finding] = check_text(text, "pyproject.toml")
     assert finding.kind == BACKEND_UNKNOWN
-    assert finding.change == ("backend", "flit_core.buildapi")
+    assert finding.change == SetBackend("flit_core.buildapi")
 
 
 def test_a_custom_backend_from_requires_is_left_alone() -> None:
@@ -221,7 +222,7 @@ def test_a_dependency_that_brings_the_backend_counts() -> None:
 
 def test_setuptools_with_a_project_table_needs_61() -> None:
     [finding] = check("setuptools-project.toml")
-    assert finding.change == ("add", "setuptools>=61")
+    assert finding.change == AddRequirement("setuptools>=61")
 
 
 def test_a_backend_requirement_with_markers_counts() -> None:
@@ -299,7 +300,7 @@ def test_fixture_projects_that_are_sound() -> None:
 
 def test_poetry_core_with_a_project_table_needs_2() -> None:
     [finding] = check_pyproject(str(PROJECTS / "poetry-missing"))
-    assert finding.change == ("add", "poetry-core>=2")
+    assert finding.change == AddRequirement("poetry-core>=2")
 
 
 def test_invalid_toml_is_one_line_with_line_and_column() -> None:

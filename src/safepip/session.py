@@ -12,6 +12,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING, Any
 
+from safepip.changes import AddRequirement, Change
 from safepip.deciding import consent
 from safepip.deciding.remedies import (
     BUILD_CONSTRAINT,
@@ -21,7 +22,6 @@ from safepip.deciding.remedies import (
     PATCHED_SDIST,
     UPGRADE_PIP,
     Remedy,
-    describe_change,
     propose,
 )
 from safepip.errors import SafepipError, say
@@ -107,7 +107,7 @@ class Session:
         #: Wheels built from patched copies, by project (normalised): pinned with ``-c``.
         self.wheel_pins: dict[str, str] = {}
         #: The changes made so far to each patched sdist (by sdist), all made again on a rebuild.
-        self.sdist_changes: dict[str, list[tuple[str, ...]]] = {}
+        self.sdist_changes: dict[str, list[Change]] = {}
         #: Sdists fetched from an index, by the name pip printed.
         self.fetched_paths: dict[str, str] = {}
         #: Failures of safepip's own patched build, diagnosed: the next round starts from them.
@@ -235,7 +235,9 @@ class Session:
                     package=project.path,
                     source="editable" if project.editable else "local",
                     distribution=finding.distribution,
-                    requirement=finding.change[1] if finding.change[0] == "add" else None,
+                    requirement=finding.change.requirement
+                    if isinstance(finding.change, AddRequirement)
+                    else None,
                     pyproject=project.pyproject,
                     explanation=finding.message,
                     evidence=f"{finding.path}:{finding.line}",
@@ -243,7 +245,7 @@ class Session:
                 remedies.append(
                     Remedy(
                         PATCH_PYPROJECT,
-                        describe_change(finding.change, project.pyproject),
+                        finding.change.describe(project.pyproject),
                         failure,
                         pyproject=project.pyproject,
                         change=finding.change,
@@ -299,7 +301,7 @@ class Session:
                 if remedy.kind == PATCHED_SDIST:
                     # Every change for this sdist in this round goes into one build.
                     changes = self.sdist_changes.setdefault(_sdist_key(remedy), [])
-                    if remedy.change and remedy.change not in changes:
+                    if remedy.change is not None and remedy.change not in changes:
                         changes.append(remedy.change)
             for remedy in remedies:
                 self.agreed.update(other.key for other in self.alternatives.get(remedy.key, []))
@@ -600,7 +602,7 @@ class Session:
         self._built.add(key)
         sdist = remedy.sdist or self._fetch(remedy)
         changes = self.sdist_changes.setdefault(key, [])
-        if remedy.change and remedy.change not in changes:
+        if remedy.change is not None and remedy.change not in changes:
             changes.append(remedy.change)
         build = build_patched_wheel(
             sdist,
@@ -752,19 +754,10 @@ def _sdist_key(remedy: Remedy) -> str:
 
 
 def _plan(remedy: Remedy) -> PatchPlan:
-    from safepip.applying.pyproject import (
-        plan_add_requirement,
-        plan_constrain_requirement,
-        plan_set_backend,
-    )
-
     assert remedy.pyproject is not None  # noqa: S101 - PATCH_PYPROJECT remedies name their file
     change = remedy.change
-    if change[0] == "backend":
-        return plan_set_backend(remedy.pyproject, change[1])
-    if change[0] == "constrain":
-        return plan_constrain_requirement(remedy.pyproject, change[1], change[2])
-    return plan_add_requirement(remedy.pyproject, change[1], create_if_missing=True)
+    assert change is not None  # noqa: S101 - and their change
+    return change.plan(remedy.pyproject, create_if_missing=True)
 
 
 def _signal_name(number: int) -> str:
@@ -791,7 +784,7 @@ def _proposal_json(remedy: Remedy) -> dict[str, Any]:
         "kind": remedy.kind,
         "summary": remedy.summary,
         "pyproject": remedy.pyproject,
-        "change": list(remedy.change),
+        "change": list(remedy.change.words()) if remedy.change is not None else [],
         "install": remedy.install,
         "sdist": remedy.sdist,
         "module": remedy.failure.module,

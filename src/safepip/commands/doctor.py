@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from safepip.changes import Change, plan_changes
 from safepip.deciding.static import StaticCheckError, StaticFinding, check_pyproject
 from safepip.options import SafepipOptions
 
@@ -136,7 +137,7 @@ def _fix(
     """Plan the fixable findings per file, then apply them with consent; return what changed."""
     from safepip.deciding.consent import consent_mode
 
-    by_file: dict[str, list[tuple[str, ...]]] = {}
+    by_file: dict[str, list[Change]] = {}
     for finding in findings:
         if finding.change is not None and finding.change not in by_file.get(finding.path, []):
             by_file.setdefault(finding.path, []).append(finding.change)
@@ -174,14 +175,14 @@ _EXPLAINED = "explained"
 
 
 def _fix_file(
-    pyproject: str, changes: list[tuple[str, ...]], mode: str, out: TextIO
+    pyproject: str, changes: list[Change], mode: str, out: TextIO
 ) -> dict[str, str | None] | str | None:
     """Show one file's diff and apply it with consent: what changed, _EXPLAINED, or None."""
     from safepip.applying.pyproject import PatchError
     from safepip.deciding.consent import APPLY, ASK, ask
 
     try:
-        plan = _plan(pyproject, changes)
+        plan = plan_changes(pyproject, changes)
     except PatchError as exc:
         print(f"safepip doctor: cannot prepare the fix of {pyproject}: {exc}", file=out)
         return None
@@ -193,7 +194,7 @@ def _fix_file(
         return None
     if mode not in {ASK, APPLY}:
         return _EXPLAINED
-    return _write(plan, lambda: _plan(pyproject, changes), out)
+    return _write(plan, lambda: plan_changes(pyproject, changes), out)
 
 
 def _write(
@@ -241,49 +242,3 @@ def _clean_in_git(path: str) -> bool:
     except OSError:  # no git: keep the backup
         return False
     return True
-
-
-def _plan(pyproject: str, changes: list[tuple[str, ...]]) -> PatchPlan:
-    """One plan for all of a file's changes: each is planned on a scratch copy in turn, so that
-    the user sees (and approves) a single diff."""
-    from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan
-
-    if len(changes) == 1:
-        return _plan_one(pyproject, changes[0])
-    import shutil
-    import tempfile
-
-    try:
-        with open(pyproject, "rb") as file:
-            original = file.read()
-    except OSError as exc:
-        raise PatchError(f"cannot read {pyproject}: {exc.strerror or exc}") from None
-    scratch = tempfile.mkdtemp(prefix="safepip-doctor-")
-    try:
-        copy = os.path.join(scratch, "pyproject.toml")
-        with open(copy, "wb") as file:
-            file.write(original)
-        summaries = []
-        for change in changes:
-            step = _plan_one(copy, change)
-            apply_plan(step, backup=False)
-            summaries.append(step.summary)
-        with open(copy, "rb") as file:
-            new = file.read()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return PatchPlan(pyproject, original, new, summary="; ".join(s for s in summaries if s))
-
-
-def _plan_one(pyproject: str, change: tuple[str, ...]) -> PatchPlan:
-    from safepip.applying.pyproject import (
-        plan_add_requirement,
-        plan_constrain_requirement,
-        plan_set_backend,
-    )
-
-    if change[0] == "backend":
-        return plan_set_backend(pyproject, change[1])
-    if change[0] == "constrain":
-        return plan_constrain_requirement(pyproject, change[1], change[2])
-    return plan_add_requirement(pyproject, change[1])

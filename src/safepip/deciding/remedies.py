@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
+from safepip.changes import AddRequirement, CapRequirement, Change, SetBackend
 from safepip.reading.command import SDIST_SUFFIXES, PipCommand
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
@@ -20,15 +22,23 @@ from safepip.reading.findings import (
     BuildFailure,
 )
 
-#: How each kind of fix is spelled in reports.
-PATCH_PYPROJECT = "patch-pyproject"
-PATCHED_SDIST = "build-patched-sdist"
-INSTALL_WITHOUT_ISOLATION = "install-and-build-without-isolation"
-INSTALL_BUILD_DEPENDENCY = "install-build-dependency"
-UPGRADE_PIP = "upgrade-pip"
+#: The kinds of fix, as reports spell them.
+FixKind = Literal[
+    "patch-pyproject",
+    "build-patched-sdist",
+    "build-constraint",
+    "install-build-dependency",
+    "install-and-build-without-isolation",
+    "upgrade-pip",
+]
+PATCH_PYPROJECT: FixKind = "patch-pyproject"
+PATCHED_SDIST: FixKind = "build-patched-sdist"
+INSTALL_WITHOUT_ISOLATION: FixKind = "install-and-build-without-isolation"
+INSTALL_BUILD_DEPENDENCY: FixKind = "install-build-dependency"
+UPGRADE_PIP: FixKind = "upgrade-pip"
 #: A cap on a build requirement given to pip as a build constraint (isolation kept, nothing
 #: patched): ``--build-constraint FILE`` on pip >= 25.3, ``PIP_CONSTRAINT`` before.
-BUILD_CONSTRAINT = "build-constraint"
+BUILD_CONSTRAINT: FixKind = "build-constraint"
 
 #: Distributions a build must compile against as installed at run time: building them in an
 #: isolated environment gets a different copy, so installing them in the target comes first.
@@ -39,15 +49,14 @@ MATCH_RUNTIME = frozenset({"torch", "tensorflow", "jax", "jaxlib", "paddlepaddle
 class Remedy:
     """One proposed fix, described for the user before anything happens."""
 
-    kind: str
+    kind: FixKind
     #: What it does, in one line.
     summary: str
     #: The failure it answers.
     failure: BuildFailure
-    #: A pyproject.toml to change, and how: ("add", requirement), ("constrain", name, specifier)
-    #: or ("backend", path).
+    #: A pyproject.toml to change (or the sdist's copy of it), and how.
     pyproject: str | None = None
-    change: tuple[str, ...] = ()
+    change: Change | None = None
     #: Requirements to install into the target environment.
     install: list[str] = field(default_factory=list)
     #: An sdist (a file path) to rebuild with a patched pyproject.toml.
@@ -68,7 +77,8 @@ class Remedy:
         """Identifies the fix, so the same one is never applied twice."""
         target = self.pyproject or self.sdist or self.remote_sdist or ""
         extras = "|".join(self.extra_requirements)
-        return f"{self.kind}:{target}:{'|'.join(self.change)}:{'|'.join(self.install)}:{extras}"
+        change = "|".join(self.change.words()) if self.change is not None else ""
+        return f"{self.kind}:{target}:{change}:{'|'.join(self.install)}:{extras}"
 
 
 def _requirement_name(requirement: str) -> str:
@@ -78,11 +88,11 @@ def _requirement_name(requirement: str) -> str:
     return requirement
 
 
-def _pyproject_change(failure: BuildFailure) -> tuple[str, ...] | None:
+def _pyproject_change(failure: BuildFailure) -> Change | None:
     """How the project's [build-system] should change to answer ``failure``."""
     if failure.kind == BACKEND_UNAVAILABLE and failure.suggestion:
         # The declared path names no module of any backend: most likely a typo of a known one.
-        return ("backend", failure.suggestion)
+        return SetBackend(failure.suggestion)
     if not failure.requirement or not failure.distribution:
         return None
     if any(mark in failure.requirement for mark in ("@", "://", ";")):
@@ -91,16 +101,8 @@ def _pyproject_change(failure: BuildFailure) -> tuple[str, ...] | None:
     specifier = failure.requirement[len(name) :]
     if specifier.startswith("<"):
         # A cap (setuptools<82 for pkg_resources) is merged into an existing declaration.
-        return ("constrain", name, specifier)
-    return ("add", failure.requirement)
-
-
-def describe_change(change: tuple[str, ...], pyproject: str) -> str:
-    if change[0] == "backend":
-        return f'set [build-system] build-backend = "{change[1]}" in {pyproject}'
-    if change[0] == "constrain":
-        return f'constrain "{change[1]}{change[2]}" in [build-system] requires of {pyproject}'
-    return f'add "{change[1]}" to [build-system] requires in {pyproject}'
+        return CapRequirement(name, specifier)
+    return AddRequirement(failure.requirement)
 
 
 def _sdist_of(failure: BuildFailure, command: PipCommand) -> str | None:
@@ -169,7 +171,7 @@ def propose(
         return []
     requirement = failure.requirement
     isolated = failure.isolated if failure.isolated is not None else not command.no_build_isolation
-    if not isolated and requirement and change[0] != "backend":
+    if not isolated and requirement and not isinstance(change, SetBackend):
         # --no-build-isolation: the build uses the target environment, so that is where the
         # missing distribution belongs.
         return [
@@ -186,7 +188,7 @@ def propose(
         # pip named a local path; patch it only if the command line names that project too.
         project = command.project_for(os.path.join(command.cwd, failure.package, "pyproject.toml"))
     if project is not None:
-        summary = describe_change(change, project.pyproject)
+        summary = change.describe(project.pyproject)
         return [
             Remedy(PATCH_PYPROJECT, summary, failure, pyproject=project.pyproject, change=change)
         ]
@@ -198,12 +200,12 @@ def propose(
     return [constraint, *remedies] if constraint is not None else remedies
 
 
-def _constraint_remedy(failure: BuildFailure, change: tuple[str, ...]) -> Remedy | None:
+def _constraint_remedy(failure: BuildFailure, change: Change) -> Remedy | None:
     """A cap (``setuptools<82``) as a build constraint: it reaches every isolated build of the
     command, the named package's and any dependency's, with isolation kept and nothing patched."""
-    if change[0] != "constrain":
+    if not isinstance(change, CapRequirement):
         return None
-    constraint = f"{change[1]}{change[2]}"
+    constraint = change.requirement
     return Remedy(
         BUILD_CONSTRAINT,
         f'run the command again with the build constraint "{constraint}" (pip applies it to '
@@ -217,7 +219,7 @@ def _constraint_remedy(failure: BuildFailure, change: tuple[str, ...]) -> Remedy
 def _remote_remedies(
     failure: BuildFailure,
     command: PipCommand,
-    change: tuple[str, ...],
+    change: Change,
     target_python: str,
     fetched: Mapping[str, str],
 ) -> list[Remedy]:
@@ -233,7 +235,7 @@ def _remote_remedies(
             caveat="with --no-build-isolation no package of this command is built in isolation: "
             "each build uses what is installed in the target environment",
         )
-        if requirement and change[0] != "backend"
+        if requirement and not isinstance(change, SetBackend)
         else None
     )
     sdist = _sdist_of(failure, command)
@@ -247,7 +249,7 @@ def _remote_remedies(
         Remedy(
             PATCHED_SDIST,
             f"build {name} from a patched copy "
-            f"({describe_change(change, 'its pyproject.toml')}) and run the command again "
+            f"({change.describe('its pyproject.toml')}) and run the command again "
             "with that wheel available",
             failure,
             sdist=sdist,
@@ -294,7 +296,7 @@ def propose_configured(
         failure,
         sdist=sdist,
         remote_sdist=remote,
-        change=("add", requirements[0]),
+        change=AddRequirement(requirements[0]),
         extra_requirements=list(requirements[1:]),
         preapproved=True,
     )

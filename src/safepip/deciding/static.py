@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from safepip import knowledge
+from safepip.changes import AddRequirement, Change, SetBackend
 from safepip.errors import SafepipError
 
 __all__ = [
@@ -167,9 +168,8 @@ class StaticFinding:
     message: str  # what is wrong and what pip will do about it, one sentence
     distribution: str | None = None  # the distribution concerned, from the curated table only
     fix: str | None = None  # what to do, for a person
-    #: The same change in the shape remedies use: ("add", requirement), ("constrain", name,
-    #: specifier) or ("backend", path); None when there is no safe automatic fix.
-    change: tuple[str, ...] | None = None
+    #: The same change remedies make; None when there is no safe automatic fix.
+    change: Change | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The fields of ``safepip doctor --json`` (``change`` is internal)."""
@@ -419,7 +419,7 @@ class _Checker:
         *,
         distribution: str | None = None,
         fix: str | None = None,
-        change: tuple[str, ...] | None = None,
+        change: Change | None = None,
     ) -> None:
         self.findings.append(
             StaticFinding(self.path, line, kind, message, distribution, fix, change)
@@ -515,7 +515,7 @@ class _Checker:
                     if requirement
                     else "add requires = [...] listing the build backend's distribution"
                 ),
-                change=("add", requirement) if requirement else None,
+                change=AddRequirement(requirement) if requirement else None,
             )
             return None
         requires = table["requires"]
@@ -609,7 +609,7 @@ class _Checker:
             f"{suggestion!r}, and pip will fail to import it",
             distribution=entry.distribution if entry else None,
             fix=f'set build-backend = "{suggestion}"',
-            change=("backend", suggestion),
+            change=SetBackend(suggestion),
         )
 
     # -- backend-path ---------------------------------------------------------------------------
@@ -700,7 +700,7 @@ class _Checker:
                 message,
                 distribution=entry.distribution,
                 fix=f'add "{requirement}" to [build-system] requires',
-                change=("add", requirement),
+                change=AddRequirement(requirement),
             )
             return
         since = BACKEND_SINCE.get(backend_path)
