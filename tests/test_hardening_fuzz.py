@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from safepip import knowledge
 from safepip.applying.pyproject import PatchError, apply_plan, plan_add_requirement
-from safepip.deciding.remedies import PATCH_PYPROJECT, propose
+from safepip.deciding.gather import propose
+from safepip.deciding.remedies import PATCH_PYPROJECT
 from safepip.deciding.static import StaticCheckError, check_pyproject
 from safepip.errors import SafepipError
 from safepip.reading.command import PipCommand

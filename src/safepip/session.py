@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from safepip.changes import AddRequirement, Change
 from safepip.deciding import consent
+from safepip.deciding.decide import attributable_module, attribute, decide
+from safepip.deciding.gather import (
+    gather_facts,
+    installed_version,
+    pip_version,
+    providers_in_target,
+)
 from safepip.deciding.remedies import (
     BUILD_CONSTRAINT,
     INSTALL_BUILD_DEPENDENCY,
@@ -22,13 +29,13 @@ from safepip.deciding.remedies import (
     PATCHED_SDIST,
     UPGRADE_PIP,
     Remedy,
-    propose,
 )
 from safepip.errors import SafepipError, say
 from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
 from safepip.reading.consumer import Fanout, TailRecorder
 from safepip.reading.findings import BACKEND_UNAVAILABLE, BuildFailure
+from safepip.reporting import text
 from safepip.running import run_command
 from safepip.running.relay import PipInterrupted
 from safepip.target import TargetPython, raise_if_pip_missing
@@ -37,17 +44,6 @@ if TYPE_CHECKING:
     from safepip.applying.pyproject import PatchPlan
     from safepip.config import Config
     from safepip.reading.consumer import LineConsumer
-
-#: Prints the installed version of the distribution named by its argument (in the target).
-_VERSION_PROBE = "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))"
-
-#: Prints the distributions the target environment says provide the top-level module given as
-#: its argument, one a line (importlib.metadata.packages_distributions, Python 3.10+).
-_PROVIDERS_PROBE = (
-    "import sys, importlib.metadata as m\n"
-    "find = getattr(m, 'packages_distributions', None)\n"
-    "print('\\n'.join(sorted(set(find().get(sys.argv[1], [])))) if find else '')"
-)
 
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
@@ -112,9 +108,6 @@ class Session:
         self.fetched_paths: dict[str, str] = {}
         #: Failures of safepip's own patched build, diagnosed: the next round starts from them.
         self.pending: list[BuildFailure] = []
-        #: Failures read from safepip's own patched builds (their fix is in the copy, never a
-        #: build constraint: the user's command would still build the unpatched sdist).
-        self._from_patched: set[int] = set()
         #: Sdists built in this round (several fixes for one sdist make one build).
         self._built: set[str] = set()
         #: Alternatives the user saw with a fix they agreed to: the same consent covers them.
@@ -178,23 +171,7 @@ class Session:
     def _target_pip_version(self) -> tuple[int, ...]:
         """The version of the pip that runs (``pip X.Y from ...``); (0,) when it does not say."""
         if self._pip_version is None:
-            import subprocess
-
-            probe = subprocess.run(
-                [*self.target.pip_command(), "--version"],
-                capture_output=True,
-                text=True,
-                check=False,
-                env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-            )
-            words = probe.stdout.split()
-            version: list[int] = []
-            if len(words) > 1 and words[0] == "pip":
-                for part in words[1].split(".")[:2]:
-                    if not part.isdigit():
-                        break
-                    version.append(int(part))
-            self._pip_version = tuple(version) or (0,)
+            self._pip_version = pip_version(self.target.pip_command())
         return self._pip_version
 
     def run(self) -> int:
@@ -265,6 +242,7 @@ class Session:
         self._preflight()
         status = 0
         for round_ in range(MAX_FIX_ROUNDS + 1):
+            from_patched = bool(self.pending)
             if self.pending:
                 # safepip's own patched build failed for a reason the diagnosis names: the
                 # round starts from that, and the user's command runs once the build succeeds.
@@ -273,7 +251,7 @@ class Session:
                 status, failures = self._run_pip()
                 if status == 0 or not failures:
                     return status
-            remedies = self._choose(failures)
+            remedies = self._choose(failures, from_patched=from_patched)
             if not remedies:
                 return status
             if round_ == MAX_FIX_ROUNDS:
@@ -375,81 +353,33 @@ class Session:
         too_old = old_pip.failure()
         if too_old is not None:
             failures.append(too_old)
-        for failure in failures:
-            self._attribute(failure)
+        failures = [self._attributed(failure) for failure in failures]
         return status, failures
 
-    def _attribute(self, failure: BuildFailure) -> None:
-        """An import the curated table does not know: ask the target environment who provides it.
+    def _attributed(self, failure: BuildFailure) -> BuildFailure:
+        """An import the curated table does not know: ask the target environment who provides it."""
+        module = attributable_module(failure)
+        if module is None:
+            return failure
+        providers = providers_in_target(self.target.executable, module)
+        return attribute(failure, providers, self.target.executable)
 
-        Exactly one installed distribution providing the module names it (and the finding says
-        so); none, several, or the package itself leave the import unidentified.
-        """
-        from safepip import knowledge
-        from safepip.reading.findings import BUILD_DEPENDENCY_MISSING, UNIDENTIFIED_IMPORT
-
-        module = failure.module
-        if failure.kind != UNIDENTIFIED_IMPORT or not module or "." in module:
-            return
-        if module in knowledge.PYTHON2_MODULES or module in knowledge.REMOVED_STDLIB:
-            return
-        names = self._providers_in_target(module)
-        if len(names) != 1:
-            return
-        (name,) = names
-        package = (failure.package or "").rstrip("/").rsplit("/", 1)[-1]
-        for cut in "=<>!~[ ":
-            package = package.split(cut, 1)[0]
-        if knowledge.normalise_name(name) == knowledge.normalise_name(package):
-            return  # the package's own module, installed from an earlier release
-        failure.kind = BUILD_DEPENDENCY_MISSING
-        failure.distribution = failure.requirement = name
-        failure.explanation = (
-            f"The build imported {module!r}, which the build environment does not have. The "
-            f"curated table does not list it, but the target environment "
-            f"({self.target.executable}) does: {name} is the one installed distribution that "
-            f"provides {module!r} (importlib.metadata.packages_distributions())."
-        )
-
-    def _providers_in_target(self, module: str) -> list[str]:
-        import subprocess
-
-        probe = subprocess.run(
-            [self.target.executable, "-c", _PROVIDERS_PROBE, module],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.returncode != 0:
-            return []
-        return [line.strip() for line in probe.stdout.splitlines() if line.strip()]
-
-    def _choose(self, failures: list[BuildFailure]) -> list[Remedy]:
+    def _choose(self, failures: list[BuildFailure], *, from_patched: bool) -> list[Remedy]:
         """Explain each failure; return the first fix of each that has one not yet applied."""
-        from safepip.commands.diagnose import render_human
-
+        facts = gather_facts(
+            failures,
+            self.command,
+            target_python=self.invocation.pip_python or self.target.executable,
+            config=self.config,
+            fetched=self.fetched,
+            installed_version=self._installed_version,
+        )
         chosen: list[Remedy] = []
-        pip_python = self.invocation.pip_python
-        for failure in failures:
-            configured = self._configured_remedy(failure)
-            options = [
-                remedy
-                for remedy in (
-                    [configured]
-                    if configured is not None
-                    else propose(
-                        failure,
-                        self.command,
-                        target_python=pip_python or self.target.executable,
-                        fetched=self.fetched,
-                    )
-                )
-                if remedy.key not in self.tried
-                and not (id(failure) in self._from_patched and remedy.kind == BUILD_CONSTRAINT)
-            ]
+        for decision in decide(failures, facts, tried=self.tried, from_patched=from_patched):
+            failure, options = decision.failure, list(decision.remedies)
             # With a fix to propose, the proposal below says what to do; without, the advice.
-            text = render_human([failure], with_fix=not options)
-            sys.stderr.write("\n" + _prefixed(text) + "\n")
+            explained = text.render_failure(failure, None if options else decision.fix)
+            sys.stderr.write("\n" + text.prefixed(explained) + "\n")
             self.proposals += [_proposal_json(remedy) for remedy in options]
             self.explained.append((failure, options[0] if options else None))
             if options and all(options[0].key != other.key for other in chosen):
@@ -458,47 +388,11 @@ class Session:
         sys.stderr.flush()
         return chosen
 
-    def _configured_remedy(self, failure: BuildFailure) -> Remedy | None:
-        """The user's [extra-build-dependencies] for this package, if the configuration has any."""
-        if self.config is None or not failure.package:
-            return None
-        from safepip.deciding.remedies import propose_configured
-
-        # Keyed by the distribution, however pip named the package (a file, a URL, a folder).
-        entries = self.config.extra_requirements_for(failure.package, self.command.cwd)
-        if not entries:
-            return None
-        requirements = [
-            self._runtime_pin(entry.requirement, entry.match_runtime) for entry in entries
-        ]
-        return propose_configured(
-            failure, self.command, requirements, str(entries[0].origin), fetched=self.fetched
-        )
-
-    def _runtime_pin(self, requirement: str, match_runtime: bool) -> str:
-        """``torch`` -> ``torch==2.3.1``: match-runtime builds against the installed version."""
-        if not match_runtime:
-            return requirement
-        import subprocess
-
-        name = requirement.split(";", 1)[0].split("[", 1)[0]
-        for cut in "<>=!~ ":
-            name = name.split(cut, 1)[0]
-        probe = subprocess.run(
-            [
-                self.target.executable,
-                "-c",
-                _VERSION_PROBE,
-                name,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.returncode != 0:
+    def _installed_version(self, name: str) -> str | None:
+        version = installed_version(self.target.executable, name)
+        if version is None:
             say(f"{name} is not installed in the target environment: building against any {name}")
-            return requirement
-        return f"{name}=={probe.stdout.strip()}"
+        return version
 
     def _consent(self, remedies: list[Remedy], *, before_pip: bool = False) -> bool:
         for remedy in remedies:
@@ -636,7 +530,6 @@ class Session:
             )
         say(f"building a wheel from the patched copy of {name} failed: reading why")
         self.pending = build.failures
-        self._from_patched.update(id(failure) for failure in build.failures)
 
     def _fetch(self, remedy: Remedy) -> str:
         """Fetch the sdist pip downloaded from an index, unbuilt, into the work folder."""
@@ -767,10 +660,6 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
-
-
-def _prefixed(text: str) -> str:
-    return "\n".join(f"safepip: {line}" if line else "safepip:" for line in text.splitlines())
 
 
 def _describe_changed_file(change: dict[str, str | None]) -> str:
