@@ -12,20 +12,20 @@ pip run (docs/fixing.md), the projects are checked again, and the status is the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
+import subprocess
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
+from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan
 from safepip.changes import Change, plan_changes
+from safepip.deciding.consent import APPLY, ASK, ask, consent_mode
 from safepip.deciding.static import StaticCheckError, StaticFinding, check_pyproject
-from safepip.options import SafepipOptions
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from safepip.applying.pyproject import PatchPlan
+from safepip.errors import SafepipError
+from safepip.options import SafepipOptions, parse_command_line
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,8 +78,6 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     """
     parser = _parser()
     options = parser.parse_args(args)
-    from safepip.errors import SafepipError
-    from safepip.options import parse_command_line
 
     if own is None:
         try:  # a bad SAFEPIP_* value is reported like a bad option
@@ -112,8 +110,6 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
                 if not findings:
                     print("safepip doctor: no findings left", file=out)
     if options.json:
-        import json
-
         document: dict[str, object] = {"findings": [finding.to_json() for finding in findings]}
         if options.fix:
             document["changed"] = changed
@@ -135,8 +131,6 @@ def _fix(
     findings: list[StaticFinding], *, yes: bool, no_fix: str | None, out: TextIO
 ) -> list[dict[str, str | None]]:
     """Plan the fixable findings per file, then apply them with consent; return what changed."""
-    from safepip.deciding.consent import consent_mode
-
     by_file: dict[str, list[Change]] = {}
     for finding in findings:
         if finding.change is not None and finding.change not in by_file.get(finding.path, []):
@@ -178,8 +172,6 @@ def _fix_file(
     pyproject: str, changes: list[Change], mode: str, out: TextIO
 ) -> dict[str, str | None] | str | None:
     """Show one file's diff and apply it with consent: what changed, _EXPLAINED, or None."""
-    from safepip.applying.pyproject import PatchError
-    from safepip.deciding.consent import APPLY, ASK, ask
 
     try:
         plan = plan_changes(pyproject, changes)
@@ -200,9 +192,6 @@ def _fix_file(
 def _write(
     plan: PatchPlan, replan: Callable[[], PatchPlan], out: TextIO
 ) -> dict[str, str | None] | None:
-    from safepip.applying.pyproject import apply_plan
-    from safepip.errors import SafepipError
-
     # A file git tracks and whose content git holds (the working copy matches the index:
     # committed, or staged as under a pre-commit hook) needs no backup: git has the original,
     # and a stray pyproject.toml.safepip-backup would be committed by the next `git add -A`
@@ -225,8 +214,6 @@ def _write(
 
 def _clean_in_git(path: str) -> bool:
     """Whether git tracks ``path`` and holds its content (the file matches the index)."""
-    import subprocess
-
     folder, name = os.path.split(os.path.abspath(path))
     try:
         for check in (["ls-files", "--error-unmatch", "--", name], ["diff", "--quiet", "--", name]):
