@@ -15,21 +15,8 @@ from safepip.reporting.records import SessionRecord
 from safepip.session import Session
 from safepip.target import TargetPython
 
-#: pip 26's lines for a project whose backend is not declared (tests/corpus has the full log).
-FLIT_MISSING = """\
-Processing ./flit-missing
-  Installing build dependencies: started
-  Installing build dependencies: finished with status 'done'
-  Getting requirements to build wheel: started
-  Getting requirements to build wheel: finished with status 'error'
-  error: subprocess-exited-with-error
-
-  × Cannot import build backend 'flit_core.buildapi'.
-  ╰─> ModuleNotFoundError: No module named 'flit_core'
-
-  note: This is likely not a problem with pip.
-ERROR: Failed to build './flit-missing' when calling build backend hook get_requires_for_build_wheel
-"""
+#: A real pip 26.3 log of a project whose backend is not declared.
+FLIT_MISSING = (Path(__file__).parent / "logs" / "pip26.3-flit-missing.log").read_text("utf-8")
 PYPROJECT = '[build-system]\nbuild-backend = "flit_core.buildapi"\n\n[project]\nname = "x"\n'
 
 
