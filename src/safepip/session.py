@@ -9,7 +9,6 @@ always the last pip run's.
 from __future__ import annotations
 
 import os
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 from safepip.applying.environment import install_requirements, pip_prefix
 from safepip.applying.fetch import fetch_sdist, index_urls
 from safepip.applying.pyproject import PatchPlan, apply_plan
-from safepip.applying.rerun import Rerun, WheelUse
+from safepip.applying.rerun import Rerun
 from safepip.applying.sdist import build_patched_wheel
 from safepip.changes import Change
 from safepip.config import Config
@@ -43,11 +42,8 @@ from safepip.errors import SafepipError
 from safepip.knowledge import normalise_name
 from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
-from safepip.reading.consumer import Fanout, TailRecorder
-from safepip.reading.diagnosis import Diagnosis
-from safepip.reading.downloads import DownloadsReader
 from safepip.reading.findings import BuildFailure
-from safepip.reading.oldpip import OldPipReader
+from safepip.reading.piprun import read_pip_run
 from safepip.reporting.records import ChangedFile, Explained, RunRecord, SessionRecord
 from safepip.reporting.reporter import Reporter, TerminalReporter
 from safepip.running import run_command
@@ -60,8 +56,6 @@ if TYPE_CHECKING:  # the protocol exists for mypy only (reading/consumer.py is o
 
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
-#: A run's status above this is 128 + the signal that killed pip (pip never exits so itself).
-_SIGNAL_BASE = 128
 
 #: Runs pip: (argv, the consumer of its lines, its environment) -> its exit status.
 Runner = Callable[..., int]
@@ -214,14 +208,10 @@ class Session:
         try:
             run = self._run_and_read(args, recorder)
             if run.failures:
+                metadata = {"pip_args": args, "exit_status": run.status}
                 try:
                     recorder.keep(
-                        {
-                            "pip_args": args,
-                            "exit_status": run.status,
-                            "findings": len(run.failures),
-                            "cwd": self._command.cwd,
-                        }
+                        {**metadata, "findings": len(run.failures), "cwd": self._command.cwd}
                     )
                 except OSError as exc:  # a full disk must not change what pip's run means
                     self._reporter.transcript_not_kept(exc)
@@ -230,47 +220,31 @@ class Session:
         return run
 
     def _run_and_read(self, args: list[str], recorder: LineConsumer) -> PipRun:
-        diagnosis = Diagnosis()
-        diagnosis.set_context(args, self._command.cwd)
-        tail = TailRecorder(limit=20)
-        old_pip = OldPipReader()
-        downloads = DownloadsReader()
-        wheels = WheelUse(self._rerun.wheel_pins)
-        fanout = Fanout(tail, diagnosis, old_pip, downloads, recorder, wheels)
+        argv = [*self._target.pip_command(), *args]
+        pins = self._rerun.wheel_pins
         try:
-            status = self._runner(
-                [*self._target.pip_command(), *args], fanout, env=self._rerun.env()
+            output = read_pip_run(
+                lambda consumer: self._runner(argv, consumer, env=self._rerun.env()),
+                args,
+                self._command.cwd,
+                wheel_pins=pins,
+                recorder=recorder,
             )
         except PipInterrupted as interrupt:
             # Ctrl-C: the run is reported as it ended, and nothing more happens.
             self._record.add_run(RunRecord(args, interrupt.status, interrupted=True))
             raise
-        self._sdists.fetched.update(downloads.sdists)
-        self._record.add_run(RunRecord(args, status, "your command"))
-        if status == 0 and self._rerun.wheel_pins:
-            unused = sorted(set(self._rerun.wheel_pins) - wheels.used)
-            if unused:
-                self._reporter.wheels_unused(unused)
-        raise_if_pip_missing(status, tail.text() if tail.count <= 2 else [], self._target)
-        if status == 0:
-            return PipRun(status, [])
-        if status > _SIGNAL_BASE:
-            # Killed (OOM killer, a cancelled CI job): its output stops mid-way, and another
-            # run is the last thing wanted. Its status stands.
-            self._reporter.pip_killed(_signal_name(status - _SIGNAL_BASE))
-            return PipRun(status, [])
-        if diagnosis not in fanout.consumers:
-            self._reporter.output_unreadable(repr(fanout.failures[-1]))
-            return PipRun(status, [])
-        try:
-            failures = diagnosis.failures()
-        except Exception as exc:  # noqa: BLE001 - a reading bug must not change pip's status
-            self._reporter.output_unreadable(f"{type(exc).__name__}: {exc}")
-            return PipRun(status, [])
-        too_old = old_pip.failure()
-        if too_old is not None:
-            failures.append(too_old)
-        return PipRun(status, [self._attributed(failure) for failure in failures])
+        self._sdists.fetched.update(output.fetched)
+        self._record.add_run(RunRecord(args, output.status, "your command"))
+        unused = sorted(set(pins) - output.wheels_used) if output.status == 0 else []
+        if unused:
+            self._reporter.wheels_unused(unused)
+        raise_if_pip_missing(output.status, output.short_output, self._target)
+        if output.killed_by is not None:
+            self._reporter.pip_killed(output.killed_by)  # its status stands
+        elif output.unreadable is not None:
+            self._reporter.output_unreadable(output.unreadable)
+        return PipRun(output.status, [self._attributed(failure) for failure in output.failures])
 
     def _attributed(self, failure: BuildFailure) -> BuildFailure:
         """An import the curated table does not know: ask the target environment who provides it."""
@@ -462,13 +436,6 @@ def _plan(remedy: Remedy) -> PatchPlan:
     assert remedy.pyproject is not None  # noqa: S101 - PATCH_PYPROJECT remedies name their file
     assert remedy.change is not None  # noqa: S101 - and their change
     return remedy.change.plan(remedy.pyproject, create_if_missing=True)
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
 
 
 def run_session(invocation: Invocation, target: TargetPython, config: Config | None = None) -> int:

@@ -113,20 +113,3 @@ class Rerun:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write("".join(line + "\n" for line in lines))
         return path
-
-
-class WheelUse:
-    """A line consumer: which patched wheels pip really used (``Processing /.../x.whl``)."""
-
-    def __init__(self, wheel_pins: dict[str, str]) -> None:
-        self._wanted = {os.path.basename(wheel): name for name, wheel in wheel_pins.items()}
-        self.used: set[str] = set()
-
-    def feed_line(self, stream: str, line: str) -> None:
-        del stream  # pip says it on either
-        text = line.strip()
-        if self._wanted and text.startswith("Processing ") and text.endswith((".whl", ")")):
-            location = text[len("Processing ") :].split(" (from ", 1)[0].strip()
-            name = self._wanted.get(os.path.basename(location))
-            if name is not None:
-                self.used.add(name)
