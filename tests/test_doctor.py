@@ -214,14 +214,13 @@ def test_bad_environment_value_is_a_usage_error(
     assert "SAFEPIP_YES" in capsys.readouterr().err
 
 
-# --- Through ``python -m safepip doctor`` (needs doctor in main.py's OWN_COMMANDS) ------------
-
-wired = pytest.mark.skipif(
-    "doctor" not in OWN_COMMANDS, reason="doctor is not in safepip.main.OWN_COMMANDS yet"
-)
+# --- Through ``python -m safepip doctor`` ----------------------------------------------------
 
 
-@wired
+def test_doctor_is_an_own_command() -> None:
+    assert "doctor" in OWN_COMMANDS
+
+
 def test_subprocess_clean_and_findings() -> None:
     result = doctor(str(SOUND))
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
@@ -230,7 +229,6 @@ def test_subprocess_clean_and_findings() -> None:
     assert result.stdout.startswith("flit-missing/pyproject.toml:4: backend-not-in-requires: ")
 
 
-@wired
 def test_subprocess_json_and_errors(tmp_path: Path) -> None:
     result = doctor("--json", str(PROJECTS / "pdm-missing"))
     assert result.returncode == 1
@@ -244,7 +242,6 @@ def test_subprocess_json_and_errors(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@wired
 def test_subprocess_fix(broken: Path) -> None:
     result = doctor("--fix", str(broken))  # no terminal: explain only
     assert result.returncode == 1
@@ -254,7 +251,6 @@ def test_subprocess_fix(broken: Path) -> None:
     assert "no findings left" in result.stdout
 
 
-@wired
 def test_subprocess_takes_safepip_options(broken: Path) -> None:
     """`safepip --yes doctor --fix` keeps --yes; `safepip --no-fix doctor --fix --yes` changes
     nothing and says why."""

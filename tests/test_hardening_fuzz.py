@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from safepip import knowledge
 from safepip.applying.pyproject import PatchError, apply_plan, plan_add_requirement
-from safepip.deciding.remedies import PATCH_PYPROJECT, propose
+from safepip.deciding.gather import propose
+from safepip.deciding.remedies import PATCH_PYPROJECT
 from safepip.deciding.static import StaticCheckError, check_pyproject
 from safepip.errors import SafepipError
 from safepip.reading.command import PipCommand
@@ -433,7 +434,8 @@ def test_a_requirement_from_the_log_is_never_a_url(tmp_path: Path) -> None:
     assert [(f.kind, f.distribution) for f in failures] == [(BUILD_DEPENDENCY_MISSING, "numpy")]
     for failure in failures:
         for remedy in propose(failure, PipCommand(args, str(work)), target_python="python"):
-            words = " ".join([*remedy.change, *remedy.install])
+            change = remedy.change.words() if remedy.change is not None else ()
+            words = " ".join([*change, *remedy.install])
             assert "://" not in words, remedy.summary
             assert "@" not in words, remedy.summary
 

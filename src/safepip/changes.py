@@ -8,11 +8,17 @@ new bytes and the diff) and describes itself for a person. A new kind of change 
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Union
 
 from safepip.applying.pyproject import (
+    PatchError,
     PatchPlan,
+    apply_plan,
     plan_add_requirement,
     plan_constrain_requirement,
     plan_set_backend,
@@ -79,3 +85,32 @@ class SetBackend:
 
 
 Change = Union[AddRequirement, CapRequirement, SetBackend]
+
+
+def plan_changes(
+    pyproject: str, changes: Sequence[Change], *, create_if_missing: bool = False
+) -> PatchPlan:
+    """One plan for all of a file's changes: each is planned on a scratch copy in turn, so that
+    the user sees (and approves) a single diff."""
+    if len(changes) == 1:
+        return changes[0].plan(pyproject, create_if_missing=create_if_missing)
+    try:
+        with open(pyproject, "rb") as file:
+            original = file.read()
+    except OSError as exc:
+        raise PatchError(f"cannot read {pyproject}: {exc.strerror or exc}") from None
+    scratch = tempfile.mkdtemp(prefix="safepip-doctor-")
+    try:
+        copy = os.path.join(scratch, "pyproject.toml")
+        with open(copy, "wb") as file:
+            file.write(original)
+        summaries = []
+        for change in changes:
+            step = change.plan(copy, create_if_missing=create_if_missing)
+            apply_plan(step, backup=False)
+            summaries.append(step.summary)
+        with open(copy, "rb") as file:
+            new = file.read()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return PatchPlan(pyproject, original, new, summary="; ".join(s for s in summaries if s))

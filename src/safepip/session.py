@@ -1,18 +1,34 @@
 """One pip command under safepip's watch: run it, explain a build failure, fix it with consent,
 and run it again.
 
-The exit status is always the last pip run's. safepip's own output goes to stderr after pip's.
+The loop only: what failed comes from reading/, the fixes from ``decide()``, the changes from
+applying/, and every word the user sees from the injected :class:`Reporter`. The exit status is
+always the last pip run's.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import sys
-import tempfile
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from safepip.applying.environment import install_requirements, pip_prefix
+from safepip.applying.fetch import fetch_sdist, index_urls
+from safepip.applying.pyproject import PatchPlan, apply_plan
+from safepip.applying.rerun import Rerun
+from safepip.applying.sdist import build_patched_wheel
+from safepip.changes import Change
+from safepip.config import Config
 from safepip.deciding import consent
+from safepip.deciding.decide import attributable_module, attribute, decide
+from safepip.deciding.gather import (
+    gather_facts,
+    installed_version,
+    pip_version,
+    providers_in_target,
+)
+from safepip.deciding.preflight import preflight_remedies
 from safepip.deciding.remedies import (
     BUILD_CONSTRAINT,
     INSTALL_BUILD_DEPENDENCY,
@@ -21,193 +37,148 @@ from safepip.deciding.remedies import (
     PATCHED_SDIST,
     UPGRADE_PIP,
     Remedy,
-    describe_change,
-    propose,
 )
-from safepip.errors import SafepipError, say
+from safepip.errors import SafepipError
+from safepip.knowledge import normalise_name
 from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
-from safepip.reading.consumer import Fanout, TailRecorder
-from safepip.reading.findings import BACKEND_UNAVAILABLE, BuildFailure
+from safepip.reading.findings import BuildFailure
+from safepip.reading.piprun import read_pip_run
+from safepip.reporting.records import ChangedFile, Explained, RunRecord, SessionRecord
+from safepip.reporting.reporter import Reporter, TerminalReporter
 from safepip.running import run_command
 from safepip.running.relay import PipInterrupted
 from safepip.target import TargetPython, raise_if_pip_missing
+from safepip.transcripts import TranscriptRecorder
 
-if TYPE_CHECKING:
-    from safepip.applying.pyproject import PatchPlan
-    from safepip.config import Config
+if TYPE_CHECKING:  # the protocol exists for mypy only (reading/consumer.py is on the fast path)
     from safepip.reading.consumer import LineConsumer
-
-#: Prints the installed version of the distribution named by its argument (in the target).
-_VERSION_PROBE = "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))"
-
-#: Prints the distributions the target environment says provide the top-level module given as
-#: its argument, one a line (importlib.metadata.packages_distributions, Python 3.10+).
-_PROVIDERS_PROBE = (
-    "import sys, importlib.metadata as m\n"
-    "find = getattr(m, 'packages_distributions', None)\n"
-    "print('\\n'.join(sorted(set(find().get(sys.argv[1], [])))) if find else '')"
-)
 
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
-#: The first pip with ``--build-constraint`` (pypa/pip#13534; ``pip install --help`` of 25.2 has
-#: no such option, 25.3's has). Older pips get the constraint through ``PIP_CONSTRAINT``, which
-#: their build-environment subprocess inherits; pip 26.2+ ignores it there.
-BUILD_CONSTRAINT_PIP = (25, 3)
 
-#: How each kind of fix reaches pip, for the report's rounds.
-_APPLIED_AS = {
-    PATCH_PYPROJECT: "patched pyproject.toml",
-    PATCHED_SDIST: "patched copy",
-    BUILD_CONSTRAINT: "build constraint",
-    INSTALL_WITHOUT_ISOLATION: "no build isolation",
-    INSTALL_BUILD_DEPENDENCY: "installed into the target environment",
-    UPGRADE_PIP: "pip upgraded",
-}
-#: A run's status above this is 128 + the signal that killed pip (pip never exits so itself).
-_SIGNAL_BASE = 128
+#: Runs pip: (argv, the consumer of its lines, its environment) -> its exit status.
+Runner = Callable[..., int]
+
+
+@dataclass
+class _Consents:
+    """What became of the fixes proposed so far."""
+
+    #: Not to offer again: made, declined, or failed.
+    tried: set[str] = field(default_factory=set)
+    #: Alternatives the user saw with a fix they agreed to: the same consent covers them.
+    agreed: set[str] = field(default_factory=set)
+    #: The alternatives shown with each fix proposed, by its key.
+    alternatives: dict[str, list[Remedy]] = field(default_factory=dict)
+    #: The change shown to the user for each pyproject.toml fix, by its key.
+    plans: dict[str, PatchPlan] = field(default_factory=dict)
+
+
+@dataclass
+class _Sdists:
+    """The sdists of packages that are not the user's, for patched-copy builds."""
+
+    #: The sdists pip fetched from indexes, by project (normalised).
+    fetched: dict[str, str] = field(default_factory=dict)
+    #: Those fetched again by safepip (unbuilt), by the name pip printed.
+    paths: dict[str, str] = field(default_factory=dict)
+    #: The changes made so far to each patched sdist, all made again on a rebuild.
+    changes: dict[str, list[Change]] = field(default_factory=dict)
+    #: Sdists built in this round (several fixes for one sdist make one build).
+    built: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class PipRun:
+    """One run of the user's command: its status and the build failures read from it."""
+
+    status: int
+    failures: list[BuildFailure]
 
 
 class Session:
-    """Runs one pip command, and its retries, and keeps what the report needs."""
+    """Runs one pip command, and its retries, and keeps the record the report is made from."""
 
     def __init__(
-        self, invocation: Invocation, target: TargetPython, cwd: str, config: Config | None = None
+        self,
+        invocation: Invocation,
+        target: TargetPython,
+        cwd: str,
+        config: Config | None = None,
+        *,
+        reporter: Reporter | None = None,
+        runner: Runner = run_command,
     ) -> None:
-        self.invocation = invocation
-        self.config = config
-        self.target = target
-        self.command = PipCommand(invocation.pip_args, cwd)
-        self.mode = consent.consent_mode(
+        self._invocation = invocation
+        self._target = target
+        self._config = config
+        self._command = PipCommand(invocation.pip_args, cwd)
+        self._mode = consent.consent_mode(
             yes=invocation.options.yes,
             no_fix=invocation.options.no_fix,
             pip_args=invocation.pip_args,
         )
-        self.runs: list[dict[str, Any]] = []
-        self.proposals: list[dict[str, Any]] = []
-        self.changed_files: list[dict[str, str | None]] = []
-        #: Remedies not to offer again: made, declined, or failed.
-        self.tried: set[str] = set()
-        #: The remedies actually made (``tried`` also holds the ones declined or that failed).
-        self.fixed: set[str] = set()
-        self.alternatives: dict[str, list[Remedy]] = {}
-        #: Each failure diagnosed, in every run, with the fix proposed for it (if any).
-        self.explained: list[tuple[BuildFailure, Remedy | None]] = []
-        self.no_build_isolation = False
-        self.find_links: list[str] = []
-        self.replaced_args: dict[str, str] = {}
-        self.workdir: str | None = None
-        #: The sdists pip fetched from indexes, by project (for patched-sdist fixes).
-        self.fetched: dict[str, str] = {}
-        #: The change shown to the user for each pyproject.toml fix, by remedy key.
-        self.plans: dict[str, PatchPlan] = {}
-        #: Caps given to pip as build constraints (``setuptools<82``).
-        self.build_constraints: list[str] = []
-        #: Wheels built from patched copies, by project (normalised): pinned with ``-c``.
-        self.wheel_pins: dict[str, str] = {}
-        #: The changes made so far to each patched sdist (by sdist), all made again on a rebuild.
-        self.sdist_changes: dict[str, list[tuple[str, ...]]] = {}
-        #: Sdists fetched from an index, by the name pip printed.
-        self.fetched_paths: dict[str, str] = {}
-        #: Failures of safepip's own patched build, diagnosed: the next round starts from them.
-        self.pending: list[BuildFailure] = []
-        #: Failures read from safepip's own patched builds (their fix is in the copy, never a
-        #: build constraint: the user's command would still build the unpatched sdist).
-        self._from_patched: set[int] = set()
-        #: Sdists built in this round (several fixes for one sdist make one build).
-        self._built: set[str] = set()
-        #: Alternatives the user saw with a fix they agreed to: the same consent covers them.
-        self.agreed: set[str] = set()
-        #: Each round: the fixes applied and how, and the pip runs it made.
-        self.rounds: list[dict[str, Any]] = []
+        self._reporter: Reporter = reporter or TerminalReporter(
+            invocation.pip_args, invocation.options.report
+        )
+        self._runner = runner
+        self._record = SessionRecord(list(invocation.pip_args))
+        self._consents = _Consents()
+        self._sdists = _Sdists()
         self._pip_version: tuple[int, ...] | None = None
+        self._rerun = Rerun(
+            invocation.pip_args,
+            cwd=cwd,
+            user_unisolated=self._command.no_build_isolation,
+            pip_version=self._target_pip_version,
+        )
+        #: Failures of safepip's own patched build, diagnosed: the next round starts from them.
+        self._pending: list[BuildFailure] = []
 
-    def pip_args(self) -> list[str]:
-        """The pip command as run now: the user's, plus only what the applied fixes need."""
-        args = [self.replaced_args.get(arg, arg) for arg in self.invocation.pip_args]
-        if self.no_build_isolation and not self.command.no_build_isolation:
-            args.append("--no-build-isolation")
-        for folder in self.find_links:
-            args += ["--find-links", folder]
-        if self.wheel_pins:
-            # "name @ file:///...whl": pip installs that wheel wherever the project turns up in
-            # the resolve, whatever --no-binary, --no-index, -r, -c or pins say.
-            args += ["-c", self._write_list("wheels.txt", self._wheel_pin_lines())]
-        args += self._build_constraint_options()
-        return args
-
-    def _wheel_pin_lines(self) -> list[str]:
-        from pathlib import Path
-
-        return [f"{name} @ {Path(wheel).as_uri()}" for name, wheel in self.wheel_pins.items()]
-
-    def _write_list(self, name: str, lines: list[str]) -> str:
-        path = os.path.join(self._workdir(), name)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in lines))
-        return path
-
-    def _workdir(self) -> str:
-        if self.workdir is None:
-            self.workdir = tempfile.mkdtemp(prefix="safepip-")
-        return self.workdir
-
-    def _uses_build_constraint_option(self) -> bool:
-        return self._target_pip_version() >= BUILD_CONSTRAINT_PIP
-
-    def _build_constraint_options(self) -> list[str]:
-        if not self.build_constraints or not self._uses_build_constraint_option():
-            return []
-        if self.no_build_isolation or self.command.no_build_isolation:
-            return []  # pip refuses --build-constraint with --no-build-isolation
-        return [
-            "--build-constraint",
-            self._write_list("build-constraints.txt", self.build_constraints),
-        ]
-
-    def pip_env(self) -> dict[str, str] | None:
-        """The environment for pip: the user's, plus PIP_CONSTRAINT for a cap on an older pip."""
-        if not self.build_constraints or self._uses_build_constraint_option():
-            return None
-        path = self._write_list("build-constraints.txt", self.build_constraints)
-        environ = dict(os.environ)
-        environ["PIP_CONSTRAINT"] = " ".join(filter(None, [environ.get("PIP_CONSTRAINT"), path]))
-        return environ
-
-    def _target_pip_version(self) -> tuple[int, ...]:
-        """The version of the pip that runs (``pip X.Y from ...``); (0,) when it does not say."""
-        if self._pip_version is None:
-            import subprocess
-
-            probe = subprocess.run(
-                [*self.target.pip_command(), "--version"],
-                capture_output=True,
-                text=True,
-                check=False,
-                env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-            )
-            words = probe.stdout.split()
-            version: list[int] = []
-            if len(words) > 1 and words[0] == "pip":
-                for part in words[1].split(".")[:2]:
-                    if not part.isdigit():
-                        break
-                    version.append(int(part))
-            self._pip_version = tuple(version) or (0,)
-        return self._pip_version
+    @property
+    def record(self) -> SessionRecord:
+        return self._record
 
     def run(self) -> int:
+        """Run the command, fix and run it again as agreed; the last pip run's status."""
         try:
-            return self._run()
+            return self._loop()
         finally:
-            if self.workdir:
-                shutil.rmtree(self.workdir, ignore_errors=True)
-            if self.changed_files:
-                say("changed " + "; ".join(_describe_changed_file(c) for c in self.changed_files))
-            self._report_to_ci()
-            if self.invocation.options.report:
-                self._write_report(self.invocation.options.report)
+            self._rerun.cleanup()
+            if self._invocation.options.report:
+                # Asked of a pip program only when needed (it costs a process).
+                self._record.python = self._target.executable
+            self._reporter.finished(self._record)
+
+    def _loop(self) -> int:
+        self._preflight()
+        status = 0
+        for round_ in range(MAX_FIX_ROUNDS + 1):
+            from_patched = bool(self._pending)
+            if self._pending:
+                # safepip's own patched build failed for a reason the diagnosis names: the
+                # round starts from that, and the user's command runs once the build succeeds.
+                failures, self._pending = self._pending, []
+            else:
+                run = self._run_pip()
+                status, failures = run.status, run.failures
+                if status == 0 or not failures:
+                    return status
+            remedies = self._choose(failures, from_patched=from_patched)
+            if not remedies:
+                return status
+            if round_ == MAX_FIX_ROUNDS:
+                self._reporter.stopping(MAX_FIX_ROUNDS)
+                return status
+            self._record.start_round(round_ + 1)
+            if not self._consent_and_apply(remedies):
+                return status
+            if not self._pending:
+                environ = self._rerun.env()
+                constraint = environ["PIP_CONSTRAINT"] if environ else None
+                self._reporter.running_again(self._rerun.args(), constraint)
+        return status
 
     def _preflight(self) -> None:
         """Before pip runs: fix what a local project's [build-system] plainly gets wrong.
@@ -215,536 +186,246 @@ class Session:
         Only with consent to ask or to apply: in CI (explain only) pip runs as it is and its
         failure is explained afterwards, so nothing is said twice.
         """
-        if self.mode == consent.EXPLAIN or not self.command.local_projects:
+        if self._mode == consent.EXPLAIN or not self._command.local_projects:
             return
         if env_flag(os.environ, "SAFEPIP_PREFLIGHT") is False:
             return  # for measuring what the pre-flight saves, and for testing the fixes after pip
-        from safepip.deciding.static import StaticCheckError, check_pyproject
-
-        remedies: list[Remedy] = []
-        for project in self.command.local_projects:
-            try:
-                findings = check_pyproject(project.path)
-            except StaticCheckError:
-                continue  # pip will say what is wrong with it, in its own words
-            for finding in findings:
-                if finding.change is None:
-                    continue
-                failure = BuildFailure(
-                    kind=BACKEND_UNAVAILABLE,
-                    package=project.path,
-                    source="editable" if project.editable else "local",
-                    distribution=finding.distribution,
-                    requirement=finding.change[1] if finding.change[0] == "add" else None,
-                    pyproject=project.pyproject,
-                    explanation=finding.message,
-                    evidence=f"{finding.path}:{finding.line}",
-                )
-                remedies.append(
-                    Remedy(
-                        PATCH_PYPROJECT,
-                        describe_change(finding.change, project.pyproject),
-                        failure,
-                        pyproject=project.pyproject,
-                        change=finding.change,
-                    )
-                )
-                self.explained.append((failure, remedies[-1]))
+        remedies = preflight_remedies(self._command)
         if not remedies:
             return
-        for remedy in remedies:
-            say(f"before running pip: {remedy.failure.explanation}")
-        self.proposals += [_proposal_json(remedy) for remedy in remedies]
+        self._record.explained += [Explained(remedy.failure, remedy) for remedy in remedies]
+        self._reporter.before_pip([remedy.failure for remedy in remedies])
+        self._record.propose(remedies)
         if not self._consent_and_apply(remedies, before_pip=True):
             # Declined (or failed): not proposed again when pip then fails the same way.
-            self.tried.update(remedy.key for remedy in remedies)
+            self._consents.tried.update(remedy.key for remedy in remedies)
 
-    def _run(self) -> int:
-        self._preflight()
-        status = 0
-        for round_ in range(MAX_FIX_ROUNDS + 1):
-            if self.pending:
-                # safepip's own patched build failed for a reason the diagnosis names: the
-                # round starts from that, and the user's command runs once the build succeeds.
-                failures, self.pending = self.pending, []
-            else:
-                status, failures = self._run_pip()
-                if status == 0 or not failures:
-                    return status
-            remedies = self._choose(failures)
-            if not remedies:
-                return status
-            if round_ == MAX_FIX_ROUNDS:
-                say(f"stopping after {MAX_FIX_ROUNDS} rounds of fixes")
-                return status
-            self.rounds.append({"round": round_ + 1, "fixes": [], "runs": []})
-            if not self._consent_and_apply(remedies):
-                return status
-            if not self.pending:
-                environ = self.pip_env()
-                extra = f" (PIP_CONSTRAINT={environ['PIP_CONSTRAINT']})" if environ else ""
-                say("running pip again: " + " ".join(self.pip_args()) + extra)
-        return status
+    # --- running and reading pip -----------------------------------------------------------
+
+    def _run_pip(self) -> PipRun:
+        args = self._rerun.args()
+        recorder = TranscriptRecorder()  # creates nothing until pip prints
+        try:
+            run = self._run_and_read(args, recorder)
+            if run.failures:
+                metadata = {"pip_args": args, "exit_status": run.status}
+                try:
+                    recorder.keep(
+                        {**metadata, "findings": len(run.failures), "cwd": self._command.cwd}
+                    )
+                except OSError as exc:  # a full disk must not change what pip's run means
+                    self._reporter.transcript_not_kept(exc)
+        finally:
+            recorder.discard()  # removes the spool unless it was kept
+        return run
+
+    def _run_and_read(self, args: list[str], recorder: LineConsumer) -> PipRun:
+        argv = [*self._target.pip_command(), *args]
+        pins = self._rerun.wheel_pins
+        try:
+            output = read_pip_run(
+                lambda consumer: self._runner(argv, consumer, env=self._rerun.env()),
+                args,
+                self._command.cwd,
+                wheel_pins=pins,
+                recorder=recorder,
+            )
+        except PipInterrupted as interrupt:
+            # Ctrl-C: the run is reported as it ended, and nothing more happens.
+            self._record.add_run(RunRecord(args, interrupt.status, interrupted=True))
+            raise
+        self._sdists.fetched.update(output.fetched)
+        self._record.add_run(RunRecord(args, output.status, "your command"))
+        unused = sorted(set(pins) - output.wheels_used) if output.status == 0 else []
+        if unused:
+            self._reporter.wheels_unused(unused)
+        raise_if_pip_missing(output.status, output.short_output, self._target)
+        if output.killed_by is not None:
+            self._reporter.pip_killed(output.killed_by)  # its status stands
+        elif output.unreadable is not None:
+            self._reporter.output_unreadable(output.unreadable)
+        return PipRun(output.status, [self._attributed(failure) for failure in output.failures])
+
+    def _attributed(self, failure: BuildFailure) -> BuildFailure:
+        """An import the curated table does not know: ask the target environment who provides it."""
+        module = attributable_module(failure)
+        if module is None:
+            return failure
+        providers = providers_in_target(self._target.executable, module)
+        return attribute(failure, providers, self._target.executable)
+
+    def _target_pip_version(self) -> tuple[int, ...]:
+        if self._pip_version is None:
+            self._pip_version = pip_version(self._target.pip_command())
+        return self._pip_version
+
+    # --- deciding and consent ---------------------------------------------------------------
+
+    def _choose(self, failures: list[BuildFailure], *, from_patched: bool) -> list[Remedy]:
+        """Explain each failure; return the first fix of each that has one not yet applied."""
+        facts = gather_facts(
+            failures,
+            self._command,
+            target_python=self._invocation.pip_python or self._target.executable,
+            config=self._config,
+            fetched=self._sdists.fetched,
+            installed_version=self._installed_version,
+        )
+        tried = self._consents.tried
+        chosen: list[Remedy] = []
+        for decision in decide(failures, facts, tried=tried, from_patched=from_patched):
+            options = list(decision.remedies)
+            # With a fix to propose, the proposal below says what to do; without, the advice.
+            self._reporter.explained(decision.failure, None if options else decision.fix)
+            self._record.propose(options)
+            self._record.explained.append(Explained(decision.failure, decision.best))
+            if options and all(options[0].key != other.key for other in chosen):
+                chosen.append(options[0])
+                self._consents.alternatives[options[0].key] = options[1:]
+        return chosen
+
+    def _installed_version(self, name: str) -> str | None:
+        version = installed_version(self._target.executable, name)
+        if version is None:
+            self._reporter.not_installed(name)
+        return version
 
     def _consent_and_apply(self, remedies: list[Remedy], *, before_pip: bool = False) -> bool:
         """Ask (or not, by mode) and apply; False when declined or a fix could not be made."""
+        consents = self._consents
         try:
-            if self.mode != consent.EXPLAIN and all(r.key in self.agreed for r in remedies):
-                for remedy in remedies:
-                    say(f"trying the alternative listed before: {remedy.summary}")
+            if self._mode != consent.EXPLAIN and all(r.key in consents.agreed for r in remedies):
+                self._reporter.trying_alternatives(remedies)
             elif not self._consent(remedies, before_pip=before_pip):
                 return False
-            self._built = set()
+            self._sdists.built = set()
             for remedy in remedies:
                 if remedy.kind == PATCHED_SDIST:
                     # Every change for this sdist in this round goes into one build.
-                    changes = self.sdist_changes.setdefault(_sdist_key(remedy), [])
-                    if remedy.change and remedy.change not in changes:
-                        changes.append(remedy.change)
+                    self._note_change(remedy)
             for remedy in remedies:
-                self.agreed.update(other.key for other in self.alternatives.get(remedy.key, []))
+                consents.agreed.update(alt.key for alt in consents.alternatives.get(remedy.key, []))
                 self._apply(remedy)
-                self.fixed.add(remedy.key)
+                self._record.fixed.add(remedy.key)
         except SafepipError as exc:
-            # The fix could not be made (a read-only file...): say why; pip's status stands.
-            say(f"error: {exc}")
+            self._reporter.fix_failed(exc)
             return False
         return True
 
-    def _run_pip(self) -> tuple[int, list[BuildFailure]]:
-        from safepip.transcripts import TranscriptRecorder
-
-        args = self.pip_args()
-        recorder = TranscriptRecorder()  # creates nothing until pip prints
-        try:
-            status, failures = self._run_and_read(args, recorder)
-            if failures:
-                metadata = {"pip_args": args, "exit_status": status, "findings": len(failures)}
-                try:
-                    recorder.keep({**metadata, "cwd": self.command.cwd})
-                except OSError as exc:  # a full disk must not change what pip's run means
-                    say(f"could not keep the transcript of this run: {exc}")
-        finally:
-            recorder.discard()  # removes the spool unless it was kept
-        return status, failures
-
-    def _run_and_read(
-        self, args: list[str], recorder: LineConsumer
-    ) -> tuple[int, list[BuildFailure]]:
-        from safepip.reading.diagnosis import Diagnosis
-        from safepip.reading.downloads import DownloadsReader
-        from safepip.reading.oldpip import OldPipReader
-
-        diagnosis = Diagnosis()
-        diagnosis.set_context(args, self.command.cwd)
-        tail = TailRecorder(limit=20)
-        old_pip = OldPipReader()
-        downloads = DownloadsReader()
-        wheels = WheelUse(self.wheel_pins)
-        fanout = Fanout(tail, diagnosis, old_pip, downloads, recorder, wheels)
-        try:
-            status = run_command([*self.target.pip_command(), *args], fanout, env=self.pip_env())
-        except PipInterrupted as interrupt:
-            # Ctrl-C: the run is reported as it ended, and nothing more happens.
-            self.runs.append({"argv": args, "exit_status": interrupt.status, "interrupted": True})
-            raise
-        self.fetched.update(downloads.sdists)
-        self._record_run({"argv": args, "exit_status": status, "purpose": "your command"})
-        if status == 0 and self.wheel_pins:
-            unused = sorted(set(self.wheel_pins) - wheels.used)
-            if unused:
-                say("pip did not use the wheel built from the patched copy of " + ", ".join(unused))
-        raise_if_pip_missing(status, tail.text() if tail.count <= 2 else [], self.target)
-        if status == 0:
-            return status, []
-        if status > _SIGNAL_BASE:
-            # Killed (OOM killer, a cancelled CI job): its output stops mid-way, and another
-            # run is the last thing wanted. Its status stands.
-            say(f"pip was killed by {_signal_name(status - _SIGNAL_BASE)}; nothing more is run")
-            return status, []
-        if diagnosis not in fanout.consumers:
-            say(f"could not read pip's output ({fanout.failures[-1]!r})")
-            return status, []
-        try:
-            failures = diagnosis.failures()
-        except Exception as exc:  # noqa: BLE001 - a reading bug must not change pip's status
-            say(f"could not read pip's output ({type(exc).__name__}: {exc})")
-            return status, []
-        too_old = old_pip.failure()
-        if too_old is not None:
-            failures.append(too_old)
-        for failure in failures:
-            self._attribute(failure)
-        return status, failures
-
-    def _attribute(self, failure: BuildFailure) -> None:
-        """An import the curated table does not know: ask the target environment who provides it.
-
-        Exactly one installed distribution providing the module names it (and the finding says
-        so); none, several, or the package itself leave the import unidentified.
-        """
-        from safepip import knowledge
-        from safepip.reading.findings import BUILD_DEPENDENCY_MISSING, UNIDENTIFIED_IMPORT
-
-        module = failure.module
-        if failure.kind != UNIDENTIFIED_IMPORT or not module or "." in module:
-            return
-        if module in knowledge.PYTHON2_MODULES or module in knowledge.REMOVED_STDLIB:
-            return
-        names = self._providers_in_target(module)
-        if len(names) != 1:
-            return
-        (name,) = names
-        package = (failure.package or "").rstrip("/").rsplit("/", 1)[-1]
-        for cut in "=<>!~[ ":
-            package = package.split(cut, 1)[0]
-        if knowledge.normalise_name(name) == knowledge.normalise_name(package):
-            return  # the package's own module, installed from an earlier release
-        failure.kind = BUILD_DEPENDENCY_MISSING
-        failure.distribution = failure.requirement = name
-        failure.explanation = (
-            f"The build imported {module!r}, which the build environment does not have. The "
-            f"curated table does not list it, but the target environment "
-            f"({self.target.executable}) does: {name} is the one installed distribution that "
-            f"provides {module!r} (importlib.metadata.packages_distributions())."
-        )
-
-    def _providers_in_target(self, module: str) -> list[str]:
-        import subprocess
-
-        probe = subprocess.run(
-            [self.target.executable, "-c", _PROVIDERS_PROBE, module],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.returncode != 0:
-            return []
-        return [line.strip() for line in probe.stdout.splitlines() if line.strip()]
-
-    def _choose(self, failures: list[BuildFailure]) -> list[Remedy]:
-        """Explain each failure; return the first fix of each that has one not yet applied."""
-        from safepip.commands.diagnose import render_human
-
-        chosen: list[Remedy] = []
-        pip_python = self.invocation.pip_python
-        for failure in failures:
-            configured = self._configured_remedy(failure)
-            options = [
-                remedy
-                for remedy in (
-                    [configured]
-                    if configured is not None
-                    else propose(
-                        failure,
-                        self.command,
-                        target_python=pip_python or self.target.executable,
-                        fetched=self.fetched,
-                    )
-                )
-                if remedy.key not in self.tried
-                and not (id(failure) in self._from_patched and remedy.kind == BUILD_CONSTRAINT)
-            ]
-            # With a fix to propose, the proposal below says what to do; without, the advice.
-            text = render_human([failure], with_fix=not options)
-            sys.stderr.write("\n" + _prefixed(text) + "\n")
-            self.proposals += [_proposal_json(remedy) for remedy in options]
-            self.explained.append((failure, options[0] if options else None))
-            if options and all(options[0].key != other.key for other in chosen):
-                chosen.append(options[0])
-                self.alternatives[options[0].key] = options[1:]
-        sys.stderr.flush()
-        return chosen
-
-    def _configured_remedy(self, failure: BuildFailure) -> Remedy | None:
-        """The user's [extra-build-dependencies] for this package, if the configuration has any."""
-        if self.config is None or not failure.package:
-            return None
-        from safepip.deciding.remedies import propose_configured
-
-        # Keyed by the distribution, however pip named the package (a file, a URL, a folder).
-        entries = self.config.extra_requirements_for(failure.package, self.command.cwd)
-        if not entries:
-            return None
-        requirements = [
-            self._runtime_pin(entry.requirement, entry.match_runtime) for entry in entries
-        ]
-        return propose_configured(
-            failure, self.command, requirements, str(entries[0].origin), fetched=self.fetched
-        )
-
-    def _runtime_pin(self, requirement: str, match_runtime: bool) -> str:
-        """``torch`` -> ``torch==2.3.1``: match-runtime builds against the installed version."""
-        if not match_runtime:
-            return requirement
-        import subprocess
-
-        name = requirement.split(";", 1)[0].split("[", 1)[0]
-        for cut in "<>=!~ ":
-            name = name.split(cut, 1)[0]
-        probe = subprocess.run(
-            [
-                self.target.executable,
-                "-c",
-                _VERSION_PROBE,
-                name,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.returncode != 0:
-            say(f"{name} is not installed in the target environment: building against any {name}")
-            return requirement
-        return f"{name}=={probe.stdout.strip()}"
-
-    def _consent(self, remedies: list[Remedy], *, before_pip: bool = False) -> bool:
+    def _consent(self, remedies: list[Remedy], *, before_pip: bool) -> bool:
         for remedy in remedies:
-            say(f"proposed fix: {remedy.summary}")
-            if remedy.caveat:
-                say(f"note: {remedy.caveat}")
-            preview = self._preview(remedy)
-            if preview:
-                sys.stderr.write(preview if preview.endswith("\n") else preview + "\n")
-            for alternative in self.alternatives.get(remedy.key, []):
-                say(f"alternative (not applied): {alternative.summary}")
-        if self.mode == consent.APPLY:
+            self._reporter.proposed(remedy)
+            diff = self._diff(remedy) if remedy.kind == PATCH_PYPROJECT else ""
+            option = remedy.kind == BUILD_CONSTRAINT and self._rerun.constraint_option()
+            self._reporter.preview(remedy, diff, constraint_option=option)
+            self._reporter.alternatives(self._consents.alternatives.get(remedy.key, []))
+        if self._mode == consent.APPLY:
             return True
-        if all(remedy.preapproved for remedy in remedies) and not self.invocation.options.no_fix:
-            say("applying it without asking: your configuration asks for it")
+        if all(remedy.preapproved for remedy in remedies) and not self._invocation.options.no_fix:
+            self._reporter.preapproved()
             return True
-        if self.mode == consent.EXPLAIN:
-            report = self.invocation.options.report
-            own = ["--report", report] if report else []
-            say("nothing was changed. To apply this fix, run:")
-            sys.stderr.write(
-                "  " + consent.fix_command("safepip", own, self.invocation.pip_args) + "\n"
-            )
+        if self._mode == consent.EXPLAIN:
+            self._reporter.explain_only()
             return False
-        if before_pip:
-            return consent.ask("safepip: apply this fix, then run pip?")
-        return consent.ask("safepip: apply this fix and run the command again?")
+        return self._reporter.ask(before_pip=before_pip)
 
-    def _preview(self, remedy: Remedy) -> str:
-        """What the user sees before saying yes: the diff, or what gets installed where."""
-        if remedy.kind == PATCH_PYPROJECT:
-            try:
-                plan = _plan(remedy)
-            except SafepipError as exc:
-                say(f"cannot prepare this change: {exc}")
-                raise
-            self.plans[remedy.key] = plan
-            return str(plan.diff())
-        if remedy.install:
-            return f"    pip install {' '.join(remedy.install)}\n"
-        if remedy.kind == BUILD_CONSTRAINT:
-            how = (
-                "--build-constraint FILE"
-                if self._uses_build_constraint_option()
-                else "PIP_CONSTRAINT=FILE (this pip has no --build-constraint; the constraint "
-                "then applies to the command's own resolve too)"
-            )
-            return f"    build constraint: {remedy.constraint}, given to pip as {how}\n"
-        return ""
+    def _diff(self, remedy: Remedy) -> str:
+        """The change to a pyproject.toml the user sees before saying yes (and that is made)."""
+        try:
+            plan = _plan(remedy)
+        except SafepipError as exc:
+            self._reporter.cannot_prepare(exc)
+            raise
+        self._consents.plans[remedy.key] = plan
+        return str(plan.diff())
+
+    # --- applying ---------------------------------------------------------------------------
 
     def _apply(self, remedy: Remedy) -> None:
-        self.tried.add(remedy.key)
-        for proposal in self.proposals:
-            if proposal["key"] == remedy.key:
-                proposal["applied"] = True
+        self._consents.tried.add(remedy.key)
+        self._record.applying(remedy)
         if remedy.kind == PATCH_PYPROJECT:
             self._patch_pyproject(remedy)
         elif remedy.kind in {INSTALL_BUILD_DEPENDENCY, INSTALL_WITHOUT_ISOLATION, UPGRADE_PIP}:
-            from safepip.applying.environment import install_requirements, pip_prefix
-
-            prefix = pip_prefix(self.target.executable, self.invocation.pip_python)
-            install_requirements(prefix, remedy.install, self.command.index_options())
+            install_requirements(self._pip_prefix(), remedy.install, self._command.index_options())
             if remedy.kind == INSTALL_WITHOUT_ISOLATION:
-                self.no_build_isolation = True
+                self._rerun.no_build_isolation = True
         elif remedy.kind == BUILD_CONSTRAINT:
             assert remedy.constraint is not None  # noqa: S101 - set for this kind
-            if remedy.constraint not in self.build_constraints:
-                self.build_constraints.append(remedy.constraint)
+            self._rerun.add_constraint(remedy.constraint)
         elif remedy.kind == PATCHED_SDIST:
             self._build_patched(remedy)
-        self._record_fix(remedy)
+        option = remedy.kind == BUILD_CONSTRAINT and self._rerun.constraint_option()
+        self._record.made(remedy, constraint_option=option)
 
-    def _record_fix(self, remedy: Remedy) -> None:
-        if not self.rounds:
-            self.rounds.append({"round": 0, "fixes": [], "runs": []})  # before pip ran
-        how = _APPLIED_AS.get(remedy.kind, remedy.kind)
-        if remedy.kind == BUILD_CONSTRAINT:
-            how += (
-                " (--build-constraint)"
-                if self._uses_build_constraint_option()
-                else " (PIP_CONSTRAINT)"
-            )
-        self.rounds[-1]["fixes"].append(
-            {"key": remedy.key, "kind": remedy.kind, "summary": remedy.summary, "applied_as": how}
-        )
+    def _pip_prefix(self) -> list[str]:
+        return pip_prefix(self._target.executable, self._invocation.pip_python)
 
-    def _record_run(self, run: dict[str, Any]) -> None:
-        self.runs.append(run)
-        if self.rounds:
-            self.rounds[-1]["runs"].append(run)
+    def _patch_pyproject(self, remedy: Remedy) -> None:
+        # The plan whose diff the user saw; re-planned only if the file changed meanwhile.
+        plan = self._consents.plans.get(remedy.key) or _plan(remedy)
+        if not plan.changed:
+            raise SafepipError(f"{remedy.pyproject} already has this change; nothing to do")
+        applied = apply_plan(plan, replan=lambda: _plan(remedy))
+        if applied.already_done:
+            self._reporter.already_changed(applied.path)
+            return
+        if applied.rebased:
+            self._reporter.rebased(applied.path)
+        self._record.changed_files.append(ChangedFile(applied.path, applied.backup))
+
+    def _note_change(self, remedy: Remedy) -> list[Change]:
+        changes = self._sdists.changes.setdefault(_sdist_key(remedy), [])
+        if remedy.change is not None and remedy.change not in changes:
+            changes.append(remedy.change)
+        return changes
 
     def _build_patched(self, remedy: Remedy) -> None:
         """Build a wheel from a patched copy, with every change made to that sdist so far."""
-        from safepip.applying.environment import pip_prefix
-        from safepip.applying.sdist import build_patched_wheel
-        from safepip.knowledge import normalise_name
-
         key = _sdist_key(remedy)
-        if key in self._built:
+        if key in self._sdists.built:
             return  # this round's build of that sdist had this change already
-        self._built.add(key)
+        self._sdists.built.add(key)
         sdist = remedy.sdist or self._fetch(remedy)
-        changes = self.sdist_changes.setdefault(key, [])
-        if remedy.change and remedy.change not in changes:
-            changes.append(remedy.change)
         build = build_patched_wheel(
             sdist,
-            changes,
+            self._note_change(remedy),
             extra_requirements=remedy.extra_requirements,
-            pip_prefix=pip_prefix(self.target.executable, self.invocation.pip_python),
-            index_options=self.command.index_options(),
-            workdir=tempfile.mkdtemp(dir=self._workdir()),
-            build_options=self._build_constraint_options(),
-            env=self.pip_env(),
+            pip_prefix=self._pip_prefix(),
+            index_options=self._command.index_options(),
+            workdir=self._rerun.scratch(),
+            build_options=self._rerun.constraint_options(),
+            env=self._rerun.env(),
             package=remedy.failure.package,
             source=remedy.failure.source,
         )
         name = os.path.basename(sdist)
-        self._record_run(
-            {
-                "argv": build.argv,
-                "exit_status": build.exit_status,
-                "purpose": f"build of the patched copy of {name}",
-            }
-        )
+        purpose = f"build of the patched copy of {name}"
+        self._record.add_run(RunRecord(build.argv, build.exit_status, purpose))
         if build.exit_status == 0:
-            self.pending = []
-            project = normalise_name(name.rsplit("-", 1)[0])
-            self._use_wheels(sdist, build.wheels, project)
+            self._pending = []
+            self._rerun.use_wheels(sdist, build.wheels, normalise_name(name.rsplit("-", 1)[0]))
             return
         if not build.failures:
             raise SafepipError(
                 f"building a wheel from the patched copy of {name} failed (pip exited with "
                 f"status {build.exit_status}); nothing of yours was changed"
             )
-        say(f"building a wheel from the patched copy of {name} failed: reading why")
-        self.pending = build.failures
-        self._from_patched.update(id(failure) for failure in build.failures)
+        self._reporter.patched_build_failed(name)
+        self._pending = build.failures
 
     def _fetch(self, remedy: Remedy) -> str:
         """Fetch the sdist pip downloaded from an index, unbuilt, into the work folder."""
-        from safepip.applying.fetch import fetch_sdist, index_urls
-        from safepip.knowledge import normalise_name
-
-        assert remedy.remote_sdist is not None  # noqa: S101 - set when sdist is not
-        if remedy.remote_sdist in self.fetched_paths:
-            return self.fetched_paths[remedy.remote_sdist]
-        project = normalise_name(remedy.remote_sdist.rsplit("/", 1)[-1].rsplit("-", 1)[0])
-        indexes = index_urls(self.command.index_options(), dict(os.environ))
-        say(f"fetching {remedy.remote_sdist} from {indexes[0]} (not built: only unpacked)")
-        path = fetch_sdist(
-            remedy.remote_sdist, project, indexes, tempfile.mkdtemp(dir=self._workdir())
-        )
-        self.fetched_paths[remedy.remote_sdist] = path
+        remote = remedy.remote_sdist
+        assert remote is not None  # noqa: S101 - set when sdist is not
+        if remote in self._sdists.paths:
+            return self._sdists.paths[remote]
+        project = normalise_name(remote.rsplit("/", 1)[-1].rsplit("-", 1)[0])
+        indexes = index_urls(self._command.index_options(), dict(os.environ))
+        self._reporter.fetching(remote, indexes[0])
+        path = fetch_sdist(remote, project, indexes, self._rerun.scratch())
+        self._sdists.paths[remote] = path
         return path
-
-    def _patch_pyproject(self, remedy: Remedy) -> None:
-        from safepip.applying.pyproject import apply_plan
-
-        # The plan whose diff the user saw; re-planned only if the file changed meanwhile.
-        plan = self.plans.get(remedy.key) or _plan(remedy)
-        if not plan.changed:
-            raise SafepipError(f"{remedy.pyproject} already has this change; nothing to do")
-        applied = apply_plan(plan, replan=lambda: _plan(remedy))
-        if applied.already_done:
-            say(f"{applied.path} already has this change (made while safepip was waiting)")
-            return
-        if applied.rebased:
-            say(f"{applied.path} changed while safepip was waiting: the same change was made to it")
-        self.changed_files.append({"path": applied.path, "backup": applied.backup})
-
-    def _use_wheels(self, sdist: str, wheels: str, project: str) -> None:
-        built = sorted(entry for entry in os.listdir(wheels) if entry.endswith(".whl"))
-        if not built:
-            raise SafepipError(f"the build of the patched copy of {sdist} left no wheel")
-        wheel = os.path.join(wheels, built[0])
-        for arg in self.invocation.pip_args:
-            # The command named the sdist file itself: install the wheel in its place.
-            if os.path.realpath(os.path.join(self.command.cwd, arg)) == os.path.realpath(sdist):
-                self.replaced_args[arg] = wheel
-                return
-        # Anywhere else (a name, a pin, a line of -r, a dependency deep in the resolve): a
-        # constraint naming the wheel by URL, which pip follows even under --no-binary NAME.
-        self.wheel_pins[project] = wheel
-
-    def _report_to_ci(self) -> None:
-        from safepip.reporting import github
-
-        if not github.active(os.environ):
-            return
-        rows = [
-            github.Row(
-                failure.to_json(),
-                remedy.summary if remedy else None,
-                remedy is not None and remedy.key in self.fixed,
-                changed_file=remedy.pyproject
-                if remedy is not None and remedy.kind == PATCH_PYPROJECT
-                else None,
-            )
-            for failure, remedy in self.explained
-        ]
-        report = self.invocation.options.report
-        own = ["--report", report] if report else []
-        github.emit(
-            sys.stderr,  # with safepip's other lines: stdout is pip's (`--report - | jq`)
-            os.environ,
-            pip_args=self.invocation.pip_args,
-            rows=rows,
-            exit_status=self.runs[-1]["exit_status"] if self.runs else None,
-            fix_command=consent.fix_command("safepip", own, self.invocation.pip_args),
-        )
-
-    def _write_report(self, path: str) -> None:
-        import json
-
-        document = {
-            "safepip_report_version": 1,
-            "pip_command": self.invocation.pip_args,
-            "python": self.target.executable,
-            "runs": self.runs,
-            "failures": [failure.to_json() for failure, _ in self.explained],
-            "fixes": self.proposals,
-            "rounds": self.rounds,
-            "changed_files": self.changed_files,
-            "exit_status": self.runs[-1]["exit_status"] if self.runs else None,
-        }
-        try:
-            with open(path, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, indent=2)
-                handle.write("\n")
-        except OSError as exc:
-            say(f"could not write the report {path}: {exc.strerror or exc}")
-
-
-class WheelUse:
-    """A line consumer: which patched wheels pip really used (``Processing /.../x.whl``)."""
-
-    def __init__(self, wheel_pins: dict[str, str]) -> None:
-        self._wanted = {os.path.basename(wheel): name for name, wheel in wheel_pins.items()}
-        self.used: set[str] = set()
-
-    def feed_line(self, stream: str, line: str) -> None:
-        text = line.strip()
-        if self._wanted and text.startswith("Processing ") and text.endswith((".whl", ")")):
-            location = text[len("Processing ") :].split(" (from ", 1)[0].strip()
-            name = self._wanted.get(os.path.basename(location))
-            if name is not None:
-                self.used.add(name)
 
 
 def _sdist_key(remedy: Remedy) -> str:
@@ -752,52 +433,9 @@ def _sdist_key(remedy: Remedy) -> str:
 
 
 def _plan(remedy: Remedy) -> PatchPlan:
-    from safepip.applying.pyproject import (
-        plan_add_requirement,
-        plan_constrain_requirement,
-        plan_set_backend,
-    )
-
     assert remedy.pyproject is not None  # noqa: S101 - PATCH_PYPROJECT remedies name their file
-    change = remedy.change
-    if change[0] == "backend":
-        return plan_set_backend(remedy.pyproject, change[1])
-    if change[0] == "constrain":
-        return plan_constrain_requirement(remedy.pyproject, change[1], change[2])
-    return plan_add_requirement(remedy.pyproject, change[1], create_if_missing=True)
-
-
-def _signal_name(number: int) -> str:
-    import signal
-
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-def _prefixed(text: str) -> str:
-    return "\n".join(f"safepip: {line}" if line else "safepip:" for line in text.splitlines())
-
-
-def _describe_changed_file(change: dict[str, str | None]) -> str:
-    backup = f" (backup: {change['backup']})" if change.get("backup") else ""
-    return f"{change['path']}{backup}"
-
-
-def _proposal_json(remedy: Remedy) -> dict[str, Any]:
-    return {
-        "key": remedy.key,
-        "kind": remedy.kind,
-        "summary": remedy.summary,
-        "pyproject": remedy.pyproject,
-        "change": list(remedy.change),
-        "install": remedy.install,
-        "sdist": remedy.sdist,
-        "module": remedy.failure.module,
-        "distribution": remedy.failure.distribution,
-        "applied": False,
-    }
+    assert remedy.change is not None  # noqa: S101 - and their change
+    return remedy.change.plan(remedy.pyproject, create_if_missing=True)
 
 
 def run_session(invocation: Invocation, target: TargetPython, config: Config | None = None) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from safepip.errors import SafepipError
+from safepip.reading.consumer import TailRecorder
+from safepip.running import run_command
 
 
 def pip_prefix(python: str, pip_python: str | None) -> list[str]:
@@ -19,9 +21,6 @@ def install_requirements(
     prefix: Sequence[str], requirements: Sequence[str], index_options: Sequence[str]
 ) -> None:
     """``pip install`` the requirements (from the curated table) where the user's pip installs."""
-    from safepip.reading.consumer import TailRecorder
-    from safepip.running import run_command
-
     argv = [*prefix, "install", *index_options, *requirements]
     status = run_command(argv, TailRecorder(limit=5))
     if status != 0:

@@ -15,12 +15,14 @@ import tarfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from safepip.applying.pyproject import apply_plan, plan_add_requirement
+from safepip.changes import AddRequirement, Change
 from safepip.errors import SafepipError
-
-if TYPE_CHECKING:
-    from safepip.reading.findings import BuildFailure
+from safepip.reading.consumer import Fanout, TailRecorder
+from safepip.reading.diagnosis import Diagnosis, read_build_system_present
+from safepip.reading.findings import BuildFailure
+from safepip.running import run_command
 
 #: What pip assumes for a project that declares no ``[build-system]`` (PEP 517/518).
 LEGACY_REQUIRES = "setuptools>=40.8.0"
@@ -69,8 +71,6 @@ def ensure_build_system(project: str) -> str:
     backend ``setuptools.build_meta:__legacy__``; a pyproject.toml without ``[build-system]`` gets
     the table added (pip then uses the same legacy backend). What the build did before is kept.
     """
-    from safepip.applying.pyproject import apply_plan, plan_add_requirement
-    from safepip.reading.diagnosis import read_build_system_present
 
     pyproject = os.path.join(project, "pyproject.toml")
     if read_build_system_present(pyproject):
@@ -82,23 +82,11 @@ def ensure_build_system(project: str) -> str:
     return plan.diff()
 
 
-def patch_project(project: str, change: Sequence[str]) -> str:
+def patch_project(project: str, change: Change) -> str:
     """Apply a [build-system] change to an unpacked project; return the diff."""
-    from safepip.applying.pyproject import (
-        apply_plan,
-        plan_add_requirement,
-        plan_constrain_requirement,
-        plan_set_backend,
-    )
-
     pyproject = os.path.join(project, "pyproject.toml")
     ensure_build_system(project)
-    if change[0] == "backend":
-        plan = plan_set_backend(pyproject, change[1])
-    elif change[0] == "constrain":
-        plan = plan_constrain_requirement(pyproject, change[1], change[2])
-    else:
-        plan = plan_add_requirement(pyproject, change[1], create_if_missing=True)
+    plan = change.plan(pyproject, create_if_missing=True)
     if plan.changed:
         apply_plan(plan, backup=False)  # a throw-away copy: no backup needed
     return plan.diff()
@@ -118,7 +106,7 @@ class PatchedBuild:
 
 def build_patched_wheel(
     sdist: str,
-    changes: Sequence[Sequence[str]],
+    changes: Sequence[Change],
     *,
     pip_prefix: Sequence[str],
     index_options: Sequence[str],
@@ -134,16 +122,12 @@ def build_patched_wheel(
     pip's output is shown as it comes and read by the same diagnosis as the user's command; a
     failure is returned (as findings about ``package``), never raised: the caller goes on.
     """
-    from safepip.reading.consumer import Fanout, TailRecorder
-    from safepip.reading.diagnosis import Diagnosis
-    from safepip.running import run_command
-
     project = unpack_sdist(sdist, os.path.join(workdir, "source"))
     ensure_build_system(project)
     for change in changes:
         patch_project(project, change)
     for requirement in extra_requirements:
-        patch_project(project, ("add", requirement))
+        patch_project(project, AddRequirement(requirement))
     wheels = os.path.join(workdir, "wheels")
     os.makedirs(wheels, exist_ok=True)
     args = ["wheel", "--no-deps", "--wheel-dir", wheels, *index_options, *build_options, project]

@@ -13,7 +13,15 @@ import os
 import sys
 from typing import Any
 
-from safepip.config import FIX_MODES, Config, Origin, effective_options, fix_mode, quote_key
+from safepip.config import (
+    FIX_MODES,
+    Config,
+    Origin,
+    effective_options,
+    fix_mode,
+    load_config,
+    quote_key,
+)
 from safepip.errors import SafepipError
 from safepip.options import SafepipOptions, parse_command_line
 
@@ -34,8 +42,6 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     them to every own command; without, the environment alone is taken.
     """
     parsed = _parser().parse_args(args)
-    from safepip.config import load_config
-
     try:
         if own is None:
             own = parse_command_line([], os.environ).options

@@ -11,19 +11,17 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from typing import BinaryIO
 
+from safepip.deciding.decide import decide
+from safepip.deciding.gather import gather_facts
 from safepip.options import SafepipOptions
+from safepip.reading.command import PipCommand
 from safepip.reading.diagnosis import Diagnosis
-from safepip.reading.findings import (
-    BACKEND_UNAVAILABLE,
-    BUILD_DEPENDENCY_MISSING,
-    BUILD_REQUIREMENT_UNAVAILABLE,
-    PIP_TOO_OLD,
-    UNIDENTIFIED_IMPORT,
-    BuildFailure,
-)
+from safepip.reading.findings import BuildFailure
 from safepip.reading.lines import LineDecoder
+from safepip.reporting import text
 
 CHUNK = 256 * 1024
 
@@ -103,125 +101,17 @@ def diagnose_log(
         document = {"failures": [failure.to_json() for failure in failures], **(extra_json or {})}
         print(json.dumps(document, indent=2))
     elif failures:
-        print(render_human(failures))
+        print(render_human(failures, pip_args, cwd))
     else:
         print(f"safepip found no build failure it recognises in this {what}.")
     return 1 if failures else 0
 
 
-def render_human(failures: list[BuildFailure], *, with_fix: bool = True) -> str:
-    """A short explanation for a person: what failed, why, and the exact fix.
-
-    ``with_fix=False`` leaves the fix out, for a live run that proposes its own next.
-    """
-    return "\n\n".join(_render_one(failure, with_fix=with_fix) for failure in failures)
-
-
-def _where(failure: BuildFailure) -> str:
-    if failure.package is None:
-        return "A package"
-    source = {
-        "local": "local project",
-        "editable": "editable project",
-        "sdist": "source distribution",
-        "index": "package",
-        "vcs": "project from version control",
-    }.get(failure.source or "", "package")
-    return f"The {source} {failure.package}"
-
-
-def _hook(failure: BuildFailure) -> str:
-    return f" (build hook {failure.hook})" if failure.hook else ""
-
-
-def _requires_target(failure: BuildFailure) -> str:
-    if failure.pyproject:
-        return f"[build-system] requires in {failure.pyproject}"
-    return "[build-system] requires in the project's pyproject.toml"
-
-
-def _render_one(failure: BuildFailure, *, with_fix: bool = True) -> str:
-    lines: list[str] = []
-    if failure.kind == BACKEND_UNAVAILABLE:
-        lines.append(
-            f"{_where(failure)} could not be built: its build backend is unavailable"
-            f"{_hook(failure)}."
-        )
-    elif failure.kind == BUILD_DEPENDENCY_MISSING:
-        what = repr(failure.module) if failure.module else (failure.requirement or "a module")
-        lines.append(
-            f"{_where(failure)} could not be built: the build needs {what}, which the "
-            f"build environment lacks{_hook(failure)}."
-        )
-    elif failure.kind == UNIDENTIFIED_IMPORT:
-        lines.append(
-            f"{_where(failure)} could not be built: the build imported {failure.module!r}, "
-            f"which no build requirement safepip can name provides{_hook(failure)}."
-        )
-    elif failure.kind == PIP_TOO_OLD:
-        lines.append(f"{_where(failure)} could not be installed: this pip is too old for it.")
-    elif failure.kind == BUILD_REQUIREMENT_UNAVAILABLE:
-        lines.append(
-            f"{_where(failure)} could not be built: pip could not install its build "
-            f"requirement {failure.requirement}."
-        )
-    if failure.explanation:
-        lines.append(f"Why: {failure.explanation}")
-    fix = _fix(failure) if with_fix else None
-    if fix:
-        lines.append(f"Fix: {fix}")
-    if failure.evidence:
-        lines.append(f"pip said: {failure.evidence}")
-    return "\n".join(lines)
-
-
-def _fix(failure: BuildFailure) -> str | None:  # noqa: PLR0911 - one exit per remedy
-    if failure.kind == BACKEND_UNAVAILABLE:
-        if failure.suggestion:
-            return (
-                f'set build-backend = "{failure.suggestion}" in [build-system]'
-                + (f" of {failure.pyproject}" if failure.pyproject else "")
-                + "."
-            )
-        if failure.requirement is None:
-            return None
-        if failure.isolated is False:
-            return (
-                f"install {failure.requirement} into this environment first "
-                f'(the build is not isolated), or add "{failure.requirement}" to '
-                f"{_requires_target(failure)}."
-            )
-        if failure.source in ("local", "editable"):
-            return f'add "{failure.requirement}" to {_requires_target(failure)}.'
-        return (
-            f'the package\'s own pyproject.toml is missing "{failure.requirement}": '
-            f"install {failure.requirement} and rerun with --no-build-isolation, or report "
-            "it to the package's maintainers."
-        )
-    if failure.kind == BUILD_DEPENDENCY_MISSING:
-        if failure.requirement is None:
-            if failure.distribution:
-                return (
-                    f"pin a version of {failure.distribution} that still has "
-                    f"{failure.module!r} in {_requires_target(failure)}."
-                )
-            return None
-        if failure.isolated is False:
-            return (
-                f"install {failure.requirement} into this environment, then rerun "
-                "(the build is not isolated)."
-            )
-        if failure.source in ("local", "editable"):
-            return f'add "{failure.requirement}" to {_requires_target(failure)}.'
-        return (
-            f"install {failure.requirement} and rerun with --no-build-isolation, or ask the "
-            "package's maintainers to declare it in [build-system] requires."
-        )
-    if failure.kind == BUILD_REQUIREMENT_UNAVAILABLE:
-        if failure.evidence.startswith(("Downloading ", "Using cached ")):
-            return None  # built from its sdist and failed: the explanation says what to do
-        return (
-            f"check the spelling and version bounds of {failure.requirement} in "
-            f"{_requires_target(failure)}, and that the index pip uses carries it."
-        )
-    return None
+def render_human(
+    failures: list[BuildFailure], pip_args: Sequence[str] = (), cwd: str | None = None
+) -> str:
+    """A short explanation for a person: what failed, why, and the fix ``decide()`` proposes
+    with what can be known offline (the target environment is not asked), else the advice."""
+    command = PipCommand(list(pip_args), cwd if cwd is not None else os.getcwd())
+    facts = gather_facts(failures, command, target_python=None, logged_projects=True)
+    return text.render_human(failures, [decision.fix for decision in decide(failures, facts)])

@@ -12,12 +12,11 @@ import os
 import sys
 
 from safepip.commands.diagnose import diagnose_log
+from safepip.transcripts import latest_transcript, log_dir, read_metadata
 
 
 def run_last(json: bool) -> int:
     """Diagnose the newest transcript; ``json`` prints one JSON object as ``--json`` does."""
-    from safepip.transcripts import latest_transcript, log_dir, read_metadata
-
     path = latest_transcript(os.environ)
     if path is None:
         print(

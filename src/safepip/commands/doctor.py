@@ -12,19 +12,20 @@ pip run (docs/fixing.md), the projects are checked again, and the status is the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
+import subprocess
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
+from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan
+from safepip.changes import Change, plan_changes
+from safepip.deciding.consent import APPLY, ASK, ask, consent_mode
 from safepip.deciding.static import StaticCheckError, StaticFinding, check_pyproject
-from safepip.options import SafepipOptions
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from safepip.applying.pyproject import PatchPlan
+from safepip.errors import SafepipError
+from safepip.options import SafepipOptions, parse_command_line
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,8 +78,6 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     """
     parser = _parser()
     options = parser.parse_args(args)
-    from safepip.errors import SafepipError
-    from safepip.options import parse_command_line
 
     if own is None:
         try:  # a bad SAFEPIP_* value is reported like a bad option
@@ -111,8 +110,6 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
                 if not findings:
                     print("safepip doctor: no findings left", file=out)
     if options.json:
-        import json
-
         document: dict[str, object] = {"findings": [finding.to_json() for finding in findings]}
         if options.fix:
             document["changed"] = changed
@@ -134,9 +131,7 @@ def _fix(
     findings: list[StaticFinding], *, yes: bool, no_fix: str | None, out: TextIO
 ) -> list[dict[str, str | None]]:
     """Plan the fixable findings per file, then apply them with consent; return what changed."""
-    from safepip.deciding.consent import consent_mode
-
-    by_file: dict[str, list[tuple[str, ...]]] = {}
+    by_file: dict[str, list[Change]] = {}
     for finding in findings:
         if finding.change is not None and finding.change not in by_file.get(finding.path, []):
             by_file.setdefault(finding.path, []).append(finding.change)
@@ -174,14 +169,12 @@ _EXPLAINED = "explained"
 
 
 def _fix_file(
-    pyproject: str, changes: list[tuple[str, ...]], mode: str, out: TextIO
+    pyproject: str, changes: list[Change], mode: str, out: TextIO
 ) -> dict[str, str | None] | str | None:
     """Show one file's diff and apply it with consent: what changed, _EXPLAINED, or None."""
-    from safepip.applying.pyproject import PatchError
-    from safepip.deciding.consent import APPLY, ASK, ask
 
     try:
-        plan = _plan(pyproject, changes)
+        plan = plan_changes(pyproject, changes)
     except PatchError as exc:
         print(f"safepip doctor: cannot prepare the fix of {pyproject}: {exc}", file=out)
         return None
@@ -193,15 +186,12 @@ def _fix_file(
         return None
     if mode not in {ASK, APPLY}:
         return _EXPLAINED
-    return _write(plan, lambda: _plan(pyproject, changes), out)
+    return _write(plan, lambda: plan_changes(pyproject, changes), out)
 
 
 def _write(
     plan: PatchPlan, replan: Callable[[], PatchPlan], out: TextIO
 ) -> dict[str, str | None] | None:
-    from safepip.applying.pyproject import apply_plan
-    from safepip.errors import SafepipError
-
     # A file git tracks and whose content git holds (the working copy matches the index:
     # committed, or staged as under a pre-commit hook) needs no backup: git has the original,
     # and a stray pyproject.toml.safepip-backup would be committed by the next `git add -A`
@@ -224,8 +214,6 @@ def _write(
 
 def _clean_in_git(path: str) -> bool:
     """Whether git tracks ``path`` and holds its content (the file matches the index)."""
-    import subprocess
-
     folder, name = os.path.split(os.path.abspath(path))
     try:
         for check in (["ls-files", "--error-unmatch", "--", name], ["diff", "--quiet", "--", name]):
@@ -241,49 +229,3 @@ def _clean_in_git(path: str) -> bool:
     except OSError:  # no git: keep the backup
         return False
     return True
-
-
-def _plan(pyproject: str, changes: list[tuple[str, ...]]) -> PatchPlan:
-    """One plan for all of a file's changes: each is planned on a scratch copy in turn, so that
-    the user sees (and approves) a single diff."""
-    from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan
-
-    if len(changes) == 1:
-        return _plan_one(pyproject, changes[0])
-    import shutil
-    import tempfile
-
-    try:
-        with open(pyproject, "rb") as file:
-            original = file.read()
-    except OSError as exc:
-        raise PatchError(f"cannot read {pyproject}: {exc.strerror or exc}") from None
-    scratch = tempfile.mkdtemp(prefix="safepip-doctor-")
-    try:
-        copy = os.path.join(scratch, "pyproject.toml")
-        with open(copy, "wb") as file:
-            file.write(original)
-        summaries = []
-        for change in changes:
-            step = _plan_one(copy, change)
-            apply_plan(step, backup=False)
-            summaries.append(step.summary)
-        with open(copy, "rb") as file:
-            new = file.read()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return PatchPlan(pyproject, original, new, summary="; ".join(s for s in summaries if s))
-
-
-def _plan_one(pyproject: str, change: tuple[str, ...]) -> PatchPlan:
-    from safepip.applying.pyproject import (
-        plan_add_requirement,
-        plan_constrain_requirement,
-        plan_set_backend,
-    )
-
-    if change[0] == "backend":
-        return plan_set_backend(pyproject, change[1])
-    if change[0] == "constrain":
-        return plan_constrain_requirement(pyproject, change[1], change[2])
-    return plan_add_requirement(pyproject, change[1])

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
+
+FailureKind = Literal[
+    "backend-unavailable",
+    "build-dependency-missing",
+    "build-requirement-unavailable",
+    "unidentified-import",
+    "pip-too-old",
+]
 
 #: The build backend named by ``build-backend`` cannot be imported in the build environment.
-BACKEND_UNAVAILABLE = "backend-unavailable"
+BACKEND_UNAVAILABLE: FailureKind = "backend-unavailable"
 #: A build hook ran but imported something the build environment lacks.
-BUILD_DEPENDENCY_MISSING = "build-dependency-missing"
+BUILD_DEPENDENCY_MISSING: FailureKind = "build-dependency-missing"
 #: pip could not install one of the build requirements (``[build-system] requires``).
-BUILD_REQUIREMENT_UNAVAILABLE = "build-requirement-unavailable"
+BUILD_REQUIREMENT_UNAVAILABLE: FailureKind = "build-requirement-unavailable"
 
 #: A build imported a module that no build requirement can provide, or that nothing names the
 #: provider of: a Python 2 module, a standard-library module this Python no longer has, a
 #: submodule a newer release dropped, or a name neither the curated table nor the target
 #: environment attributes. Explained; never a build dependency, never a fix.
-UNIDENTIFIED_IMPORT = "unidentified-import"
+UNIDENTIFIED_IMPORT: FailureKind = "unidentified-import"
 
 #: The target's pip is too old for what the command asks (an editable install of a project that
 #: has only a pyproject.toml needs pip 21.3, PEP 660).
-PIP_TOO_OLD = "pip-too-old"
+PIP_TOO_OLD: FailureKind = "pip-too-old"
 
-KINDS = (
+KINDS: tuple[FailureKind, ...] = (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
     BUILD_REQUIREMENT_UNAVAILABLE,
@@ -35,7 +43,7 @@ KINDS = (
 class BuildFailure:
     """One failed build and why. Field names are the JSON schema of ``safepip diagnose --json``."""
 
-    kind: str
+    kind: FailureKind
     #: The package as pip names it: a name (``numpy``), a path (``./proj``) or a URL.
     package: str | None = None
     #: ``local`` | ``editable`` | ``sdist`` | ``index`` | ``vcs``, or None when pip did not say.

@@ -1,0 +1,190 @@
+"""Gathering the facts ``decide()`` needs: from the file system, the configuration and the target
+environment. Everything here may read files or run the target's Python; ``decide()`` then does
+neither.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from safepip.config import Config
+from safepip.deciding.decide import decide, requirement_name, runtime_name
+from safepip.deciding.facts import ExtraRequirement, Facts, PackageFacts
+from safepip.deciding.remedies import Remedy
+from safepip.knowledge import normalise_name
+from safepip.reading.command import SDIST_SUFFIXES, PipCommand
+from safepip.reading.findings import BuildFailure
+
+#: Prints the installed version of the distribution named by its argument (in the target).
+_VERSION_PROBE = "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))"
+
+#: Prints the distributions the target environment says provide the top-level module given as
+#: its argument, one a line (importlib.metadata.packages_distributions, Python 3.10+).
+_PROVIDERS_PROBE = (
+    "import sys, importlib.metadata as m\n"
+    "find = getattr(m, 'packages_distributions', None)\n"
+    "print('\\n'.join(sorted(set(find().get(sys.argv[1], [])))) if find else '')"
+)
+
+_LOCAL_SOURCES = frozenset({"local", "editable"})
+
+
+def gather_facts(
+    failures: Iterable[BuildFailure],
+    command: PipCommand,
+    *,
+    target_python: str | None,
+    config: Config | None = None,
+    fetched: Mapping[str, str] | None = None,
+    installed_version: Callable[[str], str | None] | None = None,
+    logged_projects: bool = False,
+) -> Facts:
+    """The facts about ``failures`` in the world ``command`` runs in.
+
+    ``installed_version`` asks the target for a match-runtime extra's version (None: not asked).
+    ``logged_projects``: the failures come from a saved log whose command is unknown (``safepip
+    diagnose``): a local project pip built is taken as named by it.
+    """
+    packages: dict[str, PackageFacts] = {}
+    installed: dict[str, str] = {}
+    for failure in failures:
+        if not failure.package or failure.package in packages:
+            continue
+        extras: tuple[ExtraRequirement, ...] = ()
+        origin = ""
+        if config is not None:
+            # Keyed by the distribution, however pip named the package (a file, a URL, a folder).
+            entries = config.extra_requirements_for(failure.package, command.cwd)
+            extras = tuple(ExtraRequirement(e.requirement, e.match_runtime) for e in entries)
+            origin = str(entries[0].origin) if entries else ""
+        for extra in extras:
+            name = runtime_name(extra.requirement)
+            if extra.match_runtime and installed_version is not None and name not in installed:
+                version = installed_version(name)
+                if version is not None:
+                    installed[name] = version
+        packages[failure.package] = PackageFacts(
+            local_sdist=local_sdist(failure, command),
+            named_pyproject=_named_pyproject(failure, command, logged=logged_projects),
+            extras=extras,
+            extras_origin=origin,
+        )
+    return Facts(
+        target_python=target_python,
+        no_build_isolation=command.no_build_isolation,
+        fetched=dict(fetched or {}),
+        installed=installed,
+        packages=packages,
+    )
+
+
+def propose(
+    failure: BuildFailure,
+    command: PipCommand,
+    *,
+    target_python: str,
+    fetched: Mapping[str, str] | None = None,
+) -> list[Remedy]:
+    """The fixes for one failure, best first, with the facts gathered for it here."""
+    facts = gather_facts([failure], command, target_python=target_python, fetched=fetched)
+    return list(decide([failure], facts)[0].remedies)
+
+
+def _named_pyproject(failure: BuildFailure, command: PipCommand, *, logged: bool) -> str | None:
+    """The pyproject.toml of the failed package when the command line names its project."""
+    if logged and failure.source in _LOCAL_SOURCES and failure.pyproject:
+        return failure.pyproject
+    project = command.project_for(failure.pyproject)
+    if project is None and failure.source in _LOCAL_SOURCES and failure.package:
+        # pip named a local path; patch it only if the command line names that project too.
+        project = command.project_for(os.path.join(command.cwd, failure.package, "pyproject.toml"))
+    return project.pyproject if project is not None else None
+
+
+def local_sdist(failure: BuildFailure, command: PipCommand) -> str | None:
+    """A local sdist file for the failed package: as pip named it, or found where the command
+    looks (sdists on the command line, --find-links folders). Never one from a remote index."""
+    package = failure.package or ""
+    if package.endswith(SDIST_SUFFIXES):
+        path = package[len("file://") :] if package.startswith("file://") else package
+        path = os.path.join(command.cwd, path)
+        return path if os.path.isfile(path) else None
+    wanted = normalise_name(requirement_name(package))
+    if not wanted:
+        return None
+    candidates = list(command.sdist_files)
+    for folder in _find_links_dirs(command):
+        candidates += [os.path.join(folder, entry) for entry in _listdir(folder)]
+    for candidate in candidates:
+        name = os.path.basename(candidate)
+        if name.endswith(SDIST_SUFFIXES) and normalise_name(name.rsplit("-", 1)[0]) == wanted:
+            return candidate
+    return None
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []  # a --find-links folder pip cannot read either
+
+
+def _find_links_dirs(command: PipCommand) -> list[str]:
+    options = command.index_options()
+    dirs = []
+    for index, value in enumerate(options[:-1]):
+        if value in {"-f", "--find-links"}:
+            target = options[index + 1]
+            if target.startswith("file://"):
+                target = target[len("file://") :]
+            if "://" not in target:
+                dirs.append(os.path.join(command.cwd, target))
+    return dirs
+
+
+# --- asking the target environment ------------------------------------------------------------
+
+
+def installed_version(executable: str, name: str) -> str | None:
+    """The version of ``name`` installed in the target environment; None when it has none."""
+    probe = subprocess.run(
+        [executable, "-c", _VERSION_PROBE, name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return probe.stdout.strip() if probe.returncode == 0 else None
+
+
+def providers_in_target(executable: str, module: str) -> list[str]:
+    """The distributions the target environment says provide top-level ``module``."""
+    probe = subprocess.run(
+        [executable, "-c", _PROVIDERS_PROBE, module],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        return []
+    return [line.strip() for line in probe.stdout.splitlines() if line.strip()]
+
+
+def pip_version(pip_command: Sequence[str]) -> tuple[int, ...]:
+    """The version of the pip that runs (``pip X.Y from ...``); (0,) when it does not say."""
+    probe = subprocess.run(
+        [*pip_command, "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    words = probe.stdout.split()
+    version: list[int] = []
+    if len(words) > 1 and words[0] == "pip":
+        for part in words[1].split(".")[:2]:
+            if not part.isdigit():
+                break
+            version.append(int(part))
+    return tuple(version) or (0,)

@@ -1,0 +1,196 @@
+"""Everything a session tells the user, in one place: the session calls a :class:`Reporter` with
+values, and the reporter words them.
+
+:class:`TerminalReporter` writes safepip's ``safepip: ...`` lines to stderr (after pip's own
+output, which stays unchanged), asks for consent there, and at the end hands the session's record
+to its consumers: the GitHub Actions annotations and step summary, and the ``--report`` JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from safepip.deciding import consent
+from safepip.deciding.remedies import BUILD_CONSTRAINT, PATCH_PYPROJECT, Remedy
+from safepip.errors import say
+from safepip.reading.findings import BuildFailure
+from safepip.reporting import github, text
+from safepip.reporting.records import SessionRecord
+
+
+class Reporter(Protocol):
+    """What a session says, as events with values; an implementation chooses the words."""
+
+    def before_pip(self, failures: Sequence[BuildFailure]) -> None: ...
+    def explained(self, failure: BuildFailure, advice: str | None) -> None: ...
+    def proposed(self, remedy: Remedy) -> None: ...
+    def preview(self, remedy: Remedy, diff: str, *, constraint_option: bool) -> None: ...
+    def alternatives(self, remedies: Sequence[Remedy]) -> None: ...
+    def ask(self, *, before_pip: bool) -> bool: ...
+    def preapproved(self) -> None: ...
+    def explain_only(self) -> None: ...
+    def trying_alternatives(self, remedies: Sequence[Remedy]) -> None: ...
+    def fix_failed(self, error: Exception) -> None: ...
+    def cannot_prepare(self, error: Exception) -> None: ...
+    def running_again(self, args: Sequence[str], pip_constraint: str | None) -> None: ...
+    def stopping(self, rounds: int) -> None: ...
+    def transcript_not_kept(self, error: OSError) -> None: ...
+    def wheels_unused(self, projects: Sequence[str]) -> None: ...
+    def pip_killed(self, signal_name: str) -> None: ...
+    def output_unreadable(self, reason: str) -> None: ...
+    def not_installed(self, name: str) -> None: ...
+    def already_changed(self, path: str) -> None: ...
+    def rebased(self, path: str) -> None: ...
+    def patched_build_failed(self, sdist_name: str) -> None: ...
+    def fetching(self, sdist: str, index: str) -> None: ...
+    def finished(self, record: SessionRecord) -> None: ...
+
+
+class TerminalReporter:
+    """safepip's lines on stderr, the consent question there, and the record's consumers."""
+
+    def __init__(self, pip_args: Sequence[str], report: str | None) -> None:
+        self._pip_args = list(pip_args)
+        self._report = report
+
+    def _fix_command(self) -> str:
+        own = ["--report", self._report] if self._report else []
+        return consent.fix_command("safepip", own, self._pip_args)
+
+    def before_pip(self, failures: Sequence[BuildFailure]) -> None:
+        for failure in failures:
+            say(f"before running pip: {failure.explanation}")
+
+    def explained(self, failure: BuildFailure, advice: str | None) -> None:
+        explanation = text.render_failure(failure, advice)
+        sys.stderr.write("\n" + text.prefixed(explanation) + "\n")
+        sys.stderr.flush()
+
+    def proposed(self, remedy: Remedy) -> None:
+        say(f"proposed fix: {remedy.summary}")
+        if remedy.caveat:
+            say(f"note: {remedy.caveat}")
+
+    def preview(self, remedy: Remedy, diff: str, *, constraint_option: bool) -> None:
+        """What the user sees before saying yes: the diff, or what gets installed where."""
+        if remedy.kind == PATCH_PYPROJECT:
+            preview = diff
+        elif remedy.install:
+            preview = f"    pip install {' '.join(remedy.install)}\n"
+        elif remedy.kind == BUILD_CONSTRAINT:
+            how = (
+                "--build-constraint FILE"
+                if constraint_option
+                else "PIP_CONSTRAINT=FILE (this pip has no --build-constraint; the constraint "
+                "then applies to the command's own resolve too)"
+            )
+            preview = f"    build constraint: {remedy.constraint}, given to pip as {how}\n"
+        else:
+            preview = ""
+        if preview:
+            sys.stderr.write(preview if preview.endswith("\n") else preview + "\n")
+
+    def alternatives(self, remedies: Sequence[Remedy]) -> None:
+        for alternative in remedies:
+            say(f"alternative (not applied): {alternative.summary}")
+
+    def ask(self, *, before_pip: bool) -> bool:
+        if before_pip:
+            return consent.ask("safepip: apply this fix, then run pip?")
+        return consent.ask("safepip: apply this fix and run the command again?")
+
+    def preapproved(self) -> None:
+        say("applying it without asking: your configuration asks for it")
+
+    def explain_only(self) -> None:
+        say("nothing was changed. To apply this fix, run:")
+        sys.stderr.write("  " + self._fix_command() + "\n")
+
+    def trying_alternatives(self, remedies: Sequence[Remedy]) -> None:
+        for remedy in remedies:
+            say(f"trying the alternative listed before: {remedy.summary}")
+
+    def fix_failed(self, error: Exception) -> None:
+        # The fix could not be made (a read-only file...): why; pip's status stands.
+        say(f"error: {error}")
+
+    def cannot_prepare(self, error: Exception) -> None:
+        say(f"cannot prepare this change: {error}")
+
+    def running_again(self, args: Sequence[str], pip_constraint: str | None) -> None:
+        extra = f" (PIP_CONSTRAINT={pip_constraint})" if pip_constraint else ""
+        say("running pip again: " + " ".join(args) + extra)
+
+    def stopping(self, rounds: int) -> None:
+        say(f"stopping after {rounds} rounds of fixes")
+
+    def transcript_not_kept(self, error: OSError) -> None:
+        say(f"could not keep the transcript of this run: {error}")
+
+    def wheels_unused(self, projects: Sequence[str]) -> None:
+        say("pip did not use the wheel built from the patched copy of " + ", ".join(projects))
+
+    def pip_killed(self, signal_name: str) -> None:
+        say(f"pip was killed by {signal_name}; nothing more is run")
+
+    def output_unreadable(self, reason: str) -> None:
+        say(f"could not read pip's output ({reason})")
+
+    def not_installed(self, name: str) -> None:
+        say(f"{name} is not installed in the target environment: building against any {name}")
+
+    def already_changed(self, path: str) -> None:
+        say(f"{path} already has this change (made while safepip was waiting)")
+
+    def rebased(self, path: str) -> None:
+        say(f"{path} changed while safepip was waiting: the same change was made to it")
+
+    def patched_build_failed(self, sdist_name: str) -> None:
+        say(f"building a wheel from the patched copy of {sdist_name} failed: reading why")
+
+    def fetching(self, sdist: str, index: str) -> None:
+        say(f"fetching {sdist} from {index} (not built: only unpacked)")
+
+    def finished(self, record: SessionRecord) -> None:
+        if record.changed_files:
+            say("changed " + "; ".join(changed.describe() for changed in record.changed_files))
+        self._annotate(record)
+        if self._report:
+            write_report(self._report, record)
+
+    def _annotate(self, record: SessionRecord) -> None:
+        if not github.active(os.environ):
+            return
+        rows = [
+            github.Row(
+                item.failure.to_json(),
+                item.remedy.summary if item.remedy else None,
+                item.remedy is not None and item.remedy.key in record.fixed,
+                changed_file=item.remedy.pyproject
+                if item.remedy is not None and item.remedy.kind == PATCH_PYPROJECT
+                else None,
+            )
+            for item in record.explained
+        ]
+        github.emit(
+            sys.stderr,  # with safepip's other lines: stdout is pip's (`--report - | jq`)
+            os.environ,
+            pip_args=self._pip_args,
+            rows=rows,
+            exit_status=record.exit_status,
+            fix_command=self._fix_command(),
+        )
+
+
+def write_report(path: str, record: SessionRecord) -> None:
+    """The ``--report`` JSON; a report that cannot be written is one line, never an error."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(record.to_json(), handle, indent=2)
+            handle.write("\n")
+    except OSError as exc:
+        say(f"could not write the report {path}: {exc.strerror or exc}")
