@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 
 from safepip.applying.pyproject import apply_plan, plan_add_requirement
 from safepip.changes import AddRequirement, Change
+from safepip.deciding.projects import read_build_system_present
 from safepip.errors import SafepipError
 from safepip.reading.consumer import Fanout, TailRecorder
-from safepip.reading.diagnosis import Diagnosis, read_build_system_present
-from safepip.reading.findings import BuildFailure
+from safepip.reading.diagnosis import Diagnosis
+from safepip.reading.findings import BuildFailure, Source
 from safepip.running import run_command
 
 #: What pip assumes for a project that declares no ``[build-system]`` (PEP 517/518).
@@ -115,7 +116,7 @@ def build_patched_wheel(
     build_options: Sequence[str] = (),
     env: dict[str, str] | None = None,
     package: str | None = None,
-    source: str | None = None,
+    source: Source | None = None,
 ) -> PatchedBuild:
     """Build a wheel from a copy of ``sdist`` with every change in ``changes`` made to it.
 

@@ -17,7 +17,7 @@ false alarm costs more than a miss.
 
 from __future__ import annotations
 
-from safepip.deciding.projects import DiskProjectFiles, read_build_system_present
+from safepip.deciding.projects import DiskProjectFiles
 from safepip.reading.findings import BuildFailure
 from safepip.reading.judging import CommandContext, ProjectFiles, complete, judge_step
 from safepip.reading.normalise import normalise
@@ -25,7 +25,7 @@ from safepip.reading.recorder import KEY, StepRecorder
 from safepip.reading.rules import BLOCK_TABLE, TABLE
 from safepip.reading.steps import Step
 
-__all__ = ["Diagnosis", "normalise", "read_build_system_present"]
+__all__ = ["Diagnosis", "normalise"]
 
 #: The first characters of a line whose text a colour code or a CI timestamp may hide.
 _SLOW_STARTS = frozenset("\x1b0123456789")

@@ -39,6 +39,25 @@ KINDS: tuple[FailureKind, ...] = (
 )
 
 
+#: A build backend hook, as pip and pyproject-hooks name it.
+Hook = Literal[
+    "get_requires_for_build_wheel",
+    "get_requires_for_build_editable",
+    "get_requires_for_build_sdist",
+    "prepare_metadata_for_build_wheel",
+    "prepare_metadata_for_build_editable",
+    "build_wheel",
+    "build_editable",
+    "build_sdist",
+    "_supported_features",
+    "_supports_build_editable",
+    "supports_feature",
+]
+
+#: Where pip took a package from.
+Source = Literal["local", "editable", "sdist", "index", "vcs", "wheel"]
+
+
 @dataclasses.dataclass
 class BuildFailure:
     """One failed build and why. Field names are the JSON schema of ``safepip diagnose --json``."""
@@ -47,9 +66,9 @@ class BuildFailure:
     #: The package as pip names it: a name (``numpy``), a path (``./proj``) or a URL.
     package: str | None = None
     #: ``local`` | ``editable`` | ``sdist`` | ``index`` | ``vcs``, or None when pip did not say.
-    source: str | None = None
+    source: Source | None = None
     #: The PEP 517 hook that failed (``get_requires_for_build_wheel``...), None for setup.py.
-    hook: str | None = None
+    hook: Hook | None = None
     #: Whether pip built in an isolated environment; None when the output does not tell.
     isolated: bool | None = None
     #: The module that failed to import (``flit_core``, ``numpy``).

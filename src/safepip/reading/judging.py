@@ -20,12 +20,13 @@ from safepip.reading.findings import (
     BUILD_REQUIREMENT_UNAVAILABLE,
     UNIDENTIFIED_IMPORT,
     BuildFailure,
+    FailureKind,
+    Hook,
+    Source,
 )
 from safepip.reading.steps import (
     BUILD_DEPS,
     PLAIN_REQUIREMENT,
-    Hook,
-    Source,
     Step,
     canonical_hook,
     strip_specifier,
@@ -73,7 +74,7 @@ class _About(NamedTuple):
 
 def _failure(
     about: _About,
-    kind: str,
+    kind: FailureKind,
     *,
     explanation: str,
     evidence: str,

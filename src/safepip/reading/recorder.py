@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import Callable
 
 from safepip import knowledge
+from safepip.reading.findings import Hook, Source
 from safepip.reading.steps import (
     BUILD_DEPS,
     PEP517,
     SETUP_PY,
-    Hook,
     Package,
-    Source,
     Step,
     StepKind,
     source_of_location,

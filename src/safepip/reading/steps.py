@@ -13,30 +13,14 @@ from __future__ import annotations
 import re
 from typing import Literal, get_args
 
+from safepip.reading.findings import Hook, Source
+
 #: What a step is: pip installing ``[build-system] requires`` (or what a hook asked for), a
 #: ``setup.py`` command, or a PEP 517 hook.
 StepKind = Literal["install build dependencies", "setup.py", "pep517"]
 BUILD_DEPS: StepKind = "install build dependencies"
 SETUP_PY: StepKind = "setup.py"
 PEP517: StepKind = "pep517"
-
-#: A build backend hook, as pip and pyproject-hooks name it.
-Hook = Literal[
-    "get_requires_for_build_wheel",
-    "get_requires_for_build_editable",
-    "get_requires_for_build_sdist",
-    "prepare_metadata_for_build_wheel",
-    "prepare_metadata_for_build_editable",
-    "build_wheel",
-    "build_editable",
-    "build_sdist",
-    "_supported_features",
-    "_supports_build_editable",
-    "supports_feature",
-]
-
-#: Where pip took a package from.
-Source = Literal["local", "editable", "sdist", "index", "vcs", "wheel"]
 
 #: Every hook by its name: ``HOOKS.get(word)`` is the hook a word names, or None.
 HOOKS: dict[str, Hook] = {hook: hook for hook in get_args(Hook)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from safepip.reading.findings import Hook
 from safepip.reading.recorder import StepRecorder
 from safepip.reading.rules.base import Rule
 from safepip.reading.steps import (
@@ -19,7 +20,6 @@ from safepip.reading.steps import (
     SETUP_PY,
     STEP_HOOKS,
     STEP_HOOKS_LOWER,
-    Hook,
     StepKind,
     is_build_deps_step,
     source_of_location,
