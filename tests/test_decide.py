@@ -53,6 +53,18 @@ def _pkg_resources(package: str = "oldpkg", **fields: object) -> BuildFailure:
     return _missing(package, "setuptools", "setuptools<82", module="pkg_resources", **fields)
 
 
+def _cython_too_new(package: str = "PyYAML", **fields: object) -> BuildFailure:
+    values: dict[str, object] = {
+        "kind": "build-dependency-too-new",
+        "package": package,
+        "source": "index",
+        "distribution": "Cython",
+        "requirement": "Cython<3.0",
+    }
+    values.update(fields)
+    return BuildFailure(**values)
+
+
 NAMED = {"./proj": PackageFacts(named_pyproject=PYPROJECT)}
 LOCAL_SDIST = {"oldpkg": PackageFacts(local_sdist=SDIST)}
 FETCHED = {"oldpkg": "oldpkg-1.0.tar.gz"}
@@ -133,6 +145,18 @@ CASES = [
         want=[("build-patched-sdist", ("constrain", "setuptools", "<82"), []),
               ("install-and-build-without-isolation", (), ["setuptools<82"])],
     ), id="build-dependency-missing/from-patched-build/no-build-constraint"),
+    pytest.param(Case(
+        _cython_too_new("./proj", source="local", pyproject=PYPROJECT), _facts(packages=NAMED),
+        [("patch-pyproject", ("constrain", "Cython", "<3.0"), [])],
+        ('constrain "Cython<3.0" in [build-system] requires of ' + PYPROJECT,),
+    ), id="build-dependency-too-new/named-project/patch-pyproject-cap"),
+    pytest.param(Case(
+        _cython_too_new(), _facts(fetched={"pyyaml": "PyYAML-5.4.1.tar.gz"}),
+        [("build-constraint", ("constrain", "Cython", "<3.0"), []),
+         ("build-patched-sdist", ("constrain", "Cython", "<3.0"), []),
+         ("install-and-build-without-isolation", (), ["Cython<3.0"])],
+        ('the build constraint "Cython<3.0"',),
+    ), id="build-dependency-too-new/fetched-sdist/build-constraint-first"),
     pytest.param(Case(
         _missing("oldpkg", "numpy", "numpy"), _facts(packages=LOCAL_SDIST),
         tried=frozenset({f"build-patched-sdist:{SDIST}:add|numpy::"}),
@@ -350,6 +374,13 @@ def test_attribute(
         pytest.param(BuildFailure(kind="build-requirement-unavailable", requirement="x",
                                   evidence="Downloading x-1.tar.gz"), None,
                      id="build-requirement-built-from-sdist"),
+        pytest.param(_cython_too_new("./proj", source="local"),
+                     'cap it: "Cython<3.0" in [build-system] requires in the project\'s '
+                     "pyproject.toml.", id="too-new-in-the-users-project"),
+        pytest.param(_cython_too_new(),
+                     'run pip with the build constraint "Cython<3.0" (--build-constraint FILE '
+                     "from pip 25.3, PIP_CONSTRAINT=FILE before), or ask the package's "
+                     "maintainers to cap it in [build-system] requires.", id="too-new"),
         pytest.param(BuildFailure(kind="unidentified-import", module="distutils"), None,
                      id="unidentified-import"),
     ],

@@ -203,6 +203,27 @@ OWN_WORDS: dict[str, tuple[str, ...]] = {
     "Python USB (PyUSB) support module not found.": ("usb",),
 }
 
+
+class DroppedApi(NamedTuple):
+    """Something a build calls that a newer release of one of its build requirements removed."""
+
+    distribution: str  # the build requirement, as spelled on PyPI
+    cap: str  # the specifier that keeps the releases that still have it (``<3.0``)
+    what: str  # what the build calls, for the explanation
+    removed_in: str  # the release that removed it
+
+
+#: The exact line a build prints when a build requirement's newest release no longer has what
+#: it calls -> that requirement and the cap that builds it. Only lines read in a real sdist's
+#: build are listed, each with its source in docs/table-sources.md.
+DROPPED_APIS: dict[str, DroppedApi] = {
+    # PyYAML 5.4.1, setup.py: its build_ext subclass calls build_ext.cython_sources, which
+    # Cython 3.0 removed (yaml/pyyaml#724; pip 24.3.1 on 3.12 and 26.3 on 3.13).
+    "AttributeError: 'build_ext' object has no attribute 'cython_sources'": DroppedApi(
+        "Cython", "<3.0", "build_ext.cython_sources", "3.0"
+    ),
+}
+
 #: Distribution names (normalised) that the tables above know; a ``DistributionNotFound`` or a
 #: requirement naming one of these is reported with its distribution.
 KNOWN_DISTRIBUTIONS: frozenset[str] = frozenset(

@@ -30,6 +30,7 @@ from safepip.deciding.remedies import (
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
+    BUILD_DEPENDENCY_TOO_NEW,
     BUILD_REQUIREMENT_UNAVAILABLE,
     PIP_TOO_OLD,
     UNIDENTIFIED_IMPORT,
@@ -41,6 +42,10 @@ from safepip.reading.findings import (
 MATCH_RUNTIME = frozenset({"torch", "tensorflow", "jax", "jaxlib", "paddlepaddle"})
 
 _LOCAL_SOURCES = frozenset({"local", "editable"})
+#: The kinds answered by a change to the build requirements: one to declare, or one to cap.
+_REQUIREMENT_KINDS = frozenset(
+    {BACKEND_UNAVAILABLE, BUILD_DEPENDENCY_MISSING, BUILD_DEPENDENCY_TOO_NEW}
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
     """For a build requirement missing from [build-system]: declare it where safepip may,
     or build the package another way."""
     change = pyproject_change(failure)
-    if failure.kind not in {BACKEND_UNAVAILABLE, BUILD_DEPENDENCY_MISSING} or change is None:
+    if failure.kind not in _REQUIREMENT_KINDS or change is None:
         return []
     requirement = failure.requirement
     isolated = failure.isolated if failure.isolated is not None else not facts.no_build_isolation
@@ -321,7 +326,7 @@ def attribute(failure: BuildFailure, providers: Sequence[str], target: str) -> B
     )
 
 
-def advice(failure: BuildFailure) -> str | None:
+def advice(failure: BuildFailure) -> str | None:  # noqa: PLR0911 - one exit per kind
     """What a person can do when safepip has no fix of its own to propose (or it was tried)."""
     requires = (
         f"[build-system] requires in {failure.pyproject}"
@@ -344,6 +349,14 @@ def advice(failure: BuildFailure) -> str | None:
                 f"pin a version of {failure.distribution} that still has {failure.module!r} "
                 f"in {requires}."
             )
+    if failure.kind == BUILD_DEPENDENCY_TOO_NEW and failure.requirement is not None:
+        if failure.source in {None, *_LOCAL_SOURCES}:
+            return f'cap it: "{failure.requirement}" in {requires}.'
+        return (
+            f'run pip with the build constraint "{failure.requirement}" (--build-constraint '
+            "FILE from pip 25.3, PIP_CONSTRAINT=FILE before), or ask the package's "
+            "maintainers to cap it in [build-system] requires."
+        )
     if failure.kind == BUILD_REQUIREMENT_UNAVAILABLE and not failure.evidence.startswith(
         ("Downloading ", "Using cached ")
     ):

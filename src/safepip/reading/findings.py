@@ -8,6 +8,7 @@ from typing import Any, Literal
 FailureKind = Literal[
     "backend-unavailable",
     "build-dependency-missing",
+    "build-dependency-too-new",
     "build-requirement-unavailable",
     "unidentified-import",
     "pip-too-old",
@@ -17,6 +18,9 @@ FailureKind = Literal[
 BACKEND_UNAVAILABLE: FailureKind = "backend-unavailable"
 #: A build hook ran but imported something the build environment lacks.
 BUILD_DEPENDENCY_MISSING: FailureKind = "build-dependency-missing"
+#: A build calls something the newest release of one of its build requirements removed
+#: (curated in ``knowledge.DROPPED_APIS``): a cap on that requirement makes it build.
+BUILD_DEPENDENCY_TOO_NEW: FailureKind = "build-dependency-too-new"
 #: pip could not install one of the build requirements (``[build-system] requires``).
 BUILD_REQUIREMENT_UNAVAILABLE: FailureKind = "build-requirement-unavailable"
 
@@ -33,6 +37,7 @@ PIP_TOO_OLD: FailureKind = "pip-too-old"
 KINDS: tuple[FailureKind, ...] = (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
+    BUILD_DEPENDENCY_TOO_NEW,
     BUILD_REQUIREMENT_UNAVAILABLE,
     UNIDENTIFIED_IMPORT,
     PIP_TOO_OLD,

@@ -17,6 +17,7 @@ from safepip.reading.command import iter_options
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
+    BUILD_DEPENDENCY_TOO_NEW,
     BUILD_REQUIREMENT_UNAVAILABLE,
     UNIDENTIFIED_IMPORT,
     BuildFailure,
@@ -167,6 +168,8 @@ def _judge(  # noqa: PLR0911 - one exit per kind
         return None
     if step.kind is None and step.hook is None and not step.module_evidence:
         return None
+    if step.dropped_api:
+        return _dropped_api_failure(step.dropped_api, step.module_evidence, about)
     if step.module:
         return _module_failure(step, about)
     if step.bdist_wheel:
@@ -200,6 +203,23 @@ def _judge(  # noqa: PLR0911 - one exit per kind
             evidence=step.module_evidence,
         )
     return None
+
+
+def _dropped_api_failure(entry: knowledge.DroppedApi, evidence: str, about: _About) -> BuildFailure:
+    requirement = f"{entry.distribution}{entry.cap}"
+    return _failure(
+        about,
+        BUILD_DEPENDENCY_TOO_NEW,
+        distribution=entry.distribution,
+        requirement=requirement,
+        explanation=(
+            f"The build calls {entry.what}, which {entry.distribution} {entry.removed_in} "
+            f"removed; nothing caps {entry.distribution} in its build requirements, so the "
+            f"build environment got {entry.removed_in} or newer. With {requirement} the build "
+            "gets a release that still has it."
+        ),
+        evidence=evidence,
+    )
 
 
 def _backend_failure(step: Step, about: _About) -> BuildFailure:

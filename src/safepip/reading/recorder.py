@@ -253,6 +253,13 @@ class StepRecorder:
         step.bdist_wheel = True
         step.module_evidence = evidence
 
+    def clue_dropped_api(self, entry: knowledge.DroppedApi, evidence: str) -> None:
+        if self._nested():
+            return
+        step = self._ensure_step()
+        step.dropped_api = entry
+        step.module_evidence = evidence
+
     def clue_setup_requirement(self, name: str, evidence: str) -> None:
         if self._nested():
             return

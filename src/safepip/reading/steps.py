@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal, get_args
 
+from safepip import knowledge
 from safepip.reading.findings import Hook, Source
 
 #: What a step is: pip installing ``[build-system] requires`` (or what a hook asked for), a
@@ -47,6 +48,7 @@ class Step:
         "backend_path_wrong",
         "backend_unavailable",
         "bdist_wheel",
+        "dropped_api",
         "evidence",
         "failed",
         "frame_file",
@@ -88,6 +90,8 @@ class Step:
         self.backend: str | None = None
         self.backend_path_wrong = False
         self.bdist_wheel = False
+        #: A build requirement's newer release removed what the build called (curated lines).
+        self.dropped_api: knowledge.DroppedApi | None = None
         self.setup_requirement: str | None = None
         self.requirement: str | None = None
         self.requirement_evidence = ""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
+    BUILD_DEPENDENCY_TOO_NEW,
     BUILD_REQUIREMENT_UNAVAILABLE,
     PIP_TOO_OLD,
     UNIDENTIFIED_IMPORT,
@@ -57,7 +58,7 @@ def _hook(failure: BuildFailure) -> str:
     return f" (build hook {failure.hook})" if failure.hook else ""
 
 
-def _headline(failure: BuildFailure) -> str:
+def _headline(failure: BuildFailure) -> str:  # noqa: PLR0911 - one exit per kind
     where = _where(failure)
     if failure.kind == BACKEND_UNAVAILABLE:
         return f"{where} could not be built: its build backend is unavailable{_hook(failure)}."
@@ -66,6 +67,11 @@ def _headline(failure: BuildFailure) -> str:
         return (
             f"{where} could not be built: the build needs {what}, which the build environment "
             f"lacks{_hook(failure)}."
+        )
+    if failure.kind == BUILD_DEPENDENCY_TOO_NEW:
+        return (
+            f"{where} could not be built: its build requirement {failure.distribution} is too "
+            f"new for it{_hook(failure)}."
         )
     if failure.kind == UNIDENTIFIED_IMPORT:
         return (

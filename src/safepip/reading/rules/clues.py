@@ -129,6 +129,23 @@ class OwnWords(Rule):
             recorder.clue_module(modules[0], text, also=modules[1:])
 
 
+class DroppedApiCall(Rule):
+    """A build called something a newer release of a build requirement removed (curated lines).
+
+    ``AttributeError: 'build_ext' object has no attribute 'cython_sources'`` (PyYAML 5.4.1,
+    pip 24.3.1 on Python 3.12 and pip 26.3 on 3.13: the last line of the output of ``Getting
+    requirements to build wheel``, after the frame ``File "<string>", line 201, in
+    get_source_files``; its requires lists ``Cython`` unpinned and Cython 3.0 removed it).
+    """
+
+    prefixes = tuple(knowledge.DROPPED_APIS)
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        entry = knowledge.DROPPED_APIS.get(text.strip())
+        if entry is not None:
+            recorder.clue_dropped_api(entry, text)
+
+
 class SetupRequiresCommand(Rule):
     """setuptools' ``setup_requires`` / ``fetch_build_eggs`` ran pip, which the build env lacks.
 
