@@ -13,11 +13,16 @@ prints.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Mapping
 from typing import Any, BinaryIO
+
+from safepip.config import user_log_dir
 
 LOG_DIR_VARIABLE = "SAFEPIP_LOG_DIR"
 KEEP_RUNS = 20
@@ -73,8 +78,6 @@ def log_dir(environ: Mapping[str, str] | None = None) -> str:
     explicit = environ.get(LOG_DIR_VARIABLE)
     if explicit:
         return os.path.expanduser(explicit)
-    from safepip.config import user_log_dir
-
     return user_log_dir(environ)
 
 
@@ -103,8 +106,6 @@ def sidecar_path(transcript: str) -> str:
 
 def read_metadata(transcript: str) -> dict[str, Any]:
     """The JSON sidecar of a transcript; empty when it is missing or unreadable."""
-    import json
-
     try:
         with open(sidecar_path(transcript), encoding="utf-8") as handle:
             data = json.load(handle)
@@ -154,8 +155,6 @@ class TranscriptRecorder:
     # -- spooling --------------------------------------------------------------------------------
 
     def _open(self) -> tuple[BinaryIO, str]:
-        import tempfile
-
         if self.directory is None:
             self.directory = log_dir(self.environ)
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
@@ -215,8 +214,6 @@ class TranscriptRecorder:
         ``metadata`` should hold ``pip_args``, ``exit_status``, ``findings`` (a count) and
         ``cwd``; ``time`` is added when absent. Strings in it are masked like the lines.
         """
-        import json
-
         if self._closed:
             raise ValueError("this transcript was already kept or discarded")
         if self.error is not None:
@@ -263,8 +260,6 @@ class TranscriptRecorder:
 
         Returns how many tail bytes were kept.
         """
-        import shutil
-
         if not self._tail_paths:
             return 0
         # Where the kept tail starts: (segment, offset), at most tail_limit bytes from the end.

@@ -10,15 +10,13 @@ Windows locks a ``.safepip-lock`` file in the folder instead (``msvcrt.locking``
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
 
 from safepip.errors import SafepipError, say
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
 
 #: How long a run waits for another one to finish its change before giving up.
 DEFAULT_TIMEOUT = 60.0
@@ -58,8 +56,6 @@ def folder_lock(folder: str, *, timeout: float = DEFAULT_TIMEOUT) -> Iterator[No
 
 def _acquire(folder: str, timeout: float, try_lock: Callable[[], object]) -> bool:
     """Try ``try_lock`` until it succeeds (True) or fails for good (False, no locking here)."""
-    import errno
-
     deadline = time.monotonic() + timeout
     waiting = False
     while True:
