@@ -28,7 +28,8 @@ from safepip import knowledge
 from safepip.applying.pyproject import PatchError, apply_plan, plan_add_requirement
 from safepip.deciding.gather import propose
 from safepip.deciding.remedies import PATCH_PYPROJECT
-from safepip.deciding.static import StaticCheckError, check_pyproject
+from safepip.deciding.static import check_pyproject
+from safepip.deciding.static_findings import StaticCheckError
 from safepip.errors import SafepipError
 from safepip.reading.command import PipCommand
 from safepip.reading.diagnosis import Diagnosis

@@ -29,7 +29,8 @@ from safepip.applying.pyproject import (
     plan_add_requirement,
     remove_stray_temporaries,
 )
-from safepip.deciding.static import StaticCheckError, check_pyproject
+from safepip.deciding.static import check_pyproject
+from safepip.deciding.static_findings import StaticCheckError
 from safepip.tomlfile import MAX_PYPROJECT_BYTES
 
 TESTS = Path(__file__).parent

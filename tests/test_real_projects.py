@@ -29,7 +29,8 @@ import pytest
 from safepip import knowledge
 from safepip.changes import AddRequirement
 from safepip.deciding import static
-from safepip.deciding.static import BACKEND_NOT_IN_REQUIRES, check_text
+from safepip.deciding.static import check_text
+from safepip.deciding.static_findings import BACKEND_NOT_IN_REQUIRES
 
 CACHE = Path(__file__).parent.parent / ".cache" / "real-sdists"
 PYPI_JSON = "https://pypi.org/pypi/{name}/json"

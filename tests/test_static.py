@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from safepip import tomlfile
 from safepip.changes import AddRequirement, SetBackend
 from safepip.deciding import static
-from safepip.deciding.static import (
+from safepip.deciding.static import check_pyproject, check_text
+from safepip.deciding.static_findings import (
     BACKEND_INVALID,
     BACKEND_NOT_IN_REQUIRES,
     BACKEND_NOT_IN_TREE,
@@ -27,8 +28,6 @@ from safepip.deciding.static import (
     REQUIRES_NOT_A_LIST,
     StaticCheckError,
     StaticFinding,
-    check_pyproject,
-    check_text,
 )
 
 FIXTURES = Path(__file__).parent / "pyprojects-static"

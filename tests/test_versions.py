@@ -10,7 +10,8 @@ from packaging.version import Version
 
 from safepip import versions
 from safepip.applying.pyproject import PatchError, plan_constrain_requirement
-from safepip.deciding.static import REQUIRES_EXCLUDES_BACKEND, check_text
+from safepip.deciding.static import check_text
+from safepip.deciding.static_findings import REQUIRES_EXCLUDES_BACKEND
 
 
 @pytest.mark.parametrize(

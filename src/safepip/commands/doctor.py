@@ -23,7 +23,8 @@ from typing import TextIO
 from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan
 from safepip.changes import Change, plan_changes
 from safepip.deciding.consent import APPLY, ASK, ask, consent_mode
-from safepip.deciding.static import StaticCheckError, StaticFinding, check_pyproject
+from safepip.deciding.static import check_pyproject
+from safepip.deciding.static_findings import StaticCheckError, StaticFinding
 from safepip.errors import SafepipError
 from safepip.options import SafepipOptions, parse_command_line
 

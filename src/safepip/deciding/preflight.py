@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from safepip.changes import AddRequirement
 from safepip.deciding.remedies import PATCH_PYPROJECT, Remedy
-from safepip.deciding.static import StaticCheckError, check_pyproject
+from safepip.deciding.static import check_pyproject
+from safepip.deciding.static_findings import StaticCheckError
 from safepip.reading.command import PipCommand
 from safepip.reading.findings import BACKEND_UNAVAILABLE, BuildFailure
 

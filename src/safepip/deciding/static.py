@@ -30,7 +30,6 @@ from safepip.deciding.static_findings import (
     BACKEND_PATH_INVALID,
     BACKEND_UNKNOWN,
     BUILD_SYSTEM_NOT_A_TABLE,
-    KINDS,
     NO_BUILD_SYSTEM,
     REQUIREMENT_INVALID,
     REQUIRES_EXCLUDES_BACKEND,
@@ -42,26 +41,7 @@ from safepip.deciding.static_findings import (
 )
 from safepip.knowledge import BACKEND_SINCE, LEGACY_BACKEND, LEGACY_REQUIREMENT
 
-__all__ = [
-    "BACKEND_INVALID",
-    "BACKEND_NOT_IN_REQUIRES",
-    "BACKEND_NOT_IN_TREE",
-    "BACKEND_PATH_INVALID",
-    "BACKEND_SINCE",
-    "BACKEND_UNKNOWN",
-    "BUILD_SYSTEM_NOT_A_TABLE",
-    "KINDS",
-    "NO_BUILD_SYSTEM",
-    "REQUIREMENT_INVALID",
-    "REQUIRES_EXCLUDES_BACKEND",
-    "REQUIRES_MISSING",
-    "REQUIRES_NOT_A_LIST",
-    "StaticCheckError",
-    "StaticFinding",
-    "check_pyproject",
-    "check_text",
-    "find_pyproject",
-]
+__all__ = ["check_pyproject", "check_text", "find_pyproject"]
 
 
 # A PEP 517 backend path: a dotted module, optionally ``:`` and a dotted object inside it.
