@@ -89,3 +89,42 @@ def test_pass_through_imports_nothing_heavy(
     assert "safepip.main" in loaded  # the probe saw safepip's imports
     heavy = {name for name in loaded if name.split(".")[0] in HEAVY}
     assert not heavy, f"the pass-through path imported {sorted(heavy)}"
+
+
+#: What a building command that needs no fix must not import: the fixing machinery (the patcher's
+#: tomlkit and packaging, the sdist fetcher's urllib.request), loaded only when a fix is prepared.
+FIXING = frozenset({"tomlkit", "packaging", "urllib.request"})
+
+BUILDING_CHILD = """
+import os, sys
+from safepip.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    status = exc.code
+else:
+    status = 0
+loaded = sorted(name for name in sys.modules if name.startswith(("tomlkit", "packaging", "urllib")))
+os.write(1, ("\\nREPORT %s %s\\n" % (status, " ".join(loaded))).encode())
+"""
+
+
+def test_an_install_that_needs_no_fix_loads_no_fixing_machinery() -> None:
+    """`install` of something already there: pip runs under watch, and nothing is fixed."""
+    environ = clean_environ()
+    environ["SAFEPIP_PYTHON"] = sys.executable  # the test venv, which has pytest already
+    result = subprocess.run(
+        [sys.executable, "-c", BUILDING_CHILD, "install", "--no-index", "--no-deps", "pytest"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert "Requirement already satisfied: pytest" in result.stdout, result.stderr
+    report = result.stdout.rsplit("\nREPORT ", 1)[-1].split()
+    assert report[0] == "0", result.stderr
+    loaded = set(report[1:])
+    assert not {name for name in loaded if name in FIXING or name.split(".")[0] in FIXING}, (
+        f"an install that needed no fix imported {sorted(loaded)}"
+    )

@@ -13,16 +13,13 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-from safepip.applying.pyproject import (
-    PatchError,
-    PatchPlan,
-    apply_plan,
-    plan_add_requirement,
-    plan_constrain_requirement,
-    plan_set_backend,
-)
+if TYPE_CHECKING:
+    from safepip.applying.pyproject import PatchPlan
+
+# The patcher (tomlkit, packaging) is imported when a change is planned, not when one is
+# decided: deciding and reporting a fix, or running a command that needs none, never load it.
 
 
 @dataclass(frozen=True)
@@ -32,6 +29,8 @@ class AddRequirement:
     requirement: str
 
     def plan(self, pyproject: str, *, create_if_missing: bool = False) -> PatchPlan:
+        from safepip.applying.pyproject import plan_add_requirement
+
         return plan_add_requirement(
             pyproject, self.requirement, create_if_missing=create_if_missing
         )
@@ -58,6 +57,8 @@ class CapRequirement:
 
     def plan(self, pyproject: str, *, create_if_missing: bool = False) -> PatchPlan:
         del create_if_missing  # a cap is merged into a declaration or added as plan_add does
+        from safepip.applying.pyproject import plan_constrain_requirement
+
         return plan_constrain_requirement(pyproject, self.name, self.specifier)
 
     def describe(self, where: str) -> str:
@@ -75,6 +76,8 @@ class SetBackend:
 
     def plan(self, pyproject: str, *, create_if_missing: bool = False) -> PatchPlan:
         del create_if_missing  # a backend is only ever set in an existing [build-system]
+        from safepip.applying.pyproject import plan_set_backend
+
         return plan_set_backend(pyproject, self.backend)
 
     def describe(self, where: str) -> str:
@@ -92,6 +95,8 @@ def plan_changes(
 ) -> PatchPlan:
     """One plan for all of a file's changes: each is planned on a scratch copy in turn, so that
     the user sees (and approves) a single diff."""
+    from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan
+
     if len(changes) == 1:
         return changes[0].plan(pyproject, create_if_missing=create_if_missing)
     try:

@@ -1,10 +1,10 @@
 """safepip's configuration file: defaults for its own options, extra build dependencies for
 packages the user does not control, and additions to the module -> distribution table.
 
-The file is TOML, at ``$SAFEPIP_CONFIG`` or ``<user config dir>/safepip/config.toml``. On Linux
-the folder is the XDG one, found without platformdirs (whose import alone costs tens of
-milliseconds); elsewhere platformdirs says. Every value remembers the file and line it came
-from, so that an error, and ``safepip config-show``, can point at it.
+The file is TOML, at ``$SAFEPIP_CONFIG`` or ``<user config dir>/safepip/config.toml``. Loading it
+must cost nothing when there is none: one ``stat``, and no import of platformdirs or a TOML parser
+(platformdirs alone costs tens of milliseconds to import) on Linux. Every value remembers the file
+and line it came from, so that an error, and ``safepip config-show``, can point at it.
 
 Precedence for safepip's options: command line > ``SAFEPIP_*`` environment > this file > default.
 """
@@ -16,14 +16,16 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-
-from safepip import tomlfile
 from safepip.errors import SafepipError
 from safepip.knowledge import Provider, normalise_name
-from safepip.options import SafepipOptions
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+    from safepip import tomlfile
+    from safepip.options import SafepipOptions
 
 CONFIG_VARIABLE = "SAFEPIP_CONFIG"
 FILE_NAME = "config.toml"
@@ -244,6 +246,9 @@ def load_config(environ: Mapping[str, str]) -> Config:
 
 def parse_config(data: bytes, path: str) -> Config:
     """Parse the bytes of a configuration file read from ``path`` (named in messages)."""
+    # Imported here: with no configuration file, loading it imports no TOML parser at all.
+    from safepip import tomlfile
+
     try:
         text = tomlfile.decode(path, data)
         document = tomlfile.parse_plain(path, text)
@@ -350,6 +355,9 @@ class _Reader:
         return ExtraBuildDependency(item.strip(), match_runtime, self.origin(*where))
 
     def _requirement(self, where: tuple[str, ...], text: str) -> Requirement:
+        # Imported here: most configuration files name no requirement at all.
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             return Requirement(text)
         except InvalidRequirement as exc:
@@ -458,6 +466,8 @@ def _requirement_name(text: str) -> str:
 
 def _project_name(folder: str) -> str | None:
     """``[project] name`` of the project in ``folder``, if it says."""
+    from safepip import tomlfile
+
     path = os.path.join(folder, "pyproject.toml")
     try:
         data = tomlfile.read_bytes(path)
@@ -503,6 +513,8 @@ def effective_options(
     environment already merged, with ``from_environment`` naming the variables used). Returns a
     new SafepipOptions to use in its place, and the origin of "fix" and "report".
     """
+    from safepip.options import SafepipOptions
+
     values = SafepipOptions()
     values.show_help = cli.show_help
     values.show_version = cli.show_version

@@ -14,12 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from safepip.applying.environment import install_requirements, pip_prefix
-from safepip.applying.fetch import fetch_sdist, index_urls
-from safepip.applying.pyproject import PatchPlan, apply_plan
 from safepip.applying.rerun import Rerun
-from safepip.applying.sdist import build_patched_wheel
-from safepip.changes import Change
-from safepip.config import Config
 from safepip.deciding import consent
 from safepip.deciding.decide import attributable_module, attribute, decide
 from safepip.deciding.gather import (
@@ -28,7 +23,6 @@ from safepip.deciding.gather import (
     pip_version,
     providers_in_target,
 )
-from safepip.deciding.preflight import preflight_remedies
 from safepip.deciding.remedies import (
     BUILD_CONSTRAINT,
     INSTALL_BUILD_DEPENDENCY,
@@ -52,7 +46,14 @@ from safepip.target import TargetPython, raise_if_pip_missing
 from safepip.transcripts import TranscriptRecorder
 
 if TYPE_CHECKING:  # the protocol exists for mypy only (reading/consumer.py is on the fast path)
+    from safepip.applying.pyproject import PatchPlan
+    from safepip.changes import Change
+    from safepip.config import Config
     from safepip.reading.consumer import LineConsumer
+
+# The fixing machinery (the patcher with tomlkit and packaging, the sdist fetcher with urllib,
+# the static check) is imported where a fix is prepared or made: a command that needs no fix,
+# such as an install already satisfied, never loads it (about 150 ms; tests/test_startup.py).
 
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
@@ -190,6 +191,8 @@ class Session:
             return
         if env_flag(os.environ, "SAFEPIP_PREFLIGHT") is False:
             return  # for measuring what the pre-flight saves, and for testing the fixes after pip
+        from safepip.deciding.preflight import preflight_remedies
+
         remedies = preflight_remedies(self._command)
         if not remedies:
             return
@@ -362,6 +365,8 @@ class Session:
         return pip_prefix(self._target.executable, self._invocation.pip_python)
 
     def _patch_pyproject(self, remedy: Remedy) -> None:
+        from safepip.applying.pyproject import apply_plan
+
         # The plan whose diff the user saw; re-planned only if the file changed meanwhile.
         plan = self._consents.plans.get(remedy.key) or _plan(remedy)
         if not plan.changed:
@@ -382,6 +387,8 @@ class Session:
 
     def _build_patched(self, remedy: Remedy) -> None:
         """Build a wheel from a patched copy, with every change made to that sdist so far."""
+        from safepip.applying.sdist import build_patched_wheel
+
         key = _sdist_key(remedy)
         if key in self._sdists.built:
             return  # this round's build of that sdist had this change already
@@ -416,6 +423,8 @@ class Session:
 
     def _fetch(self, remedy: Remedy) -> str:
         """Fetch the sdist pip downloaded from an index, unbuilt, into the work folder."""
+        from safepip.applying.fetch import fetch_sdist, index_urls
+
         remote = remedy.remote_sdist
         assert remote is not None  # noqa: S101 - set when sdist is not
         if remote in self._sdists.paths:

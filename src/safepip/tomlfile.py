@@ -21,11 +21,11 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tomlkit
-from tomlkit.exceptions import ParseError, TOMLKitError
-from tomlkit.toml_document import TOMLDocument
+if TYPE_CHECKING:
+    from tomlkit.exceptions import TOMLKitError
+    from tomlkit.toml_document import TOMLDocument
 
 from safepip.errors import SafepipError
 
@@ -145,6 +145,9 @@ def parse_plain(path: str, text: str) -> dict[str, Any]:
     """The document as plain Python values, parsed the way pip parses it."""
     parser = toml_parser()
     if parser is None:
+        import tomlkit
+        from tomlkit.exceptions import TOMLKitError
+
         try:
             value: dict[str, Any] = tomlkit.parse(text).unwrap()
         except TOMLKitError as exc:
@@ -169,6 +172,10 @@ def parse_plain(path: str, text: str) -> dict[str, Any]:
 
 def parse_document(path: str, text: str) -> TOMLDocument:
     """The document as tomlkit holds it (every byte kept), for editing."""
+    # tomlkit is imported here, for an edit only: reading plain values uses pip's own parser.
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
     try:
         return tomlkit.parse(text)
     except TOMLKitError as exc:
@@ -177,6 +184,8 @@ def parse_document(path: str, text: str) -> TOMLDocument:
 
 def describe_tomlkit_error(path: str, exc: TOMLKitError) -> str:
     """``PATH is not valid TOML (line L, column C): reason``, from a tomlkit error."""
+    from tomlkit.exceptions import ParseError
+
     if isinstance(exc, ParseError):
         # tomlkit appends " at line L col C" to its message, and counts columns from 0.
         reason = re.sub(r" at line \d+ col \d+$", "", str(exc)).rstrip(".")
