@@ -24,12 +24,10 @@ import re
 from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Union
 
-import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from tomlkit.container import OutOfOrderTableProxy
-from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Array, InlineTable, String, Table
 from tomlkit.toml_document import TOMLDocument
 
@@ -262,8 +260,8 @@ def _finish(
     expected = source.doc.unwrap()
     change(expected)
     try:
-        result = tomlkit.parse(new_text).unwrap()
-    except TOMLKitError:
+        result = tomlfile.parse_document(source.path, new_text).unwrap()
+    except tomlfile.TomlFileError:
         raise _unsafe(source) from None
     if not _same(result, expected):
         raise _unsafe(source)
