@@ -26,8 +26,9 @@ from hypothesis import strategies as st
 
 from safepip import knowledge
 from safepip.applying.pyproject import PatchError, apply_plan, plan_add_requirement
-from safepip.deciding.gather import propose
-from safepip.deciding.remedies import PATCH_PYPROJECT
+from safepip.deciding.decide import decide
+from safepip.deciding.gather import gather_facts
+from safepip.deciding.remedies import PATCH_PYPROJECT, Remedy
 from safepip.deciding.static import check_pyproject
 from safepip.deciding.static_findings import StaticCheckError
 from safepip.errors import SafepipError
@@ -88,6 +89,17 @@ _MANGLERS = st.sampled_from(
         b" ",
     ]
 )
+
+
+def propose(
+    failure: BuildFailure,
+    command: PipCommand,
+    *,
+    target_python: str,
+) -> list[Remedy]:
+    """The fixes for one failure, best first: the facts gathered from the disk, then decide()."""
+    facts = gather_facts([failure], command, target_python=target_python)
+    return list(decide([failure], facts)[0].remedies)
 
 
 @st.composite

@@ -10,9 +10,8 @@ import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from safepip.config import Config
-from safepip.deciding.decide import decide, requirement_name, runtime_name
+from safepip.deciding.decide import requirement_name, runtime_name
 from safepip.deciding.facts import ExtraRequirement, Facts, PackageFacts
-from safepip.deciding.remedies import Remedy
 from safepip.knowledge import normalise_name
 from safepip.reading.command import SDIST_SUFFIXES, PipCommand
 from safepip.reading.findings import BuildFailure
@@ -78,18 +77,6 @@ def gather_facts(
         installed=installed,
         packages=packages,
     )
-
-
-def propose(
-    failure: BuildFailure,
-    command: PipCommand,
-    *,
-    target_python: str,
-    fetched: Mapping[str, str] | None = None,
-) -> list[Remedy]:
-    """The fixes for one failure, best first, with the facts gathered for it here."""
-    facts = gather_facts([failure], command, target_python=target_python, fetched=fetched)
-    return list(decide([failure], facts)[0].remedies)
 
 
 def _named_pyproject(failure: BuildFailure, command: PipCommand, *, logged: bool) -> str | None:
