@@ -127,6 +127,8 @@ def _install_handlers(
         except ProcessLookupError:
             pass  # pip has already gone
 
+    if not _in_main_thread():
+        return {}  # signal.signal works only in the main thread
     previous: dict[int, object] = {signal.SIGINT: signal.signal(signal.SIGINT, note)}
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
@@ -246,6 +248,32 @@ class _Streams:
             self.relays.append(_Relay(read_end, target, LineFeed(label, consumer)))
 
 
+class _Child:
+    """pip's process once spawned: a signal passed on before it runs waits for it."""
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._pending: list[int] = []
+
+    def send(self, signum: int) -> None:
+        if self._pid is None:
+            self._pending.append(signum)
+        else:
+            os.kill(self._pid, signum)
+
+    def started(self, pid: int) -> None:
+        self._pid = pid
+        pending, self._pending = self._pending, []
+        for signum in pending:
+            self._deliver(signum)
+
+    def _deliver(self, signum: int) -> None:
+        try:
+            self.send(signum)
+        except ProcessLookupError:
+            pass  # pip has already gone
+
+
 def _run_spawned(
     argv: Sequence[str],
     consumer: LineConsumer,
@@ -260,8 +288,12 @@ def _run_spawned(
     import select
 
     streams = None
+    child = _Child()
+    previous: dict[int, object] = {}
     try:
         streams = _Streams(consumer, out_fd, err_fd, terminal, stdin_fd)
+        # Before pip starts: a resize (or a signal) that comes while it starts is not lost.
+        previous = _install_handlers(child.send, interrupted, streams.resize)
         pid = os.posix_spawn(
             argv[0],
             list(argv),
@@ -269,7 +301,9 @@ def _run_spawned(
             file_actions=streams.actions,
             setsigdef=_RESTORED_SIGNALS,
         )
+        child.started(pid)
     except BaseException as exc:
+        _restore_handlers(previous)
         for fd in streams.readers if streams else []:
             os.close(fd)
         if isinstance(exc, OSError):
@@ -279,11 +313,6 @@ def _run_spawned(
         for fd in streams.child_ends if streams else []:
             os.close(fd)
     by_fd = {relay.source: relay for relay in streams.relays}
-    previous = (
-        _install_handlers(lambda signum: os.kill(pid, signum), interrupted, streams.resize)
-        if _in_main_thread()
-        else {}
-    )
     wait_status = None
     try:
         poller = select.poll()
@@ -346,7 +375,7 @@ def _run_threaded(
             relay.finish()
 
     threads = [threading.Thread(target=pump, args=(relay,), daemon=True) for relay in relays]
-    previous = _install_handlers(process.send_signal, interrupted) if _in_main_thread() else {}
+    previous = _install_handlers(process.send_signal, interrupted)
     try:
         for thread in threads:
             thread.start()
