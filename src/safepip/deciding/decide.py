@@ -270,20 +270,12 @@ def _configured_remedy(failure: BuildFailure, facts: Facts) -> Remedy | None:
     )
 
 
-def runtime_name(requirement: str) -> str:
-    """The distribution a configured requirement names (``torch>=2; ...`` -> ``torch``)."""
-    name = requirement.split(";", 1)[0].split("[", 1)[0]
-    for cut in "<>=!~ ":
-        name = name.split(cut, 1)[0]
-    return name
-
-
 def runtime_pin(requirement: str, match_runtime: bool, facts: Facts) -> str:
     """``torch`` -> ``torch==2.3.1``: match-runtime builds against the installed version (any
     version when the target has none)."""
     if not match_runtime:
         return requirement
-    name = runtime_name(requirement)
+    name = requirement_name(requirement)
     version = facts.installed.get(name)
     return f"{name}=={version}" if version is not None else requirement
 
@@ -307,9 +299,7 @@ def attribute(failure: BuildFailure, providers: Sequence[str], target: str) -> B
     if module is None or len(providers) != 1:
         return failure
     (name,) = providers
-    package = (failure.package or "").rstrip("/").rsplit("/", 1)[-1]
-    for cut in "=<>!~[ ":
-        package = package.split(cut, 1)[0]
+    package = requirement_name((failure.package or "").rstrip("/").rsplit("/", 1)[-1])
     if knowledge.normalise_name(name) == knowledge.normalise_name(package):
         return failure  # the package's own module, installed from an earlier release
     return dataclasses.replace(

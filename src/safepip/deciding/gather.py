@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from safepip.config import Config
-from safepip.deciding.decide import requirement_name, runtime_name
+from safepip.deciding.decide import requirement_name
 from safepip.deciding.facts import ExtraRequirement, Facts, PackageFacts
 from safepip.knowledge import normalise_name
 from safepip.reading.command import SDIST_SUFFIXES, PipCommand
@@ -59,7 +59,7 @@ def gather_facts(
             extras = tuple(ExtraRequirement(e.requirement, e.match_runtime) for e in entries)
             origin = str(entries[0].origin) if entries else ""
         for extra in extras:
-            name = runtime_name(extra.requirement)
+            name = requirement_name(extra.requirement)
             if extra.match_runtime and installed_version is not None and name not in installed:
                 version = installed_version(name)
                 if version is not None:
