@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from safepip.applying.environment import install_requirements, pip_prefix
+from safepip.applying.environment import pip_prefix
+from safepip.applying.fixer import Fixer
 from safepip.applying.rerun import Rerun
 from safepip.deciding import consent
 from safepip.deciding.decide import attributable_module, attribute, decide
@@ -23,21 +24,12 @@ from safepip.deciding.gather import (
     pip_version,
     providers_in_target,
 )
-from safepip.deciding.remedies import (
-    BUILD_CONSTRAINT,
-    INSTALL_BUILD_DEPENDENCY,
-    INSTALL_WITHOUT_ISOLATION,
-    PATCH_PYPROJECT,
-    PATCHED_SDIST,
-    UPGRADE_PIP,
-    Remedy,
-)
+from safepip.deciding.remedies import Remedy
 from safepip.errors import SafepipError
-from safepip.knowledge import normalise_name
 from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
 from safepip.reading.findings import BuildFailure
-from safepip.reading.piprun import read_pip_run
+from safepip.reading.piprun import PipRun, read_pip_run
 from safepip.reporting.records import ChangedFile, Explained, RunRecord, SessionRecord
 from safepip.reporting.reporter import Reporter, TerminalReporter
 from safepip.running import run_command
@@ -46,14 +38,15 @@ from safepip.target import TargetPython, raise_if_pip_missing
 from safepip.transcripts import TranscriptRecorder
 
 if TYPE_CHECKING:  # the protocol exists for mypy only (reading/consumer.py is on the fast path)
-    from safepip.applying.pyproject import PatchPlan
-    from safepip.changes import Change
+    from collections.abc import Sequence
+
     from safepip.config import Config
     from safepip.reading.consumer import LineConsumer
 
 # The fixing machinery (the patcher with tomlkit and packaging, the sdist fetcher with urllib,
-# the static check) is imported where a fix is prepared or made: a command that needs no fix,
-# such as an install already satisfied, never loads it (about 150 ms; tests/test_startup.py).
+# the static check) is imported where a fix is prepared or made (applying/fixer.py's appliers,
+# the pre-flight): a command that needs no fix, such as an install already satisfied, never
+# loads it (about 150 ms; tests/test_startup.py).
 
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
@@ -72,30 +65,6 @@ class _Consents:
     agreed: set[str] = field(default_factory=set)
     #: The alternatives shown with each fix proposed, by its key.
     alternatives: dict[str, list[Remedy]] = field(default_factory=dict)
-    #: The change shown to the user for each pyproject.toml fix, by its key.
-    plans: dict[str, PatchPlan] = field(default_factory=dict)
-
-
-@dataclass
-class _Sdists:
-    """The sdists of packages that are not the user's, for patched-copy builds."""
-
-    #: The sdists pip fetched from indexes, by project (normalised).
-    fetched: dict[str, str] = field(default_factory=dict)
-    #: Those fetched again by safepip (unbuilt), by the name pip printed.
-    paths: dict[str, str] = field(default_factory=dict)
-    #: The changes made so far to each patched sdist, all made again on a rebuild.
-    changes: dict[str, list[Change]] = field(default_factory=dict)
-    #: Sdists built in this round (several fixes for one sdist make one build).
-    built: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class PipRun:
-    """One run of the user's command: its status and the build failures read from it."""
-
-    status: int
-    failures: list[BuildFailure]
 
 
 class Session:
@@ -126,7 +95,8 @@ class Session:
         self._runner = runner
         self._record = SessionRecord(list(invocation.pip_args))
         self._consents = _Consents()
-        self._sdists = _Sdists()
+        #: The sdists pip fetched from indexes, by project (normalised).
+        self._fetched: dict[str, str] = {}
         self._pip_version: tuple[int, ...] | None = None
         self._rerun = Rerun(
             invocation.pip_args,
@@ -134,8 +104,17 @@ class Session:
             user_unisolated=self._command.no_build_isolation,
             pip_version=self._target_pip_version,
         )
-        #: Failures of safepip's own patched build, diagnosed: the next round starts from them.
-        self._pending: list[BuildFailure] = []
+        self._fixer = Fixer(
+            self._rerun,
+            pip_prefix=pip_prefix(target.executable, invocation.pip_python),
+            index_options=self._command.index_options(),
+            events=self._reporter,
+            runner=runner,
+            run_and_read=self._run_and_read,
+            changed=lambda path, backup: self._record.changed_files.append(
+                ChangedFile(path, backup)
+            ),
+        )
 
     @property
     def record(self) -> SessionRecord:
@@ -156,11 +135,11 @@ class Session:
         self._preflight()
         status = 0
         for round_ in range(MAX_FIX_ROUNDS + 1):
-            from_patched = bool(self._pending)
-            if self._pending:
+            from_patched = bool(self._fixer.pending)
+            if self._fixer.pending:
                 # safepip's own patched build failed for a reason the diagnosis names: the
                 # round starts from that, and the user's command runs once the build succeeds.
-                failures, self._pending = self._pending, []
+                failures, self._fixer.pending = self._fixer.pending, []
             else:
                 run = self._run_pip()
                 status, failures = run.status, run.failures
@@ -175,7 +154,7 @@ class Session:
             self._record.start_round(round_ + 1)
             if not self._consent_and_apply(remedies):
                 return status
-            if not self._pending:
+            if not self._fixer.pending:
                 environ = self._rerun.env()
                 constraint = environ["PIP_CONSTRAINT"] if environ else None
                 self._reporter.running_again(self._rerun.args(), constraint)
@@ -206,10 +185,12 @@ class Session:
     # --- running and reading pip -----------------------------------------------------------
 
     def _run_pip(self) -> PipRun:
+        """Run the user's command (with the fixes so far) and read it."""
         args = self._rerun.args()
         recorder = TranscriptRecorder()  # creates nothing until pip prints
+        pins = self._rerun.wheel_pins
         try:
-            run = self._run_and_read(args, recorder)
+            run = self._run_and_read(args, recorder=recorder, wheel_pins=pins)
             if run.failures:
                 metadata = {"pip_args": args, "exit_status": run.status}
                 try:
@@ -220,34 +201,45 @@ class Session:
                     self._reporter.transcript_not_kept(exc)
         finally:
             recorder.discard()  # removes the spool unless it was kept
+        self._fetched.update(run.fetched)
+        unused = sorted(set(pins) - run.wheels_used) if run.status == 0 else []
+        if unused:
+            self._reporter.wheels_unused(unused)
+        raise_if_pip_missing(run.status, run.short_output, self._target)
+        if run.killed_by is not None:
+            self._reporter.pip_killed(run.killed_by)  # its status stands
+        elif run.unreadable is not None:
+            self._reporter.output_unreadable(run.unreadable)
         return run
 
-    def _run_and_read(self, args: list[str], recorder: LineConsumer) -> PipRun:
-        argv = [*self._target.pip_command(), *args]
-        pins = self._rerun.wheel_pins
+    def _run_and_read(
+        self,
+        args: list[str],
+        *,
+        purpose: str = "your command",
+        prefix: Sequence[str] | None = None,
+        cwd: str | None = None,
+        recorder: LineConsumer | None = None,
+        wheel_pins: dict[str, str] | None = None,
+    ) -> PipRun:
+        """Run pip (the user's, or ``prefix``) with ``args``, record the run, read what it
+        printed: the one way pip runs, for the user's command and safepip's own builds alike."""
+        argv = [*(prefix or self._target.pip_command()), *args]
         try:
-            output = read_pip_run(
+            run = read_pip_run(
                 lambda consumer: self._runner(argv, consumer, env=self._rerun.env()),
                 args,
-                self._command.cwd,
-                wheel_pins=pins,
+                cwd or self._command.cwd,
+                wheel_pins=wheel_pins,
                 recorder=recorder,
             )
         except PipInterrupted as interrupt:
             # Ctrl-C: the run is reported as it ended, and nothing more happens.
             self._record.add_run(RunRecord(args, interrupt.status, interrupted=True))
             raise
-        self._sdists.fetched.update(output.fetched)
-        self._record.add_run(RunRecord(args, output.status, "your command"))
-        unused = sorted(set(pins) - output.wheels_used) if output.status == 0 else []
-        if unused:
-            self._reporter.wheels_unused(unused)
-        raise_if_pip_missing(output.status, output.short_output, self._target)
-        if output.killed_by is not None:
-            self._reporter.pip_killed(output.killed_by)  # its status stands
-        elif output.unreadable is not None:
-            self._reporter.output_unreadable(output.unreadable)
-        return PipRun(output.status, [self._attributed(failure) for failure in output.failures])
+        self._record.add_run(RunRecord(args, run.status, purpose))
+        run.failures = [self._attributed(failure) for failure in run.failures]
+        return run
 
     def _attributed(self, failure: BuildFailure) -> BuildFailure:
         """An import the curated table does not know: ask the target environment who provides it."""
@@ -271,7 +263,7 @@ class Session:
             self._command,
             target_python=self._invocation.pip_python or self._target.executable,
             config=self._config,
-            fetched=self._sdists.fetched,
+            fetched=self._fetched,
             installed_version=self._installed_version,
         )
         tried = self._consents.tried
@@ -301,11 +293,9 @@ class Session:
                 self._reporter.trying_alternatives(remedies)
             elif not self._consent(remedies, before_pip=before_pip):
                 return False
-            self._sdists.built = set()
+            self._fixer.start_round()
             for remedy in remedies:
-                if remedy.kind == PATCHED_SDIST:
-                    # Every change for this sdist in this round goes into one build.
-                    self._note_change(remedy)
+                remedy.action.prepare(self._fixer)
             for remedy in remedies:
                 consents.agreed.update(alt.key for alt in consents.alternatives.get(remedy.key, []))
                 self._apply(remedy)
@@ -318,9 +308,12 @@ class Session:
     def _consent(self, remedies: list[Remedy], *, before_pip: bool) -> bool:
         for remedy in remedies:
             self._reporter.proposed(remedy)
-            diff = self._diff(remedy) if remedy.kind == PATCH_PYPROJECT else ""
-            option = remedy.kind == BUILD_CONSTRAINT and self._rerun.constraint_option()
-            self._reporter.preview(remedy, diff, constraint_option=option)
+            try:
+                preview = remedy.action.preview(self._fixer)
+            except SafepipError as exc:
+                self._reporter.cannot_prepare(exc)
+                raise
+            self._reporter.preview(remedy, preview)
             self._reporter.alternatives(self._consents.alternatives.get(remedy.key, []))
         if self._mode == consent.APPLY:
             return True
@@ -332,119 +325,11 @@ class Session:
             return False
         return self._reporter.ask(before_pip=before_pip)
 
-    def _diff(self, remedy: Remedy) -> str:
-        """The change to a pyproject.toml the user sees before saying yes (and that is made)."""
-        try:
-            plan = _plan(remedy)
-        except SafepipError as exc:
-            self._reporter.cannot_prepare(exc)
-            raise
-        self._consents.plans[remedy.key] = plan
-        return str(plan.diff())
-
-    # --- applying ---------------------------------------------------------------------------
-
     def _apply(self, remedy: Remedy) -> None:
         self._consents.tried.add(remedy.key)
         self._record.applying(remedy)
-        if remedy.kind == PATCH_PYPROJECT:
-            self._patch_pyproject(remedy)
-        elif remedy.kind in {INSTALL_BUILD_DEPENDENCY, INSTALL_WITHOUT_ISOLATION, UPGRADE_PIP}:
-            install_requirements(self._pip_prefix(), remedy.install, self._command.index_options())
-            if remedy.kind == INSTALL_WITHOUT_ISOLATION:
-                self._rerun.no_build_isolation = True
-        elif remedy.kind == BUILD_CONSTRAINT:
-            assert remedy.constraint is not None  # noqa: S101 - set for this kind
-            self._rerun.add_constraint(remedy.constraint)
-        elif remedy.kind == PATCHED_SDIST:
-            self._build_patched(remedy)
-        option = remedy.kind == BUILD_CONSTRAINT and self._rerun.constraint_option()
-        self._record.made(remedy, constraint_option=option)
-
-    def _pip_prefix(self) -> list[str]:
-        return pip_prefix(self._target.executable, self._invocation.pip_python)
-
-    def _patch_pyproject(self, remedy: Remedy) -> None:
-        from safepip.applying.pyproject import apply_plan
-
-        # The plan whose diff the user saw; re-planned only if the file changed meanwhile.
-        plan = self._consents.plans.get(remedy.key) or _plan(remedy)
-        if not plan.changed:
-            raise SafepipError(f"{remedy.pyproject} already has this change; nothing to do")
-        applied = apply_plan(plan, replan=lambda: _plan(remedy))
-        if applied.already_done:
-            self._reporter.already_changed(applied.path)
-            return
-        if applied.rebased:
-            self._reporter.rebased(applied.path)
-        self._record.changed_files.append(ChangedFile(applied.path, applied.backup))
-
-    def _note_change(self, remedy: Remedy) -> list[Change]:
-        changes = self._sdists.changes.setdefault(_sdist_key(remedy), [])
-        if remedy.change is not None and remedy.change not in changes:
-            changes.append(remedy.change)
-        return changes
-
-    def _build_patched(self, remedy: Remedy) -> None:
-        """Build a wheel from a patched copy, with every change made to that sdist so far."""
-        from safepip.applying.sdist import build_patched_wheel
-
-        key = _sdist_key(remedy)
-        if key in self._sdists.built:
-            return  # this round's build of that sdist had this change already
-        self._sdists.built.add(key)
-        sdist = remedy.sdist or self._fetch(remedy)
-        build = build_patched_wheel(
-            sdist,
-            self._note_change(remedy),
-            extra_requirements=remedy.extra_requirements,
-            pip_prefix=self._pip_prefix(),
-            index_options=self._command.index_options(),
-            workdir=self._rerun.scratch(),
-            build_options=self._rerun.constraint_options(),
-            env=self._rerun.env(),
-            package=remedy.failure.package,
-            source=remedy.failure.source,
-        )
-        name = os.path.basename(sdist)
-        purpose = f"build of the patched copy of {name}"
-        self._record.add_run(RunRecord(build.argv, build.exit_status, purpose))
-        if build.exit_status == 0:
-            self._pending = []
-            self._rerun.use_wheels(sdist, build.wheels, normalise_name(name.rsplit("-", 1)[0]))
-            return
-        if not build.failures:
-            raise SafepipError(
-                f"building a wheel from the patched copy of {name} failed (pip exited with "
-                f"status {build.exit_status}); nothing of yours was changed"
-            )
-        self._reporter.patched_build_failed(name)
-        self._pending = build.failures
-
-    def _fetch(self, remedy: Remedy) -> str:
-        """Fetch the sdist pip downloaded from an index, unbuilt, into the work folder."""
-        from safepip.applying.fetch import fetch_sdist, index_urls
-
-        remote = remedy.remote_sdist
-        assert remote is not None  # noqa: S101 - set when sdist is not
-        if remote in self._sdists.paths:
-            return self._sdists.paths[remote]
-        project = normalise_name(remote.rsplit("/", 1)[-1].rsplit("-", 1)[0])
-        indexes = index_urls(self._command.index_options(), dict(os.environ))
-        self._reporter.fetching(remote, indexes[0])
-        path = fetch_sdist(remote, project, indexes, self._rerun.scratch())
-        self._sdists.paths[remote] = path
-        return path
-
-
-def _sdist_key(remedy: Remedy) -> str:
-    return remedy.sdist or remedy.remote_sdist or ""
-
-
-def _plan(remedy: Remedy) -> PatchPlan:
-    assert remedy.pyproject is not None  # noqa: S101 - PATCH_PYPROJECT remedies name their file
-    assert remedy.change is not None  # noqa: S101 - and their change
-    return remedy.change.plan(remedy.pyproject, create_if_missing=True)
+        remedy.action.apply(self._fixer)
+        self._record.made(remedy, remedy.action.applied_as(self._fixer))
 
 
 def run_session(invocation: Invocation, target: TargetPython, config: Config | None = None) -> int:

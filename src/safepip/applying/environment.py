@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from safepip.errors import SafepipError
 from safepip.reading.consumer import TailRecorder
@@ -18,11 +18,15 @@ def pip_prefix(python: str, pip_python: str | None) -> list[str]:
 
 
 def install_requirements(
-    prefix: Sequence[str], requirements: Sequence[str], index_options: Sequence[str]
+    prefix: Sequence[str],
+    requirements: Sequence[str],
+    index_options: Sequence[str],
+    *,
+    runner: Callable[..., int] = run_command,
 ) -> None:
     """``pip install`` the requirements (from the curated table) where the user's pip installs."""
     argv = [*prefix, "install", *index_options, *requirements]
-    status = run_command(argv, TailRecorder(limit=5))
+    status = runner(argv, TailRecorder(limit=5))
     if status != 0:
         raise SafepipError(
             f"installing {' '.join(requirements)} failed (pip exited with status {status}); "

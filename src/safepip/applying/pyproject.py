@@ -21,7 +21,9 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Iterator
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
 from typing import Any, Callable, NamedTuple, Union
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -52,6 +54,7 @@ from safepip.applying.tomledit import (
     replace_in_array,
     split_lines,
 )
+from safepip.changes import Change
 from safepip.knowledge import LEGACY_BACKEND, LEGACY_REQUIREMENT
 
 __all__ = [
@@ -63,6 +66,8 @@ __all__ = [
     "PatchPlan",
     "apply_plan",
     "plan_add_requirement",
+    "plan_change",
+    "plan_changes",
     "plan_constrain_requirement",
     "plan_set_backend",
     "remove_stray_temporaries",
@@ -530,6 +535,61 @@ def apply_plan(
 def _stale(plan: PatchPlan, current: bytes | None) -> bool:
     """Whether the file no longer holds what ``plan`` was computed from."""
     return (current is None) == plan.existed or (current is not None and current != plan.original)
+
+
+# --- Changes, planned ------------------------------------------------------------------------
+
+
+class _Patcher:
+    """The :class:`~safepip.changes.Planner` each ``Change`` plans itself through."""
+
+    def add_requirement(
+        self, pyproject: str, requirement: str, *, create_if_missing: bool
+    ) -> PatchPlan:
+        return plan_add_requirement(pyproject, requirement, create_if_missing=create_if_missing)
+
+    def constrain_requirement(self, pyproject: str, name: str, specifier: str) -> PatchPlan:
+        return plan_constrain_requirement(pyproject, name, specifier)
+
+    def set_backend(self, pyproject: str, backend: str) -> PatchPlan:
+        return plan_set_backend(pyproject, backend)
+
+
+PATCHER = _Patcher()
+
+
+def plan_change(pyproject: str, change: Change, *, create_if_missing: bool = False) -> PatchPlan:
+    """``change`` planned against ``pyproject``: the new bytes and the diff, nothing written."""
+    return change.plan(PATCHER, pyproject, create_if_missing=create_if_missing)
+
+
+def plan_changes(
+    pyproject: str, changes: Sequence[Change], *, create_if_missing: bool = False
+) -> PatchPlan:
+    """One plan for all of a file's changes: each is planned on a scratch copy in turn, so that
+    the user sees (and approves) a single diff."""
+    if len(changes) == 1:
+        return plan_change(pyproject, changes[0], create_if_missing=create_if_missing)
+    try:
+        with open(pyproject, "rb") as file:
+            original = file.read()
+    except OSError as exc:
+        raise PatchError(f"cannot read {pyproject}: {exc.strerror or exc}") from None
+    scratch = tempfile.mkdtemp(prefix="safepip-doctor-")
+    try:
+        copy = os.path.join(scratch, "pyproject.toml")
+        with open(copy, "wb") as file:
+            file.write(original)
+        summaries = []
+        for change in changes:
+            step = plan_change(copy, change, create_if_missing=create_if_missing)
+            apply_plan(step, backup=False)
+            summaries.append(step.summary)
+        with open(copy, "rb") as file:
+            new = file.read()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return PatchPlan(pyproject, original, new, summary="; ".join(s for s in summaries if s))
 
 
 # --- Display -----------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ The user's sdist is never changed: it is unpacked in a temporary directory, its 
 patched there, and pip builds it with build isolation kept. A legacy sdist (a setup.py only, or a
 pyproject.toml without ``[build-system]``) first gets the ``[build-system]`` pip would assume for
 it (``setuptools>=40.8.0`` and the legacy setuptools backend), so that additions and caps work on
-every sdist. pip's output of that build is read like the user's command: a failure of the patched
-build is diagnosed, and the caller decides what comes next.
+every sdist. The ``pip wheel`` of the copy is run and read by the session's one "run pip and read
+it", like the user's command: a failure of the patched build is diagnosed, and the caller decides
+what comes next.
 """
 
 from __future__ import annotations
@@ -14,16 +15,12 @@ import os
 import tarfile
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from safepip.applying.pyproject import apply_plan, plan_add_requirement
+from safepip.applying.pyproject import apply_plan, plan_add_requirement, plan_change
 from safepip.changes import AddRequirement, Change
-from safepip.deciding.projects import read_build_system_present
 from safepip.errors import SafepipError
-from safepip.reading.consumer import Fanout, TailRecorder
-from safepip.reading.diagnosis import Diagnosis
-from safepip.reading.findings import BuildFailure, Source
-from safepip.running import run_command
+from safepip.tomlfile import read_build_system
 
 #: What pip assumes for a project that declares no ``[build-system]`` (PEP 517/518).
 LEGACY_REQUIRES = "setuptools>=40.8.0"
@@ -74,7 +71,7 @@ def ensure_build_system(project: str) -> str:
     """
 
     pyproject = os.path.join(project, "pyproject.toml")
-    if read_build_system_present(pyproject):
+    if read_build_system(pyproject) is not None:
         return ""
     plan = plan_add_requirement(pyproject, LEGACY_REQUIRES, create_if_missing=True)
     if not plan.changed:
@@ -87,42 +84,33 @@ def patch_project(project: str, change: Change) -> str:
     """Apply a [build-system] change to an unpacked project; return the diff."""
     pyproject = os.path.join(project, "pyproject.toml")
     ensure_build_system(project)
-    plan = change.plan(pyproject, create_if_missing=True)
+    plan = plan_change(pyproject, change, create_if_missing=True)
     if plan.changed:
         apply_plan(plan, backup=False)  # a throw-away copy: no backup needed
     return plan.diff()
 
 
-@dataclass
-class PatchedBuild:
-    """What safepip's own ``pip wheel`` of a patched copy did."""
+@dataclass(frozen=True)
+class PatchedCopy:
+    """A patched copy of an sdist, unpacked, and the ``pip wheel`` arguments that build it."""
 
-    argv: list[str]
-    exit_status: int
-    #: The folder holding the wheel (when the build succeeded).
+    #: The folder the wheel is built into.
     wheels: str
-    #: The failures diagnosed in its output (when it failed), attributed to the sdist's package.
-    failures: list[BuildFailure] = field(default_factory=list)
+    #: pip's arguments (after ``python -m pip``): ``wheel --no-deps --wheel-dir ... project``.
+    args: list[str]
 
 
-def build_patched_wheel(
+def patched_copy(
     sdist: str,
     changes: Sequence[Change],
     *,
-    pip_prefix: Sequence[str],
-    index_options: Sequence[str],
     workdir: str,
+    index_options: Sequence[str] = (),
     extra_requirements: Sequence[str] = (),
     build_options: Sequence[str] = (),
-    env: dict[str, str] | None = None,
-    package: str | None = None,
-    source: Source | None = None,
-) -> PatchedBuild:
-    """Build a wheel from a copy of ``sdist`` with every change in ``changes`` made to it.
-
-    pip's output is shown as it comes and read by the same diagnosis as the user's command; a
-    failure is returned (as findings about ``package``), never raised: the caller goes on.
-    """
+) -> PatchedCopy:
+    """Unpack ``sdist`` in ``workdir`` with every change in ``changes`` (and each of
+    ``extra_requirements`` added) made to its copy; the build itself is the caller's."""
     project = unpack_sdist(sdist, os.path.join(workdir, "source"))
     ensure_build_system(project)
     for change in changes:
@@ -132,19 +120,4 @@ def build_patched_wheel(
     wheels = os.path.join(workdir, "wheels")
     os.makedirs(wheels, exist_ok=True)
     args = ["wheel", "--no-deps", "--wheel-dir", wheels, *index_options, *build_options, project]
-    argv = [*pip_prefix, *args]
-    diagnosis = Diagnosis()
-    diagnosis.set_context(args, workdir)
-    status = run_command(argv, Fanout(TailRecorder(limit=5), diagnosis), env=env)
-    found: list[BuildFailure] = []
-    if status != 0:
-        try:
-            found = diagnosis.failures()
-        except Exception:  # noqa: BLE001 - a reading bug must not hide the build's failure
-            found = []
-        for failure in found:
-            # The build was of the patched copy: the finding is about the sdist's package.
-            failure.package = package or failure.package
-            failure.source = source or failure.source
-            failure.pyproject = None
-    return PatchedBuild(argv=args, exit_status=status, wheels=wheels, failures=found)
+    return PatchedCopy(wheels, args)

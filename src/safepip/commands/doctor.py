@@ -20,8 +20,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan
-from safepip.changes import Change, plan_changes
+from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan, plan_changes
+from safepip.changes import Change
 from safepip.deciding.consent import APPLY, ASK, ask, consent_mode
 from safepip.deciding.static import check_pyproject
 from safepip.deciding.static_findings import StaticCheckError, StaticFinding

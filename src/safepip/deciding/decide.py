@@ -11,22 +11,21 @@ upgrading everything) are never proposed.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from safepip import knowledge
 from safepip.changes import AddRequirement, CapRequirement, Change, SetBackend
-from safepip.deciding.facts import Facts, PackageFacts
-from safepip.deciding.remedies import (
-    BUILD_CONSTRAINT,
-    INSTALL_BUILD_DEPENDENCY,
-    INSTALL_WITHOUT_ISOLATION,
-    PATCH_PYPROJECT,
-    PATCHED_SDIST,
-    UPGRADE_PIP,
-    Remedy,
+from safepip.deciding.actions import (
+    BuildConstraint,
+    InstallInto,
+    InstallWithoutIsolation,
+    PatchedSdist,
+    PatchPyproject,
+    UpgradePip,
 )
+from safepip.deciding.facts import Facts, PackageFacts
+from safepip.deciding.remedies import Remedy
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
@@ -81,7 +80,8 @@ def decide(
         options = [
             remedy
             for remedy in _remedies(failure, facts)
-            if remedy.key not in tried and not (from_patched and remedy.kind == BUILD_CONSTRAINT)
+            if remedy.key not in tried
+            and not (from_patched and isinstance(remedy.action, BuildConstraint))
         ]
         decisions.append(Decision(failure, tuple(options)))
     return decisions
@@ -93,15 +93,7 @@ def _remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
     if configured is not None:
         return [configured]
     if failure.kind == PIP_TOO_OLD and failure.requirement:
-        return [
-            Remedy(
-                UPGRADE_PIP,
-                f'upgrade pip in {_target(facts)} to "{failure.requirement}", then run the '
-                "command again",
-                failure,
-                install=["--upgrade", failure.requirement],
-            )
-        ]
+        return [Remedy(failure, UpgradePip(failure.requirement, _target(facts)))]
     return _requirement_remedies(failure, facts)
 
 
@@ -116,25 +108,10 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
     if not isolated and requirement and not isinstance(change, SetBackend):
         # --no-build-isolation: the build uses the target environment, so that is where the
         # missing distribution belongs.
-        return [
-            Remedy(
-                INSTALL_BUILD_DEPENDENCY,
-                f'install "{requirement}" into {_target(facts)}, then run the command again',
-                failure,
-                install=[requirement],
-            )
-        ]
+        return [Remedy(failure, InstallInto(requirement, _target(facts)))]
     known = facts.about(failure.package)
     if known.named_pyproject is not None:
-        return [
-            Remedy(
-                PATCH_PYPROJECT,
-                change.describe(known.named_pyproject),
-                failure,
-                pyproject=known.named_pyproject,
-                change=change,
-            )
-        ]
+        return [Remedy(failure, PatchPyproject(known.named_pyproject, change))]
     constraint = _constraint_remedy(failure, change)
     if failure.source in _LOCAL_SOURCES:
         # A path the command does not name: never written to; a build constraint writes nothing.
@@ -179,14 +156,7 @@ def _constraint_remedy(failure: BuildFailure, change: Change) -> Remedy | None:
     command, the named package's and any dependency's, with isolation kept and nothing patched."""
     if not isinstance(change, CapRequirement):
         return None
-    return Remedy(
-        BUILD_CONSTRAINT,
-        f'run the command again with the build constraint "{change.requirement}" (pip applies '
-        "it to every isolated build environment; nothing is patched)",
-        failure,
-        change=change,
-        constraint=change.requirement,
-    )
+    return Remedy(failure, BuildConstraint(change))
 
 
 def _fetched_sdist(failure: BuildFailure, facts: Facts) -> str | None:
@@ -196,25 +166,13 @@ def _fetched_sdist(failure: BuildFailure, facts: Facts) -> str | None:
     return facts.fetched.get(knowledge.normalise_name(requirement_name(failure.package)))
 
 
-def _sdist_name(local: str | None, remote: str | None) -> str:
-    return os.path.basename(local) if local else (remote or "").rsplit("/", 1)[-1]
-
-
 def _remote_remedies(
     failure: BuildFailure, change: Change, known: PackageFacts, facts: Facts
 ) -> list[Remedy]:
     """For a package whose source is not the user's: a patched copy, or building unisolated."""
     requirement = failure.requirement
     install_remedy = (
-        Remedy(
-            INSTALL_WITHOUT_ISOLATION,
-            f'install "{requirement}" into {_target(facts)} and run the command again with '
-            "--no-build-isolation",
-            failure,
-            install=[requirement],
-            caveat="with --no-build-isolation no package of this command is built in isolation: "
-            "each build uses what is installed in the target environment",
-        )
+        Remedy(failure, InstallWithoutIsolation(requirement, _target(facts)))
         if requirement and not isinstance(change, SetBackend)
         else None
     )
@@ -222,14 +180,8 @@ def _remote_remedies(
     remote = _fetched_sdist(failure, facts) if sdist is None and failure.source == "index" else None
     sdist_remedy = (
         Remedy(
-            PATCHED_SDIST,
-            f"build {_sdist_name(sdist, remote)} from a patched copy "
-            f"({change.describe('its pyproject.toml')}) and run the command again "
-            "with that wheel available",
             failure,
-            sdist=sdist,
-            remote_sdist=remote,
-            change=change,
+            PatchedSdist(sdist, remote, change, package=failure.package, source=failure.source),
         )
         if sdist or remote
         else None
@@ -255,19 +207,16 @@ def _configured_remedy(failure: BuildFailure, facts: Facts) -> Remedy | None:
     remote = _fetched_sdist(failure, facts) if sdist is None else None
     if sdist is None and remote is None:
         return None
-    listed = ", ".join(f'"{requirement}"' for requirement in requirements)
-    return Remedy(
-        PATCHED_SDIST,
-        f"build {_sdist_name(sdist, remote)} from a copy with {listed} added to its build "
-        f"requirements (your [extra-build-dependencies], {known.extras_origin}) and run the "
-        "command again",
-        failure,
-        sdist=sdist,
-        remote_sdist=remote,
-        change=AddRequirement(requirements[0]),
-        extra_requirements=requirements[1:],
-        preapproved=True,
+    action = PatchedSdist(
+        sdist,
+        remote,
+        AddRequirement(requirements[0]),
+        extra_requirements=tuple(requirements[1:]),
+        configured_in=known.extras_origin,
+        package=failure.package,
+        source=failure.source,
     )
+    return Remedy(failure, action, preapproved=True)
 
 
 def runtime_pin(requirement: str, match_runtime: bool, facts: Facts) -> str:

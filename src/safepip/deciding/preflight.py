@@ -4,7 +4,8 @@ wrong (the static check of ``safepip doctor``), as ``patch-pyproject`` proposals
 from __future__ import annotations
 
 from safepip.changes import AddRequirement
-from safepip.deciding.remedies import PATCH_PYPROJECT, Remedy
+from safepip.deciding.actions import PatchPyproject
+from safepip.deciding.remedies import Remedy
 from safepip.deciding.static import check_pyproject
 from safepip.deciding.static_findings import StaticCheckError
 from safepip.reading.command import PipCommand
@@ -34,13 +35,5 @@ def preflight_remedies(command: PipCommand) -> list[Remedy]:
                 explanation=finding.message,
                 evidence=f"{finding.path}:{finding.line}",
             )
-            remedies.append(
-                Remedy(
-                    PATCH_PYPROJECT,
-                    finding.change.describe(project.pyproject),
-                    failure,
-                    pyproject=project.pyproject,
-                    change=finding.change,
-                )
-            )
+            remedies.append(Remedy(failure, PatchPyproject(project.pyproject, finding.change)))
     return remedies

@@ -1,6 +1,6 @@
 """One pip run, read: its status, the build failures diagnosed in its output, and what else the
 session needs from its lines (the sdists pip fetched, the patched wheels it used, its last
-lines)."""
+lines). The user's command and safepip's own build of a patched copy are both read here."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ _SIGNAL_BASE = 128
 
 
 @dataclass
-class PipOutput:
-    """What one run of pip did and printed, as read."""
+class PipRun:
+    """What one run of pip did and printed, as read (the report's record of it is a
+    ``RunRecord``, reporting/records.py)."""
 
     status: int
     #: The build failures diagnosed, for a run that failed and could be read.
@@ -47,19 +48,22 @@ def read_pip_run(
     args: Sequence[str],
     cwd: str,
     *,
-    wheel_pins: dict[str, str],
-    recorder: LineConsumer,
-) -> PipOutput:
+    wheel_pins: dict[str, str] | None = None,
+    recorder: LineConsumer | None = None,
+) -> PipRun:
     """Run pip (``run`` feeds its lines to the consumer it is given) and read what it printed."""
     diagnosis = Diagnosis()
     diagnosis.set_context(list(args), cwd)
     tail = TailRecorder(limit=20)
     old_pip = OldPipReader()
     downloads = DownloadsReader()
-    wheels = WheelUse(wheel_pins)
-    fanout = Fanout(tail, diagnosis, old_pip, downloads, recorder, wheels)
+    wheels = WheelUse(wheel_pins or {})
+    consumers: list[LineConsumer] = [tail, diagnosis, old_pip, downloads, wheels]
+    if recorder is not None:
+        consumers.insert(4, recorder)
+    fanout = Fanout(*consumers)
     status = run(fanout)
-    output = PipOutput(
+    output = PipRun(
         status,
         fetched=dict(downloads.sdists),
         wheels_used=wheels.used,

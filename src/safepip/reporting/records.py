@@ -6,27 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from safepip.deciding.remedies import (
-    BUILD_CONSTRAINT,
-    INSTALL_BUILD_DEPENDENCY,
-    INSTALL_WITHOUT_ISOLATION,
-    PATCH_PYPROJECT,
-    PATCHED_SDIST,
-    UPGRADE_PIP,
-    FixKind,
-    Remedy,
-)
+from safepip.deciding.remedies import Remedy
 from safepip.reading.findings import BuildFailure
-
-#: The report's spelling of how each kind of fix reaches pip.
-_APPLIED_AS: dict[FixKind, str] = {
-    PATCH_PYPROJECT: "patched pyproject.toml",
-    PATCHED_SDIST: "patched copy",
-    BUILD_CONSTRAINT: "build constraint",
-    INSTALL_WITHOUT_ISOLATION: "no build isolation",
-    INSTALL_BUILD_DEPENDENCY: "installed into the target environment",
-    UPGRADE_PIP: "pip upgraded",
-}
 
 Json = dict[str, object]
 
@@ -60,10 +41,7 @@ class ProposalRecord:
             "key": remedy.key,
             "kind": remedy.kind,
             "summary": remedy.summary,
-            "pyproject": remedy.pyproject,
-            "change": list(remedy.change.words()) if remedy.change is not None else [],
-            "install": remedy.install,
-            "sdist": remedy.sdist,
+            **remedy.action.report_fields(),  # pyproject, change, install, sdist
             "module": remedy.failure.module,
             "distribution": remedy.failure.distribution,
             "applied": self.applied,
@@ -75,15 +53,9 @@ class FixRecord:
     """A fix made in a round, and how it reached pip."""
 
     remedy: Remedy
-    #: For a build constraint: given as ``--build-constraint`` (else as ``PIP_CONSTRAINT``).
-    constraint_option: bool = False
-
-    @property
-    def applied_as(self) -> str:
-        how = _APPLIED_AS[self.remedy.kind]
-        if self.remedy.kind == BUILD_CONSTRAINT:
-            how += " (--build-constraint)" if self.constraint_option else " (PIP_CONSTRAINT)"
-        return how
+    #: How it reached pip, as the action says (``patched copy``, ``build constraint
+    #: (--build-constraint)``...).
+    applied_as: str
 
     def to_json(self) -> Json:
         remedy = self.remedy
@@ -170,11 +142,11 @@ class SessionRecord:
             if proposal.remedy.key == remedy.key:
                 proposal.applied = True
 
-    def made(self, remedy: Remedy, *, constraint_option: bool) -> None:
-        """``remedy`` was applied: one of this round's fixes."""
+    def made(self, remedy: Remedy, applied_as: str) -> None:
+        """``remedy`` was applied (reaching pip as ``applied_as``): one of this round's fixes."""
         if not self.rounds:
             self.start_round(0)  # before pip ran
-        self.rounds[-1].fixes.append(FixRecord(remedy, constraint_option))
+        self.rounds[-1].fixes.append(FixRecord(remedy, applied_as))
 
     def to_json(self) -> Json:
         return {

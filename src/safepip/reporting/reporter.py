@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from safepip.deciding import consent
-from safepip.deciding.remedies import BUILD_CONSTRAINT, PATCH_PYPROJECT, Remedy
+from safepip.deciding.remedies import Remedy
 from safepip.errors import say
 from safepip.reading.findings import BuildFailure
 from safepip.reporting import github, text
@@ -28,7 +28,7 @@ class Reporter(Protocol):
     def before_pip(self, failures: Sequence[BuildFailure]) -> None: ...
     def explained(self, failure: BuildFailure, advice: str | None) -> None: ...
     def proposed(self, remedy: Remedy) -> None: ...
-    def preview(self, remedy: Remedy, diff: str, *, constraint_option: bool) -> None: ...
+    def preview(self, remedy: Remedy, preview: str) -> None: ...
     def alternatives(self, remedies: Sequence[Remedy]) -> None: ...
     def ask(self, *, before_pip: bool) -> bool: ...
     def preapproved(self) -> None: ...
@@ -75,22 +75,10 @@ class TerminalReporter:
         if remedy.caveat:
             say(f"note: {remedy.caveat}")
 
-    def preview(self, remedy: Remedy, diff: str, *, constraint_option: bool) -> None:
-        """What the user sees before saying yes: the diff, or what gets installed where."""
-        if remedy.kind == PATCH_PYPROJECT:
-            preview = diff
-        elif remedy.install:
-            preview = f"    pip install {' '.join(remedy.install)}\n"
-        elif remedy.kind == BUILD_CONSTRAINT:
-            how = (
-                "--build-constraint FILE"
-                if constraint_option
-                else "PIP_CONSTRAINT=FILE (this pip has no --build-constraint; the constraint "
-                "then applies to the command's own resolve too)"
-            )
-            preview = f"    build constraint: {remedy.constraint}, given to pip as {how}\n"
-        else:
-            preview = ""
+    def preview(self, remedy: Remedy, preview: str) -> None:
+        """What the user sees before saying yes (the action's preview): the diff, or what gets
+        installed where."""
+        del remedy  # the preview says it
         if preview:
             sys.stderr.write(preview if preview.endswith("\n") else preview + "\n")
 
@@ -170,9 +158,7 @@ class TerminalReporter:
                 item.failure.to_json(),
                 item.remedy.summary if item.remedy else None,
                 item.remedy is not None and item.remedy.key in record.fixed,
-                changed_file=item.remedy.pyproject
-                if item.remedy is not None and item.remedy.kind == PATCH_PYPROJECT
-                else None,
+                changed_file=item.remedy.action.changed_file if item.remedy is not None else None,
             )
             for item in record.explained
         ]
