@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from safepip.changes import AddRequirement, CapRequirement, SetBackend
+from safepip.deciding.actions import PatchedSdist
 from safepip.deciding.decide import Decision, advice, attribute, decide
 from safepip.deciding.facts import ExtraRequirement, Facts, PackageFacts
 from safepip.reading.findings import BuildFailure
@@ -212,10 +213,15 @@ CASES = [
 
 
 def _shape(decision: Decision) -> list[tuple[str, tuple[str, ...], list[str]]]:
-    return [
-        (remedy.kind, remedy.change.words() if remedy.change else (), remedy.install)
-        for remedy in decision.remedies
-    ]
+    """Each fix as the report has it: its kind, its change's words, what it installs."""
+    shapes = []
+    for remedy in decision.remedies:
+        fields = remedy.action.report_fields()
+        change, install = fields["change"], fields["install"]
+        assert isinstance(change, list)
+        assert isinstance(install, list)
+        shapes.append((remedy.kind, tuple(change), install))
+    return shapes
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -270,11 +276,12 @@ def test_configured_extra_build_dependencies(
 ) -> None:
     decision, _ = _configured(extras, installed=installed)
     [remedy] = decision.remedies  # the user's configuration is the only fix proposed
+    assert isinstance(remedy.action, PatchedSdist)
     assert remedy.kind == "build-patched-sdist"
     assert remedy.preapproved
-    assert remedy.sdist == SDIST
-    assert remedy.change == AddRequirement(want_added)
-    assert remedy.extra_requirements == want_extra
+    assert remedy.action.sdist == SDIST
+    assert remedy.action.change == AddRequirement(want_added)
+    assert list(remedy.action.extra_requirements) == want_extra
     assert "your [extra-build-dependencies], config.toml:3" in remedy.summary
 
 

@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 
 from safepip import knowledge
 from safepip.applying.pyproject import PatchError, apply_plan, plan_add_requirement
+from safepip.deciding.actions import PatchPyproject
 from safepip.deciding.decide import decide
 from safepip.deciding.gather import gather_facts
-from safepip.deciding.remedies import PATCH_PYPROJECT, Remedy
+from safepip.deciding.remedies import Remedy
 from safepip.deciding.static import check_pyproject
 from safepip.deciding.static_findings import StaticCheckError
 from safepip.errors import SafepipError
@@ -365,7 +366,10 @@ def test_a_path_outside_the_named_projects_is_never_patched(
         str(work / "other" / "pyproject.toml"),
     ]:
         remedies = propose(_failure(package, pyproject), command, target_python="python")
-        assert all(remedy.kind != PATCH_PYPROJECT for remedy in remedies), (pyproject, remedies)
+        assert all(not isinstance(remedy.action, PatchPyproject) for remedy in remedies), (
+            pyproject,
+            remedies,
+        )
 
 
 @pytest.mark.parametrize("package", OUTSIDE)
@@ -383,9 +387,8 @@ def test_a_log_naming_an_outside_path_patches_nothing_outside(
     allowed = os.path.realpath(work / "proj" / "pyproject.toml")
     for failure in diagnosis.failures():
         for remedy in propose(failure, PipCommand(args, str(work)), target_python="python"):
-            if remedy.kind == PATCH_PYPROJECT:
-                assert remedy.pyproject is not None
-                assert os.path.realpath(remedy.pyproject) == allowed
+            if isinstance(remedy.action, PatchPyproject):
+                assert os.path.realpath(remedy.action.pyproject) == allowed
 
 
 @FUZZ
@@ -403,9 +406,8 @@ def test_random_failure_paths_patch_only_the_named_project(package: str, relativ
         pyproject = os.path.join(str(work), relative, package, "pyproject.toml")  # noqa: PTH118
         for failure in (_failure(package, pyproject), _failure(package, None)):
             for remedy in propose(failure, command, target_python="python"):
-                if remedy.kind == PATCH_PYPROJECT:
-                    assert remedy.pyproject is not None
-                    assert os.path.realpath(remedy.pyproject) == os.path.realpath(
+                if isinstance(remedy.action, PatchPyproject):
+                    assert os.path.realpath(remedy.action.pyproject) == os.path.realpath(
                         work / "proj" / "pyproject.toml"
                     )
 
@@ -447,8 +449,11 @@ def test_a_requirement_from_the_log_is_never_a_url(tmp_path: Path) -> None:
     assert [(f.kind, f.distribution) for f in failures] == [(BUILD_DEPENDENCY_MISSING, "numpy")]
     for failure in failures:
         for remedy in propose(failure, PipCommand(args, str(work)), target_python="python"):
-            change = remedy.change.words() if remedy.change is not None else ()
-            words = " ".join([*change, *remedy.install])
+            fields = remedy.action.report_fields()
+            change, install = fields["change"], fields["install"]
+            assert isinstance(change, list)
+            assert isinstance(install, list)
+            words = " ".join([*change, *install])
             assert "://" not in words, remedy.summary
             assert "@" not in words, remedy.summary
 
@@ -464,4 +469,4 @@ def test_a_nul_byte_in_a_logged_path_is_no_crash(workspace: tuple[Path, Path]) -
     assert failures
     for failure in failures:
         remedies = propose(failure, PipCommand(args, str(work)), target_python="python")
-        assert all(remedy.kind != PATCH_PYPROJECT for remedy in remedies)
+        assert all(not isinstance(remedy.action, PatchPyproject) for remedy in remedies)

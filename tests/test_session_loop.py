@@ -6,12 +6,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from safepip.deciding.remedies import Remedy
 from safepip.options import Invocation, SafepipOptions
 from safepip.reading.consumer import Fanout
+from safepip.reading.findings import BuildFailure
 from safepip.reporting.records import SessionRecord
+from safepip.reporting.reporter import Reporter
 from safepip.session import Session
 from safepip.target import TargetPython
 
@@ -38,27 +42,92 @@ class FakePip:
 
 
 class Recorder:
-    """A reporter that keeps each event's name (and for some, a value) and asks nobody."""
+    """A reporter (the :class:`Reporter` protocol, checked by mypy) that keeps each event's name
+    and its first value, and asks nobody: it answers no."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, object]] = []
         self.record: SessionRecord | None = None
 
-    def __getattr__(self, name: str) -> object:
-        def event(*args: object, **kwargs: object) -> None:
-            self.events.append((name, args[0] if args else None))
+    def _event(self, name: str, value: object = None) -> None:
+        self.events.append((name, value))
 
-        return event
+    def before_pip(self, failures: Sequence[BuildFailure]) -> None:
+        self._event("before_pip", failures)
+
+    def explained(self, failure: BuildFailure, advice: str | None) -> None:
+        self._event("explained", failure)
+
+    def proposed(self, remedy: Remedy) -> None:
+        self._event("proposed", remedy)
+
+    def preview(self, remedy: Remedy, preview: str) -> None:
+        self._event("preview", remedy)
+
+    def alternatives(self, remedies: Sequence[Remedy]) -> None:
+        self._event("alternatives", remedies)
 
     def ask(self, *, before_pip: bool) -> bool:
-        self.events.append(("ask", before_pip))
+        self._event("ask", before_pip)
         return False
+
+    def preapproved(self) -> None:
+        self._event("preapproved")
+
+    def explain_only(self) -> None:
+        self._event("explain_only")
+
+    def trying_alternatives(self, remedies: Sequence[Remedy]) -> None:
+        self._event("trying_alternatives", remedies)
+
+    def fix_failed(self, error: Exception) -> None:
+        self._event("fix_failed", error)
+
+    def cannot_prepare(self, error: Exception) -> None:
+        self._event("cannot_prepare", error)
+
+    def running_again(self, args: Sequence[str], pip_constraint: str | None) -> None:
+        self._event("running_again", args)
+
+    def stopping(self, rounds: int) -> None:
+        self._event("stopping", rounds)
+
+    def transcript_not_kept(self, error: OSError) -> None:
+        self._event("transcript_not_kept", error)
+
+    def wheels_unused(self, projects: Sequence[str]) -> None:
+        self._event("wheels_unused", projects)
+
+    def pip_killed(self, signal_name: str) -> None:
+        self._event("pip_killed", signal_name)
+
+    def output_unreadable(self, reason: str) -> None:
+        self._event("output_unreadable", reason)
+
+    def not_installed(self, name: str) -> None:
+        self._event("not_installed", name)
+
+    def already_changed(self, path: str) -> None:
+        self._event("already_changed", path)
+
+    def rebased(self, path: str) -> None:
+        self._event("rebased", path)
+
+    def patched_build_failed(self, sdist_name: str) -> None:
+        self._event("patched_build_failed", sdist_name)
+
+    def fetching(self, sdist: str, index: str) -> None:
+        self._event("fetching", sdist)
 
     def finished(self, record: SessionRecord) -> None:
         self.record = record
 
     def names(self) -> list[str]:
         return [name for name, _ in self.events]
+
+
+if TYPE_CHECKING:
+    _: type[Reporter] = Recorder  # mypy checks that the fake is a whole Reporter
 
 
 @pytest.fixture
