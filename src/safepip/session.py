@@ -9,12 +9,11 @@ always the last pip run's.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from safepip.applying.environment import pip_prefix
-from safepip.applying.fixer import Fixer
+from safepip.applying.fixer import Fixer, Runner
 from safepip.applying.rerun import Rerun
 from safepip.deciding import consent
 from safepip.deciding.decide import attributable_module, attribute, decide
@@ -50,9 +49,6 @@ if TYPE_CHECKING:  # the protocol exists for mypy only (reading/consumer.py is o
 
 #: At most this many rounds of fix-and-retry after the first run.
 MAX_FIX_ROUNDS = 4
-
-#: Runs pip: (argv, the consumer of its lines, its environment) -> its exit status.
-Runner = Callable[..., int]
 
 
 @dataclass
