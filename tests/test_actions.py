@@ -110,7 +110,7 @@ class Context:
         self.changed: list[tuple[str, str | None]] = []
         self.fixer = Fixer(
             self.rerun,
-            pip_prefix=PREFIX,
+            pip_prefix=lambda: PREFIX,
             index_options=INDEX,
             events=self.events,
             runner=self.installer,

@@ -181,3 +181,16 @@ def test_a_fix_is_made_and_the_command_runs_again(project: Path) -> None:
     assert [run["exit_status"] for run in round_["runs"]] == [0]
     [changed] = report["changed_files"]
     assert changed["path"].endswith("pyproject.toml")
+
+
+def test_a_command_that_needs_no_fix_never_asks_for_the_pip_programs_python(
+    project: Path,
+) -> None:
+    """Which Python a pip program runs in costs a process to ask: only a fix needs it."""
+    options = SafepipOptions()
+    invocation = Invocation(options, ["install", "./flit-missing"])
+    target = TargetPython("the test's", program=str(project / "no-such-pip"))
+    pip, reporter = FakePip(["Successfully installed x-1\n"], [0]), Recorder()
+    session = Session(invocation, target, str(project), reporter=reporter, runner=pip)
+    assert session.run() == 0
+    assert pip.argvs == [[str(project / "no-such-pip"), "install", "./flit-missing"]]

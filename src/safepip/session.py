@@ -102,7 +102,7 @@ class Session:
         )
         self._fixer = Fixer(
             self._rerun,
-            pip_prefix=pip_prefix(target.executable, invocation.pip_python),
+            pip_prefix=lambda: pip_prefix(target.executable, invocation.pip_python),
             index_options=self._command.index_options(),
             events=self._reporter,
             runner=runner,

@@ -76,7 +76,7 @@ class Fixer:
         self,
         rerun: Rerun,
         *,
-        pip_prefix: Sequence[str],
+        pip_prefix: Callable[[], list[str]],
         index_options: Sequence[str],
         events: FixEvents,
         runner: Runner,
@@ -84,8 +84,9 @@ class Fixer:
         changed: Callable[[str, str | None], None],
     ) -> None:
         self._rerun = rerun
-        #: How to run the user's pip for a helper command, aimed at the same environment.
-        self._pip_prefix = list(pip_prefix)
+        #: How to run the user's pip for a helper command, aimed at the same environment (asked
+        #: when a fix needs it: it may cost a process to ask a pip program for its interpreter).
+        self._pip_prefix = pip_prefix
         self._index_options = list(index_options)
         self._events = events
         self._runner = runner
@@ -162,7 +163,7 @@ class Fixer:
         run = self._run_and_read(
             copy.args,
             purpose=f"build of the patched copy of {name}",
-            prefix=self._pip_prefix,
+            prefix=self._pip_prefix(),
             cwd=workdir,
         )
         if run.status == 0:
@@ -207,7 +208,7 @@ class Fixer:
 
     def install_into_target(self, action: InstallInto) -> None:
         install_requirements(
-            self._pip_prefix, action.install, self._index_options, runner=self._runner
+            self._pip_prefix(), action.install, self._index_options, runner=self._runner
         )
 
     def build_without_isolation(self) -> None:
