@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from safepip.applying.pyproject import apply_plan, plan_add_requirement
 from safepip.changes import AddRequirement, Change
-from safepip.deciding.projects import read_build_system_present
 from safepip.errors import SafepipError
 from safepip.reading.consumer import Fanout, TailRecorder
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.findings import BuildFailure, Source
+from safepip.reading.projects import read_build_system_present
 from safepip.running import run_command
 
 #: What pip assumes for a project that declares no ``[build-system]`` (PEP 517/518).

@@ -1,8 +1,13 @@
-"""``safepip diagnose [LOG|-] [--json]``: explain the build failures in a saved pip log.
+"""``safepip diagnose [LOG|-] [--json] [--last]``: explain the build failures in a saved pip log.
 
 Exit status: 0 when the log shows no build failure safepip recognises, 1 when it does, 2 when the
 log cannot be read. The log is streamed in binary and decoded like live output, so ANSI colours,
 CI timestamps, CRLF and invalid UTF-8 are all fine, and memory stays flat however long it is.
+
+``--last`` reads the latest kept transcript (see safepip.transcripts) the same way, with one line
+on stderr first naming the transcript and the run it records. The transcript's relative paths are
+read against the directory that run was started in, so the explanation names the same
+pyproject.toml it named then.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.findings import BuildFailure
 from safepip.reading.lines import LineDecoder
 from safepip.reporting import text
+from safepip.transcripts import latest_transcript, log_dir, read_metadata
 
 CHUNK = 256 * 1024
 
@@ -66,12 +72,34 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     """
     options = _parser().parse_args(args)
     if options.last:
-        from safepip.commands.diagnose_last import run_last
-
         return run_last(options.json)
     # The log's relative paths ("Processing ./proj") are read against the current directory, so
     # the explanation can name the project's pyproject.toml when the log was made here.
     return diagnose_log(options.log, [], os.getcwd(), as_json=options.json, what="log")
+
+
+def run_last(json: bool) -> int:
+    """Diagnose the newest transcript; ``json`` prints one JSON object as ``--json`` does."""
+    path = latest_transcript(os.environ)
+    if path is None:
+        print(
+            f"safepip diagnose: no transcript kept yet in {log_dir(os.environ)} (safepip keeps "
+            "one for each run that ends in a diagnosis)",
+            file=sys.stderr,
+        )
+        return 2
+    metadata = read_metadata(path)
+    pip_args = metadata.get("pip_args")
+    pip_args = [str(arg) for arg in pip_args] if isinstance(pip_args, list) else []
+    cwd = metadata.get("cwd")
+    cwd = cwd if isinstance(cwd, str) and os.path.isdir(cwd) else os.getcwd()
+    when = metadata.get("time", "an unknown time")
+    command = " ".join(["pip", *pip_args]) if pip_args else "a pip run"
+    print(f"safepip: reading the transcript of `{command}` ({when}): {path}", file=sys.stderr)
+
+    return diagnose_log(
+        path, pip_args, cwd, as_json=json, what="transcript", extra_json={"transcript": path}
+    )
 
 
 def diagnose_log(
