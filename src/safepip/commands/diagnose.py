@@ -61,6 +61,9 @@ class NotALogError(Exception):
     """The stream is not text: no pip log has NUL bytes (a UTF-16 one has a byte order mark)."""
 
 
+#: How much of the start is looked at for NUL bytes, as git does: a compiler's binary noise later
+#: in a real log does not make it binary.
+_SNIFF = 8000
 #: The byte order marks of UTF-16 text, as Windows PowerShell 5's ``>`` writes it.
 _UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -84,7 +87,7 @@ def diagnose_stream(stream: BinaryIO, diagnosis: Diagnosis | None = None) -> Dia
             first = False
             if chunk.startswith(_UTF16_MARKS):
                 utf16 = codecs.getincrementaldecoder("utf-16")(errors="replace")
-            elif b"\0" in chunk:
+            elif b"\0" in chunk[:_SNIFF]:
                 raise NotALogError
         if utf16 is not None:
             chunk = utf16.decode(chunk).encode("utf-8")
