@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECTS, ROOT, clean_environ, make_venv
+from safepip import __version__
 from safepip.commands import shim
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="launchers are sh scripts")
@@ -513,11 +514,13 @@ def test_pre_commit_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
         pytest.skip("needs git and a git checkout of safepip")
     clone = tmp_path / "safepip-clone"
     git(tmp_path, "clone", "-q", str(ROOT), str(clone))
-    rev = git(clone, "rev-parse", "HEAD")
+    # The recipe pins the release tag; the clone gets it on the commit under test.
+    git(clone, "tag", "--force", f"v{__version__}")
     repo = tmp_path / "repo"
     project(tmp_path)
     (tmp_path / "flit-missing").rename(repo)
-    config = recipe("pre-commit").replace("<your clone URL>", str(clone)).replace("<tag>", rev)
+    config = recipe("pre-commit").replace("<your clone URL>", str(clone))
+    assert f"rev: v{__version__}" in config
     (repo / ".pre-commit-config.yaml").write_text(config)
     git(repo, "init", "-q")
     git(repo, "add", "-A")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -718,3 +720,75 @@ def test_diagnose_through_the_safepip_command(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert len(missing.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(bytes(range(256)) * 8, id="bytes"),
+        pytest.param(gzip.compress(PIP26_BACKEND.encode()), id="gzipped-log"),
+    ],
+)
+def test_diagnose_names_a_binary_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    """Not "no build failure": the file is not a pip log at all, in one line, status 2."""
+    binary = tmp_path / "pip.log"
+    binary.write_bytes(content)
+    assert diagnose.run([str(binary)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert (
+        captured.err
+        == f"safepip diagnose: {binary} is not a pip log: it is a binary file, not text\n"
+    )
+
+
+def test_diagnose_reads_utf16_with_a_byte_order_mark(tmp_path: Path) -> None:
+    """Windows PowerShell 5's `pip install x > pip.log` writes UTF-16: text, not binary."""
+    log = tmp_path / "pip.log"
+    log.write_text(PIP26_BACKEND.replace("\n", "\r\n"), encoding="utf-16")
+    assert log.read_bytes()[:2] in {b"\xff\xfe", b"\xfe\xff"}
+    with log.open("rb") as handle:
+        [failure] = diagnose.diagnose_stream(handle).failures()
+    assert failure.requirement == "flit_core>=3.2"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="ptys are POSIX")
+def test_diagnose_without_a_log_on_a_terminal_prints_its_usage() -> None:
+    """Standard input a terminal and no log named: the usage and status 2, not a silent wait
+    for a log to be typed (if it waited, the run would end in its timeout, and fail)."""
+    from conftest import clean_environ, safepip_argv
+
+    leader, terminal = os.openpty()
+    try:
+        result = subprocess.run(
+            safepip_argv("diagnose"),
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            env=clean_environ(),
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(leader)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    usage, line = result.stderr.splitlines()
+    assert usage.startswith("usage: safepip diagnose")
+    assert (
+        line == "safepip diagnose: name a log file, - to read one typed or pasted here, or --last"
+    )
+    # Piped, the same command reads standard input.
+    piped = subprocess.run(
+        safepip_argv("diagnose", "--json"),
+        input=PIP26_BACKEND,
+        capture_output=True,
+        text=True,
+        env=clean_environ(),
+        check=False,
+    )
+    assert piped.returncode == 1, piped.stderr
+    assert json.loads(piped.stdout)["failures"][0]["kind"] == "backend-unavailable"

@@ -329,6 +329,15 @@ def _(context: Context) -> tuple[Run, int]:
     return run, 2
 
 
+@case("2", "diagnose", "diagnose-binary-file")
+def _(context: Context) -> tuple[Run, int]:
+    binary = context.tmp_path / "pip.log.gz"
+    binary.write_bytes(bytes(range(256)))
+    run = _own(["diagnose", str(binary)])
+    one_line(run, f"safepip diagnose: {binary} is not a pip log: it is a binary file")
+    return run, 2
+
+
 @case("2", "diagnose", "diagnose-last-without-transcript")
 def _(context: Context) -> tuple[Run, int]:
     run = _own(["diagnose", "--last"], SAFEPIP_LOG_DIR=str(context.tmp_path / "empty"))

@@ -3,9 +3,9 @@
 Random bytes and mangled real pip lines (colour codes, NUL, invalid UTF-8, carriage returns) never
 make the reader raise, and never make it name a distribution outside safepip.knowledge's curated
 tables (except the requirement pip itself printed, for build-requirement-unavailable);
-``safepip diagnose`` on any file exits 0 or 1 without a traceback; the static checker and the
-patcher either succeed or raise their SafepipError, nothing else. And a log that points at a path
-outside the projects the command names never leads to patching that path.
+``safepip diagnose`` on any file exits 0 or 1 (2 for a binary one) without a traceback; the static
+checker and the patcher either succeed or raise their SafepipError, nothing else. And a log that
+points at a path outside the projects the command names never leads to patching that path.
 
 Bounded for CI (``SAFEPIP_FUZZ_EXAMPLES``, default 200 examples a property); scripts/stress.py runs
 the same properties for longer.
@@ -196,8 +196,11 @@ def test_diagnose_command_exits_0_or_1_without_traceback(log: bytes) -> None:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             status = diagnose.run([str(path)])
             json_status = diagnose.run(["--json", str(path)])
-    assert status in (0, 1)
+    assert status in (0, 1, 2)
     assert json_status == status
+    if status == 2:  # only for what is not text: NUL bytes near the start
+        assert b"\0" in log
+        assert err.getvalue().count("is not a pip log: it is a binary file") == 2
     assert "Traceback" not in err.getvalue()
 
 

@@ -137,7 +137,9 @@ def run(way: str, argv: list[str], consumer: Counter, out: int, err: int) -> int
         read_end, write_end = os.pipe()
         os.close(write_end)  # nothing to type
         try:
-            return terminal.run_in_pty(argv, consumer, stdin_fd=read_end, stdout_fd=out)
+            return run_with_pipes(
+                argv, consumer, stdout_fd=out, stderr_fd=out, terminal="both", stdin_fd=read_end
+            )
         finally:
             os.close(read_end)
     return run_with_pipes(argv, consumer, stdout_fd=out, stderr_fd=err, threaded=way == "threads")

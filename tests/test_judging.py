@@ -2,7 +2,7 @@
 
 The judging opens no file: what it learns about a local project comes through a
 ``ProjectFiles``. Here that is a fake holding plain values, so no test touches the disk except
-the last, which checks the real one (``deciding/projects.py``) on a folder made for it.
+the last, which checks the real one (``reading/projects.py``) on a folder made for it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from safepip.deciding.projects import DiskProjectFiles
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.judging import CommandContext, complete, judge_step
+from safepip.reading.projects import DiskProjectFiles
 from safepip.reading.steps import BUILD_DEPS, PEP517, Package, Step
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,32 @@ def test_same_output_and_status_as_pip(pip_venv: Path, args: list[str]) -> None:
     # After pip's own help, and only there, one line points to safepip's.
     hint = b"safepip: safepip's own options and commands: safepip --safepip-help\n"
     assert through.stderr == direct.stderr + (hint if args == ["--help"] else b"")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--help"], ["-h"], ["install", "--help"], ["install", "-h"], ["wheel", "--help"]],
+    ids=" ".join,
+)
+def test_help_called_as_pip_is_pips_byte_for_byte(pip_venv: Path, args: list[str]) -> None:
+    """Through the shell integration or a launcher (called as pip), pip's help is pip's alone:
+    the same bytes on stdout and stderr, and the same status, as the pip PATH finds."""
+    environ = clean_environ({"PATH": f"{pip_venv.parent}{os.pathsep}{os.environ['PATH']}"})
+    direct = subprocess.run(
+        [str(pip_venv.parent / "pip"), *args], capture_output=True, env=environ, check=False
+    )
+    through = subprocess.run(
+        safepip_argv(*args),
+        capture_output=True,
+        env={**environ, "SAFEPIP_INVOKED_AS": "pip"},
+        check=False,
+    )
+    assert direct.stdout.startswith(b"\nUsage:")
+    assert (through.returncode, through.stdout, through.stderr) == (
+        direct.returncode,
+        direct.stdout,
+        direct.stderr,
+    )
 
 
 def test_exit_statuses_differ_between_cases(pip_venv: Path) -> None:

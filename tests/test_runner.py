@@ -80,12 +80,13 @@ def other_sink(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 
 
 def run_pty(argv: list[str], stdout_fd: int, tail: TailRecorder) -> int:
-    from safepip.running.terminal import run_in_pty
-
     read_end, write_end = os.pipe()
     os.close(write_end)  # nothing to type: stdin at end of file
     try:
-        return run_in_pty(argv, tail, stdin_fd=read_end, stdout_fd=stdout_fd)
+        # Both streams on one pty, as for a user at a terminal; pip's stdin is this pipe.
+        return run_with_pipes(
+            argv, tail, stdout_fd=stdout_fd, stderr_fd=stdout_fd, terminal="both", stdin_fd=read_end
+        )
     finally:
         os.close(read_end)
 

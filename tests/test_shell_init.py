@@ -8,6 +8,7 @@ Debian/Ubuntu `apt-get install -y zsh fish`). `pip` goes to safepip, which runs 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -320,3 +321,45 @@ def test_called_as_pip_runs_the_pip_path_finds_next(shell: str, tmp_path: Path) 
     environ["PATH"] = f"{launchers}:{environ['PATH']}"
     out = run_script(shell, generate(shell, environ), "pip list\npip3 show x", environ, tmp_path)
     assert out.splitlines() == ["real pip list", "real pip3 show x"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="job control is POSIX here")
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_jobs_shows_the_arguments_typed(shell: str, tmp_path: Path) -> None:
+    """Ctrl-Z on `pip install ...`: the shell's job list shows the arguments typed (not the body
+    of a function, nor, in zsh, nothing at all), and `pip` says it is pip."""
+    import pexpect
+
+    program = need(shell)
+    safepip = tmp_path / "safepip"
+    safepip.write_text('#!/bin/sh\necho "ready $SAFEPIP_INVOKED_AS"\nexec sleep 60\n')
+    safepip.chmod(0o755)
+    init = tmp_path / "init"
+    init.write_text(shell_init.render(shell, [str(safepip)]))
+    flags = ["--norc", "--noprofile", "-i"] if shell == "bash" else ["-f", "-i"]
+    child = pexpect.spawn(
+        program,
+        flags,
+        env=clean_environ({"HOME": str(tmp_path), "TERM": "dumb"}),
+        cwd=str(tmp_path),
+        timeout=60,
+        encoding="utf-8",
+        dimensions=(24, 200),
+    )
+    try:
+        # Each step waits for a marker that only the command's output contains (not its echo).
+        child.sendline(f". {init}; echo sourced-$((1+1))")
+        child.expect_exact("sourced-2")
+        child.sendline("pip install some-package==1.0")
+        child.expect_exact("ready pip")
+        child.sendcontrol("z")
+        child.sendline("jobs; echo listed-$((1+1))")
+        child.expect_exact("listed-2")
+        jobs = str(child.before)
+        assert re.search(r"suspended|Stopped", jobs), jobs
+        assert "pip" in jobs
+        assert "install some-package==1.0" in jobs, jobs
+        child.sendline("kill -9 %1; echo killed-$((1+1))")
+        child.expect_exact("killed-2")
+    finally:
+        child.close(force=True)

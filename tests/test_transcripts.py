@@ -12,7 +12,7 @@ import pytest
 
 from conftest import clean_environ
 from safepip import transcripts
-from safepip.commands.diagnose_last import run_last
+from safepip.commands.diagnose import run_last
 from safepip.transcripts import (
     TranscriptRecorder,
     latest_transcript,

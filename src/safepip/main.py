@@ -74,8 +74,12 @@ def _run_pip(invocation: Invocation) -> int:
         say(f"note: {note}")
     command = invocation.command
     misplaced = _misplaced_own_flag(invocation)
-    shows_help = command is None and (
-        not invocation.pip_args or bool({"-h", "--help"} & set(invocation.pip_args))
+    # Called as safepip, pip's help gets one line pointing to safepip's own; called as pip
+    # (shell-init, launchers), pip's help is pip's alone, byte for byte.
+    shows_help = (
+        command is None
+        and invocation.invoked_as is None
+        and (not invocation.pip_args or bool({"-h", "--help"} & set(invocation.pip_args)))
     )
     if (
         command not in BUILDING_COMMANDS

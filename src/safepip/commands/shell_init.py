@@ -2,12 +2,14 @@
 run safepip, to evaluate from the shell's start-up file (``eval "$(safepip shell-init bash)"``),
 in the manner of ``zoxide init`` and ``direnv hook``.
 
-Shape, as zoxide does it: a function holds the work and an alias gives it the command's name. An
-alias only affects what a person types at an interactive prompt (a script neither reads the rc file
-nor, in bash, expands aliases) and both usual escapes skip it: ``command pip`` (skips aliases and
-functions) and ``\\pip`` (skips aliases, so it would not skip a function named pip). fish and
-PowerShell have no such aliases: there ``pip`` is a function, and ``command pip`` (fish) or
-``pip.exe`` (PowerShell) bypasses it.
+Shape: in bash and zsh, ``pip`` and ``pip3`` are aliases of the command itself
+(``SAFEPIP_INVOKED_AS=pip "${__safepip[@]}"``), not of functions, so that ``jobs`` after Ctrl-Z
+shows the arguments typed (bash shows a function's inner command unexpanded, zsh shows nothing for
+a function) and the text stays within the 80 characters zsh keeps of it. An alias only affects
+what a person types at an interactive prompt (a script neither reads the rc file nor, in bash,
+expands aliases) and both usual escapes skip it: ``command pip`` and ``\\pip``. fish and
+PowerShell have no such aliases: there ``pip`` is a function (fish's ``jobs`` shows its inner
+command), and ``command pip`` (fish) or ``pip.exe`` (PowerShell) bypasses it.
 
 Which safepip the code calls: an absolute path fixed when the code is generated, as direnv does,
 so that activating a virtual environment without safepip, or with another safepip, does not
@@ -16,11 +18,13 @@ interpreter safepip runs in, or the script that is running); failing that, ``<py
 of the interpreter safepip runs in. The script comes first because ``python -m`` puts the current
 directory at the front of ``sys.path``, so a ``safepip/`` folder or a module shadowing the
 standard library in the user's project would be imported instead (3.11+ gets ``-P`` against that).
-When the path later disappears (safepip uninstalled), the function warns and runs the real pip.
+When the path is gone when the code runs (safepip uninstalled, pasted code kept), bash and zsh say
+so and leave ``pip`` alone; fish's and PowerShell's functions check at each call, warn and run
+the real pip.
 
-Each function tells safepip the name it was called as (``SAFEPIP_INVOKED_AS=pip3``), so that
-safepip runs the ``pip3`` that ``PATH`` would have found without it (see safepip.target); safepip
-does not pass that variable on to pip.
+Each alias or function tells safepip the name it was called as (``SAFEPIP_INVOKED_AS=pip3``), so
+that safepip runs the ``pip3`` that ``PATH`` would have found without it (see safepip.target);
+safepip does not pass that variable on to pip.
 
 Exit status: 0; 2 when the shell is unknown or cannot be detected.
 """
@@ -120,23 +124,21 @@ def render(shell: str, command: list[str], why: str = "") -> str:
 def _posix(command: list[str]) -> str:
     program = _posix_quote(command[0])
     words = " ".join(_posix_quote(word) for word in command)
-    functions = "".join(
-        f'__safepip_{name}() {{ __safepip_run {name} "$@"; }}\n' for name in COMMANDS
+    # Aliases to the command itself, not to functions, so that `jobs` shows the arguments typed;
+    # through a variable, so that the text stays short: zsh keeps only 80 characters of it.
+    aliases = "".join(
+        f"""    alias {name}='SAFEPIP_INVOKED_AS={name} "${{__safepip[@]}}"'\n"""
+        for name in COMMANDS
     )
-    aliases = " ".join(f"{name}=__safepip_{name}" for name in COMMANDS)
     names = " ".join(COMMANDS)
     return f"""\
 # Bypass: `command pip ...` or `\\pip ...`. Undo: `unalias {names}`.
-__safepip_run() {{
-    if [ -x {program} ]; then
-        SAFEPIP_INVOKED_AS="$1" {words} "${{@:2}}"
-    else
-        printf '%s\\n' "safepip: "{program}" is gone; running $1 itself" \\
-            "safepip: remove safepip's line from your shell start-up file" >&2
-        command "$@"
-    fi
-}}
-{functions}alias {aliases}
+if [ -x {program} ]; then
+    __safepip=({words})
+{aliases}else
+    printf '%s\\n' "safepip: "{program}" is gone; pip and pip3 are left as they are" \\
+        "safepip: remove safepip's line from your shell start-up file" >&2
+fi
 """
 
 

@@ -17,10 +17,10 @@ false alarm costs more than a miss.
 
 from __future__ import annotations
 
-from safepip.deciding.projects import DiskProjectFiles
 from safepip.reading.findings import BuildFailure
 from safepip.reading.judging import CommandContext, ProjectFiles, complete, judge_step
 from safepip.reading.normalise import normalise
+from safepip.reading.projects import DiskProjectFiles
 from safepip.reading.recorder import KEY, StepRecorder
 from safepip.reading.rules import BLOCK_TABLE, TABLE
 from safepip.reading.steps import Step

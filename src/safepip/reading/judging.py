@@ -37,7 +37,7 @@ from safepip.reading.steps import (
 class ProjectFiles(Protocol):
     """What the judging may learn about a local project's files (the deciding stage reads them).
 
-    The real one is :class:`safepip.deciding.projects.DiskProjectFiles`.
+    The real one is :class:`safepip.reading.projects.DiskProjectFiles`.
     """
 
     def project_folder(self, cwd: str, location: str) -> str | None:

@@ -8,16 +8,18 @@ to its consumers: the GitHub Actions annotations and step summary, and the ``--r
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Literal, Protocol, TypeVar
 
 from safepip.deciding import consent
 from safepip.deciding.remedies import Remedy
 from safepip.errors import say
 from safepip.reading.findings import BuildFailure
+from safepip.reading.verbosity import pip_verbosity
 from safepip.reporting import github, text
 from safepip.reporting.records import SessionRecord
 
@@ -50,23 +52,60 @@ class Reporter(Protocol):
     def finished(self, record: SessionRecord) -> None: ...
 
 
+#: pip's levels, for safepip's own lines (docs/usage.md, "Quiet and verbose"): a line shows when
+#: pip's verbosity is at least its level's, as pip's own lines do (``-q`` hides INFO, ``-qq``
+#: WARNING too, ``-qqq`` ERROR too). What consent rests on (the proposed fix, its preview, the
+#: question) has no level: it always shows.
+Level = Literal["info", "warning", "error"]
+_LOWEST_VERBOSITY: dict[Level, int] = {"info": 0, "warning": -1, "error": -2}
+
+_Method = TypeVar("_Method", bound=Callable[..., None])
+
+
+def _at(level: Level) -> Callable[[_Method], _Method]:
+    """The reporter method says nothing when pip's verbosity hides ``level``."""
+
+    def wrap(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def filtered(self: TerminalReporter, *args: object, **kwargs: object) -> None:
+            if self.shows(level):
+                method(self, *args, **kwargs)
+
+        return filtered  # type: ignore[return-value]
+
+    return wrap
+
+
 class TerminalReporter:
     """safepip's lines on stderr, the consent question there, and the record's consumers."""
 
-    def __init__(self, pip_args: Sequence[str], report: str | None) -> None:
+    def __init__(
+        self, pip_args: Sequence[str], report: str | None, *, verbosity: int | None = None
+    ) -> None:
         self._pip_args = list(pip_args)
         self._report = report
+        #: pip's -v/-q count (its environment's too), unless given.
+        self._verbosity = pip_verbosity(pip_args, os.environ) if verbosity is None else verbosity
+
+    def shows(self, level: Level) -> bool:
+        """Whether a line of ``level`` is shown at this run's verbosity."""
+        return self._verbosity >= _LOWEST_VERBOSITY[level]
 
     def _fix_command(self) -> str:
         own = ["--report", self._report] if self._report else []
         return consent.fix_command("safepip", own, self._pip_args)
 
+    @_at("error")
     def before_pip(self, failures: Sequence[BuildFailure]) -> None:
         for failure in failures:
             say(f"before running pip: {failure.explanation}")
 
     def explained(self, failure: BuildFailure, advice: str | None) -> None:
+        if not self.shows("error"):
+            return
         explanation = text.render_failure(failure, advice)
+        if not self.shows("warning"):
+            explanation = explanation.split("\n", 1)[0]  # -qq: what failed; why is a detail
         sys.stderr.write("\n" + text.prefixed(explanation) + "\n")
         sys.stderr.flush()
 
@@ -91,60 +130,76 @@ class TerminalReporter:
             return consent.ask("safepip: apply this fix, then run pip?")
         return consent.ask("safepip: apply this fix and run the command again?")
 
+    @_at("warning")
     def preapproved(self) -> None:
         say("applying it without asking: your configuration asks for it")
 
+    @_at("warning")
     def explain_only(self) -> None:
         say("nothing was changed. To apply this fix, run:")
         sys.stderr.write("  " + self._fix_command() + "\n")
 
+    @_at("info")
     def trying_alternatives(self, remedies: Sequence[Remedy]) -> None:
         for remedy in remedies:
             say(f"trying the alternative listed before: {remedy.summary}")
 
+    @_at("error")
     def fix_failed(self, error: Exception) -> None:
         # The fix could not be made (a read-only file...): why; pip's status stands.
         say(f"error: {error}")
 
+    @_at("error")
     def cannot_prepare(self, error: Exception) -> None:
         say(f"cannot prepare this change: {error}")
 
+    @_at("info")
     def running_again(self, args: Sequence[str], pip_constraint: str | None) -> None:
         extra = f" (PIP_CONSTRAINT={pip_constraint})" if pip_constraint else ""
         say("running pip again: " + " ".join(args) + extra)
 
+    @_at("warning")
     def stopping(self, rounds: int) -> None:
         say(f"stopping after {rounds} rounds of fixes")
 
+    @_at("warning")
     def transcript_not_kept(self, error: OSError) -> None:
         say(f"could not keep the transcript of this run: {error}")
 
+    @_at("warning")
     def wheels_unused(self, projects: Sequence[str]) -> None:
         say("pip did not use the wheel built from the patched copy of " + ", ".join(projects))
 
+    @_at("error")
     def pip_killed(self, signal_name: str) -> None:
         say(f"pip was killed by {signal_name}; nothing more is run")
 
+    @_at("warning")
     def output_unreadable(self, reason: str) -> None:
         say(f"could not read pip's output ({reason})")
 
+    @_at("warning")
     def not_installed(self, name: str) -> None:
         say(f"{name} is not installed in the target environment: building against any {name}")
 
+    @_at("warning")
     def already_changed(self, path: str) -> None:
         say(f"{path} already has this change (made while safepip was waiting)")
 
+    @_at("warning")
     def rebased(self, path: str) -> None:
         say(f"{path} changed while safepip was waiting: the same change was made to it")
 
+    @_at("warning")
     def patched_build_failed(self, sdist_name: str) -> None:
         say(f"building a wheel from the patched copy of {sdist_name} failed: reading why")
 
+    @_at("info")
     def fetching(self, sdist: str, index: str) -> None:
         say(f"fetching {sdist} from {index} (not built: only unpacked)")
 
     def finished(self, record: SessionRecord) -> None:
-        if record.changed_files:
+        if record.changed_files and self.shows("warning"):
             say("changed " + "; ".join(changed.describe() for changed in record.changed_files))
         self._annotate(record)
         if self._report:

@@ -12,10 +12,8 @@ import os
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable
     from typing import Literal
-
-    from safepip.reading.consumer import LineConsumer
 
     #: Which of pip's output streams get a pty: both (one shared), one of them, or neither.
     Terminal = Literal["both", "stdout", "stderr", ""]
@@ -66,28 +64,3 @@ def open_pty(user_fd: int) -> tuple[int, int, Callable[[], None]]:
 
     resize()
     return master, slave, resize
-
-
-def run_in_pty(
-    argv: Sequence[str],
-    consumer: LineConsumer,
-    *,
-    env: Mapping[str, str] | None = None,
-    stdin_fd: int = STDIN_FD,
-    stdout_fd: int = STDOUT_FD,
-) -> int:
-    """Run ``argv`` with its stdout and stderr on one pty relayed to ``stdout_fd``.
-
-    ``stdin_fd`` is pip's stdin (tests give a pipe of their own); the user's by default.
-    """
-    from safepip.running.pipes import run_with_pipes
-
-    return run_with_pipes(
-        argv,
-        consumer,
-        env=env,
-        stdout_fd=stdout_fd,
-        stderr_fd=stdout_fd,
-        terminal="both",
-        stdin_fd=stdin_fd,
-    )
