@@ -157,12 +157,6 @@ def read(chunks: list[bytes], args: list[str] | None = None, cwd: str | None = N
     return diagnosis
 
 
-@pytest.fixture(autouse=True)
-def _no_user_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The user's [mapping] extends the tables; these properties are about the curated ones.
-    monkeypatch.setattr(knowledge, "USER_PROVIDERS", {})
-
-
 @FUZZ
 @given(data=st.binary(max_size=4096), cuts=st.lists(st.integers(0, 4096), max_size=8))
 def test_random_bytes_never_raise(data: bytes, cuts: list[int]) -> None:

@@ -9,6 +9,8 @@ typosquatted package ends up installed. Sources for every entry are in docs/tabl
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 
@@ -270,17 +272,23 @@ def backend_for_module(module: str | None) -> tuple[str, Backend] | None:
     return None
 
 
-#: The user's own ``[mapping]`` (safepip.config), consulted before the curated table: the user
-#: wrote those names down, so they are not guesses.
-USER_PROVIDERS: dict[str, Provider] = {}
+#: A user's own providers: ``[mapping]`` of the configuration file (``Config.providers()``).
+UserProviders = Mapping[str, Provider]
+
+#: No user's providers (no configuration file, or no ``[mapping]`` in it).
+NO_USER_PROVIDERS: UserProviders = MappingProxyType({})
 
 
-def provider(module: str | None) -> Provider | None:
-    """The distribution that provides an import name; None for anything not in the table."""
+def provider(module: str | None, user: UserProviders = NO_USER_PROVIDERS) -> Provider | None:
+    """The distribution that provides an import name; None for anything not in the tables.
+
+    ``user`` (the user's ``[mapping]``, handed down by each command that diagnoses) is consulted
+    before the curated table: the user wrote those names down, so they are not guesses.
+    """
     if not module:
         return None
     top = module.split(".", 1)[0]
-    return USER_PROVIDERS.get(top) or PROVIDERS.get(top)
+    return user.get(top) or PROVIDERS.get(top)
 
 
 def closest_backend(path: str) -> str | None:

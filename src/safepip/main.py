@@ -91,7 +91,6 @@ def _run_pip(invocation: Invocation) -> int:
         if command in BUILDING_COMMANDS:
             # Commands that may build get the configuration, the diagnosis and the fixes; the
             # rest only the relay, and pay for none of it.
-            from safepip import knowledge
             from safepip.config import effective_options, load_config
             from safepip.session import run_session
 
@@ -99,7 +98,6 @@ def _run_pip(invocation: Invocation) -> int:
             config = load_config(os.environ)
             invocation.options, _ = effective_options(invocation.options, os.environ, config)
             _check_report_path(invocation.options.report)
-            knowledge.USER_PROVIDERS.update(config.providers())
             status = run_session(invocation, target, config)
         else:
             status = _relay_only(invocation, target)

@@ -33,7 +33,7 @@ from safepip.deciding.remedies import (
     Remedy,
 )
 from safepip.errors import SafepipError
-from safepip.knowledge import normalise_name
+from safepip.knowledge import NO_USER_PROVIDERS, normalise_name
 from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
 from safepip.reading.findings import BuildFailure
@@ -114,6 +114,8 @@ class Session:
         self._invocation = invocation
         self._target = target
         self._config = config
+        #: The user's [mapping], for the diagnosis of every pip run.
+        self._providers = config.providers() if config is not None else NO_USER_PROVIDERS
         self._command = PipCommand(invocation.pip_args, cwd)
         self._mode = consent.consent_mode(
             yes=invocation.options.yes,
@@ -232,6 +234,7 @@ class Session:
                 self._command.cwd,
                 wheel_pins=pins,
                 recorder=recorder,
+                providers=self._providers,
             )
         except PipInterrupted as interrupt:
             # Ctrl-C: the run is reported as it ended, and nothing more happens.
@@ -405,6 +408,7 @@ class Session:
             env=self._rerun.env(),
             package=remedy.failure.package,
             source=remedy.failure.source,
+            providers=self._providers,
         )
         name = os.path.basename(sdist)
         purpose = f"build of the patched copy of {name}"

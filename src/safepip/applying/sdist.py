@@ -20,6 +20,7 @@ from safepip.applying.pyproject import apply_plan, plan_add_requirement
 from safepip.changes import AddRequirement, Change
 from safepip.deciding.projects import read_build_system_present
 from safepip.errors import SafepipError
+from safepip.knowledge import NO_USER_PROVIDERS, UserProviders
 from safepip.reading.consumer import Fanout, TailRecorder
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.findings import BuildFailure, Source
@@ -117,6 +118,7 @@ def build_patched_wheel(
     env: dict[str, str] | None = None,
     package: str | None = None,
     source: Source | None = None,
+    providers: UserProviders = NO_USER_PROVIDERS,
 ) -> PatchedBuild:
     """Build a wheel from a copy of ``sdist`` with every change in ``changes`` made to it.
 
@@ -133,7 +135,7 @@ def build_patched_wheel(
     os.makedirs(wheels, exist_ok=True)
     args = ["wheel", "--no-deps", "--wheel-dir", wheels, *index_options, *build_options, project]
     argv = [*pip_prefix, *args]
-    diagnosis = Diagnosis()
+    diagnosis = Diagnosis(providers=providers)  # the user's [mapping]
     diagnosis.set_context(args, workdir)
     status = run_command(argv, Fanout(TailRecorder(limit=5), diagnosis), env=env)
     found: list[BuildFailure] = []

@@ -101,9 +101,16 @@ def _failure(
     )
 
 
-def judge_step(step: Step, isolated: bool | None) -> list[BuildFailure]:
-    """The step's finding, and one more for each other module the same words named."""
-    failure = _judge(step, isolated)
+def judge_step(
+    step: Step,
+    isolated: bool | None,
+    providers: knowledge.UserProviders = knowledge.NO_USER_PROVIDERS,
+) -> list[BuildFailure]:
+    """The step's finding, and one more for each other module the same words named.
+
+    ``providers`` is the user's ``[mapping]``, consulted before the curated table.
+    """
+    failure = _judge(step, isolated, providers)
     if failure is None:
         return []
     found = [failure]
@@ -111,7 +118,7 @@ def judge_step(step: Step, isolated: bool | None) -> list[BuildFailure]:
         first = step.module
         for module in step.also_modules:
             step.module = module
-            more = _judge(step, isolated)
+            more = _judge(step, isolated, providers)
             if more is not None:
                 found.append(more)
         step.module = first
@@ -119,7 +126,7 @@ def judge_step(step: Step, isolated: bool | None) -> list[BuildFailure]:
 
 
 def _judge(  # noqa: PLR0911 - one exit per kind
-    step: Step, isolated: bool | None
+    step: Step, isolated: bool | None, providers: knowledge.UserProviders
 ) -> BuildFailure | None:
     if not step.failed:
         return None
@@ -171,7 +178,7 @@ def _judge(  # noqa: PLR0911 - one exit per kind
     if step.dropped_api:
         return _dropped_api_failure(step.dropped_api, step.module_evidence, about)
     if step.module:
-        return _module_failure(step, about)
+        return _module_failure(step, about, providers)
     if step.bdist_wheel:
         return _failure(
             about,
@@ -293,14 +300,14 @@ def _backend_failure(step: Step, about: _About) -> BuildFailure:
 
 
 def _module_failure(  # noqa: PLR0911 - one exit per kind of import
-    step: Step, about: _About
+    step: Step, about: _About, providers: knowledge.UserProviders
 ) -> BuildFailure | None:
     module = step.module
     if module is None:
         return None
     top = module.split(".", 1)[0]
     package = step.package
-    entry = knowledge.provider(module)
+    entry = knowledge.provider(module, providers)
     evidence = step.module_evidence
     if entry is None and top in knowledge.PYTHON2_MODULES:
         return _unidentified(
