@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from safepip.config import resolve_fix
 from safepip.options import Invocation, SafepipOptions
 from safepip.reading.consumer import Fanout
 from safepip.reporting.records import SessionRecord
@@ -72,10 +73,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _session(cwd: Path, pip: FakePip, reporter: Recorder, *, yes: bool) -> Session:
     options = SafepipOptions()
-    options.yes, options.no_fix = yes, not yes
+    options.fix, options.fix_source = ("apply", "--yes") if yes else ("explain", "--no-fix")
     invocation = Invocation(options, ["install", "./flit-missing"])
     target = TargetPython("the test's", python=sys.executable)
-    return Session(invocation, target, str(cwd), reporter=reporter, runner=pip)
+    fix = resolve_fix(options, None)
+    return Session(invocation, target, str(cwd), reporter=reporter, runner=pip, fix=fix)
 
 
 def test_explain_only_changes_nothing_and_says_so(project: Path) -> None:

@@ -6,7 +6,9 @@ must cost nothing when there is none: one ``stat``, and no import of platformdir
 (platformdirs alone costs tens of milliseconds to import) on Linux. Every value remembers the file
 and line it came from, so that an error, and ``safepip config-show``, can point at it.
 
-Precedence for safepip's options: command line > ``SAFEPIP_*`` environment > this file > default.
+Precedence for safepip's options: command line > ``SAFEPIP_*`` environment > this file > default
+(:func:`effective_options`; for the fix mode, :func:`resolve_fix`, which then also asks whether a
+person can be asked).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from safepip.errors import SafepipError
+from safepip.fixmode import ASK, EXPLAIN, FILE_WORDS, FROM_FILE_WORD, FixMode, nobody_to_ask
 from safepip.knowledge import Provider, normalise_name
 
 if TYPE_CHECKING:
@@ -30,9 +34,6 @@ if TYPE_CHECKING:
 CONFIG_VARIABLE = "SAFEPIP_CONFIG"
 FILE_NAME = "config.toml"
 APP_NAME = "safepip"
-
-#: ``[options] fix`` values and what each means on the command line.
-FIX_MODES = {"ask": "ask before fixing", "yes": "like --yes", "no": "like --no-fix"}
 
 #: PEP 508 distribution names (the "name" rule), ASCII letters and digits with ``-_.`` inside.
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -119,8 +120,8 @@ class Config:
         self.path = path
         self.exists = exists
         self.path_origin = DEFAULT
-        #: ``[options] fix``: "ask", "yes" or "no"; None when the file does not say.
-        self.fix: str | None = None
+        #: ``[options] fix`` ("ask", "yes" or "no" in the file); None when the file does not say.
+        self.fix: FixMode | None = None
         #: ``[options] report``: a path (``~`` expanded); None when the file does not say.
         self.report: str | None = None
         #: Where each option value came from, by key ("fix", "report").
@@ -159,7 +160,7 @@ class Config:
             "path_source": str(self.path_origin),
             "exists": self.exists,
             "options": {
-                key: {"value": getattr(self, key), **self.origins[key].to_json()}
+                key: {"value": self._option_as_written(key), **self.origins[key].to_json()}
                 for key in _OPTION_KEYS
                 if key in self.origins
             },
@@ -169,6 +170,11 @@ class Config:
             },
             "mapping": {module: entry.to_json() for module, entry in self.mapping.items()},
         }
+
+    def _option_as_written(self, key: str) -> str | None:
+        if key == "fix":
+            return None if self.fix is None else FILE_WORDS[self.fix]
+        return self.report
 
 
 # -- where the file is --------------------------------------------------------------------------
@@ -294,9 +300,9 @@ class _Reader:
             if not isinstance(value, str):
                 raise self.fail(where, f"must be a string, not {_type_name(value)}")
             if key == "fix":
-                if value not in FIX_MODES:
+                if value not in FROM_FILE_WORD:
                     raise self.fail(where, f'must be "ask", "yes" or "no", not {value!r}')
-                config.fix = value
+                config.fix = FROM_FILE_WORD[value]
             else:
                 if not value.strip():
                     raise self.fail(where, "must be a file name, not an empty string")
@@ -500,47 +506,73 @@ def _type_name(value: object) -> str:
 
 # -- precedence ---------------------------------------------------------------------------------
 
-_COMMAND_LINE = "command line"
+
+@dataclass(frozen=True)
+class FixSetting:
+    """The fix mode of one command, resolved once (:func:`resolve_fix`), and where it came from."""
+
+    #: What the command line, the environment or the configuration file chose ("ask" unsaid).
+    chosen: FixMode
+    #: Where ``chosen`` came from: ``--yes``, ``$SAFEPIP_NO_FIX``, the file and line, "default".
+    origin: Origin
+    #: What becomes of a proposed fix: ``chosen``, but "explain" when nobody can be asked.
+    mode: FixMode
+    #: Why nobody can be asked (``--no-input``, ``PIP_NO_INPUT``, ``CI``, ``no terminal``), when
+    #: that turned "ask" into "explain".
+    unasked: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """The user said to change nothing (``--no-fix``, ``SAFEPIP_NO_FIX``, ``fix = "no"``):
+        even the fixes their configuration preapproves are only explained."""
+        return self.chosen == EXPLAIN
+
+
+def resolve_fix(
+    options: SafepipOptions,
+    config: Config | None,
+    *,
+    pip_args: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> FixSetting:
+    """The fix mode: option > ``SAFEPIP_*`` variable (both read into ``options`` by
+    :func:`safepip.options.parse_command_line`) > config file > "ask"; and "ask" becomes
+    "explain" when nobody can be asked (``pip_args`` for ``--no-input``, ``environ`` for
+    ``PIP_NO_INPUT`` and ``CI``, and the terminal).
+    """
+    if options.fix is not None:
+        chosen, origin = options.fix, Origin(options.fix_source or "command line")
+    elif config is not None and config.fix is not None:
+        chosen, origin = config.fix, config.origins["fix"]
+    else:
+        chosen, origin = ASK, DEFAULT
+    if chosen != ASK:
+        return FixSetting(chosen, origin, chosen)
+    unasked = nobody_to_ask(pip_args, os.environ if environ is None else environ)
+    return FixSetting(chosen, origin, ASK if unasked is None else EXPLAIN, unasked)
 
 
 def effective_options(
-    cli: SafepipOptions, environ: Mapping[str, str], config: Config
+    cli: SafepipOptions, config: Config
 ) -> tuple[SafepipOptions, dict[str, Origin]]:
     """safepip's options with the configuration file filled in under the command line and the
     environment: option > ``SAFEPIP_*`` variable > config file > default.
 
     ``cli`` is what :func:`safepip.options.parse_command_line` returned (command line and
     environment already merged, with ``from_environment`` naming the variables used). Returns a
-    new SafepipOptions to use in its place, and the origin of "fix" and "report".
+    new SafepipOptions to use in its place, and the origin of "report" (the fix mode has its own
+    resolution: :func:`resolve_fix`).
     """
     from safepip.options import SafepipOptions
 
     values = SafepipOptions()
     values.show_help = cli.show_help
     values.show_version = cli.show_version
+    values.fix, values.fix_source = cli.fix, cli.fix_source
     values.from_environment = list(cli.from_environment)
     sources: dict[str, Origin] = {}
 
     used = set(cli.from_environment)
-    fix_flag_on_command_line = (cli.yes and "SAFEPIP_YES" not in used) or (
-        cli.no_fix and "SAFEPIP_NO_FIX" not in used
-    )
-    # A variable set to 0 still speaks for the environment: SAFEPIP_YES=0 asks again even when
-    # the file says fix = "yes". An empty variable counts as unset, as CI templates leave them.
-    fix_variables = [name for name in ("SAFEPIP_YES", "SAFEPIP_NO_FIX") if environ.get(name)]
-    if fix_flag_on_command_line:
-        values.yes, values.no_fix = cli.yes, cli.no_fix
-        sources["fix"] = Origin("--yes" if cli.yes else "--no-fix")
-    elif fix_variables:
-        values.yes, values.no_fix = cli.yes, cli.no_fix
-        shown = [name for name in fix_variables if name in used] or fix_variables
-        sources["fix"] = Origin(" and ".join(f"${name}" for name in shown))
-    elif config.fix is not None:
-        values.yes, values.no_fix = config.fix == "yes", config.fix == "no"
-        sources["fix"] = config.origins["fix"]
-    else:
-        sources["fix"] = DEFAULT
-
     if cli.report is not None and "SAFEPIP_REPORT" not in used:
         values.report = cli.report
         sources["report"] = Origin("--report")
@@ -553,10 +585,3 @@ def effective_options(
     else:
         sources["report"] = DEFAULT
     return values, sources
-
-
-def fix_mode(options: SafepipOptions) -> str:
-    """The fix mode a SafepipOptions stands for: "yes", "no" or "ask"."""
-    if options.yes:
-        return "yes"
-    return "no" if options.no_fix else "ask"
