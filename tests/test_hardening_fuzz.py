@@ -32,6 +32,7 @@ from safepip.deciding.remedies import PATCH_PYPROJECT, Remedy
 from safepip.deciding.static import check_pyproject
 from safepip.deciding.static_findings import StaticCheckError
 from safepip.errors import SafepipError
+from safepip.names import canonical_name
 from safepip.reading.command import PipCommand
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.findings import (
@@ -126,7 +127,7 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 def _known(name: str) -> bool:
-    return knowledge.normalise_name(name) in knowledge.KNOWN_DISTRIBUTIONS
+    return canonical_name(name) in knowledge.KNOWN_DISTRIBUTIONS
 
 
 def check_findings(failures: list[BuildFailure]) -> None:
@@ -294,7 +295,7 @@ def _name(requirement: str) -> str:
     import re
 
     match = re.match(r"[A-Za-z0-9._-]+", requirement)
-    return knowledge.normalise_name(match.group() if match else requirement)
+    return canonical_name(match.group() if match else requirement)
 
 
 # --- Paths in logs never widen what may be patched -------------------------------------------

@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from safepip.errors import SafepipError
 from safepip.fixmode import ASK, EXPLAIN, FILE_WORDS, FROM_FILE_WORD, FixMode, nobody_to_ask
-from safepip.knowledge import Provider, normalise_name
+from safepip.knowledge import Provider
+from safepip.names import (
+    SDIST_SUFFIXES,
+    WHEEL_SUFFIX,
+    canonical_name,
+    requirement_name,
+    sdist_project,
+    wheel_project,
+)
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -137,7 +145,7 @@ class Config:
 
     def extra_requirements(self, distribution: str) -> list[ExtraBuildDependency]:
         """The extra build requirements configured for ``distribution`` (any spelling)."""
-        return self.extra_build_dependencies.get(normalise_name(distribution), [])
+        return self.extra_build_dependencies.get(canonical_name(distribution), [])
 
     def extra_requirements_for(
         self, package: str, cwd: str | None = None
@@ -319,7 +327,7 @@ class _Reader:
                     where, f'must be a list of requirements (["torch"]), not {_type_name(value)}'
                 )
             items = [self._extra(where, item) for item in value]
-            normalised = normalise_name(name)
+            normalised = canonical_name(name)
             if normalised in config.extra_build_dependencies:
                 raise self.fail(
                     where,
@@ -407,7 +415,7 @@ class _Reader:
             if not _NAME.match(distribution):
                 raise self.fail(where, f"{distribution!r} is not a valid distribution name")
             parsed = self._requirement(where, requirement)
-            if normalise_name(parsed.name) != normalise_name(distribution):
+            if canonical_name(parsed.name) != canonical_name(distribution):
                 raise self.fail(
                     where,
                     f"requirement {requirement!r} names {parsed.name!r}, not the distribution "
@@ -416,10 +424,6 @@ class _Reader:
             config.mapping[module] = MappingEntry(
                 module, distribution, requirement.strip(), self.origin(*where)
             )
-
-
-#: Archive suffixes of sdists, as pip accepts them.
-_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar")
 
 
 def distribution_of(package: str, cwd: str | None = None) -> str | None:
@@ -434,7 +438,7 @@ def distribution_of(package: str, cwd: str | None = None) -> str | None:
         if name and "/" not in name:
             return _requirement_name(name)
     is_path = "://" in text or "/" in text or os.sep in text or text.startswith(".")
-    if not is_path and not text.endswith((*_SDIST_SUFFIXES, ".whl")):
+    if not is_path and not text.endswith((*SDIST_SUFFIXES, WHEEL_SUFFIX)):
         return _requirement_name(text) or None
     return _location_name(text, cwd)
 
@@ -448,14 +452,12 @@ def _location_name(text: str, cwd: str | None) -> str | None:
     if os.sep != "/":
         base = base.rsplit(os.sep, 1)[-1]
     name: str | None = None
-    lowered = base.lower()
     if eggs:
         name = _requirement_name(eggs[0])
-    elif lowered.endswith(".whl"):
-        name = base.split("-", 1)[0]
-    elif lowered.endswith(_SDIST_SUFFIXES) and "-" in base:
-        suffix = next(suffix for suffix in _SDIST_SUFFIXES if lowered.endswith(suffix))
-        name = base[: -len(suffix)].rsplit("-", 1)[0]
+    elif base.lower().endswith(WHEEL_SUFFIX):
+        name = wheel_project(base)
+    elif sdist_project(base) is not None:
+        name = sdist_project(base)
     elif "://" not in location or location.startswith("file://"):
         folder = location[len("file://") :] if location.startswith("file://") else location
         name = _project_name(os.path.join(cwd or os.curdir, folder))
@@ -464,10 +466,8 @@ def _location_name(text: str, cwd: str | None) -> str | None:
 
 
 def _requirement_name(text: str) -> str:
-    for index, char in enumerate(text):
-        if char in "<>=!~;[ @(":
-            return text[:index].strip()
-    return text.strip()
+    """The distribution a requirement names, as written; "" when it names none."""
+    return requirement_name(text.strip()) or ""
 
 
 def _project_name(folder: str) -> str | None:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
+from safepip.names import canonical_name
+
 
 class Backend(NamedTuple):
     """A PEP 517 build backend as named in ``[build-system] build-backend``."""
@@ -229,25 +231,10 @@ DROPPED_APIS: dict[str, DroppedApi] = {
 #: Distribution names (normalised) that the tables above know; a ``DistributionNotFound`` or a
 #: requirement naming one of these is reported with its distribution.
 KNOWN_DISTRIBUTIONS: frozenset[str] = frozenset(
-    name.lower().replace("_", "-").replace(".", "-")
+    canonical_name(name)
     for name in [b.distribution for b in BACKENDS.values()]
     + [p.distribution for p in PROVIDERS.values()]
 )
-
-
-def normalise_name(name: str) -> str:
-    """PEP 503 normalisation, without importing packaging (start-up matters)."""
-    out = []
-    previous_sep = False
-    for char in name.strip().lower():
-        if char in "-_.":
-            if not previous_sep:
-                out.append("-")
-            previous_sep = True
-        else:
-            out.append(char)
-            previous_sep = False
-    return "".join(out)
 
 
 def backend(path: str | None) -> Backend | None:

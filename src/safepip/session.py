@@ -33,7 +33,8 @@ from safepip.deciding.remedies import (
 )
 from safepip.errors import SafepipError
 from safepip.fixmode import APPLY, EXPLAIN
-from safepip.knowledge import NO_USER_PROVIDERS, normalise_name
+from safepip.knowledge import NO_USER_PROVIDERS
+from safepip.names import canonical_name, sdist_project
 from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
 from safepip.reading.findings import BuildFailure
@@ -414,7 +415,8 @@ class Session:
         self._record.add_run(RunRecord(build.argv, build.exit_status, purpose))
         if build.exit_status == 0:
             self._pending = []
-            self._rerun.use_wheels(sdist, build.wheels, normalise_name(name.rsplit("-", 1)[0]))
+            project = canonical_name(sdist_project(name) or name)
+            self._rerun.use_wheels(sdist, build.wheels, project)
             return
         if not build.failures:
             raise SafepipError(
@@ -432,7 +434,7 @@ class Session:
         assert remote is not None  # noqa: S101 - set when sdist is not
         if remote in self._sdists.paths:
             return self._sdists.paths[remote]
-        project = normalise_name(remote.rsplit("/", 1)[-1].rsplit("-", 1)[0])
+        project = canonical_name(sdist_project(remote) or remote.rsplit("/", 1)[-1])
         indexes = index_urls(self._command.index_options(), dict(os.environ))
         self._reporter.fetching(remote, indexes[0])
         path = fetch_sdist(remote, project, indexes, self._rerun.scratch())

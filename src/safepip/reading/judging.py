@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple, Protocol
 
 from safepip import knowledge
+from safepip.names import canonical_name, leading_name
 from safepip.reading.command import iter_options
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
@@ -30,7 +31,6 @@ from safepip.reading.steps import (
     PLAIN_REQUIREMENT,
     Step,
     canonical_hook,
-    strip_specifier,
 )
 
 
@@ -147,7 +147,7 @@ def _judge(  # noqa: PLR0911 - one exit per kind
                 about,
                 BUILD_REQUIREMENT_UNAVAILABLE,
                 # pip's own words name the distribution: nothing is guessed here.
-                distribution=strip_specifier(step.requirement),
+                distribution=leading_name(step.requirement) or step.requirement,
                 requirement=step.requirement,
                 explanation=(
                     f"pip could not install the build requirement {step.requirement}: "
@@ -156,7 +156,7 @@ def _judge(  # noqa: PLR0911 - one exit per kind
                 evidence=step.requirement_evidence,
             )
         if step.nested_sdist and not step.network:
-            name = strip_specifier(step.nested_sdist)
+            name = leading_name(step.nested_sdist) or step.nested_sdist
             return _failure(
                 about,
                 BUILD_REQUIREMENT_UNAVAILABLE,
@@ -194,8 +194,8 @@ def _judge(  # noqa: PLR0911 - one exit per kind
         )
     if step.setup_requirement:
         name = step.setup_requirement
-        distribution = strip_specifier(name)
-        known = knowledge.normalise_name(distribution) in knowledge.KNOWN_DISTRIBUTIONS
+        distribution = leading_name(name) or name
+        known = canonical_name(distribution) in knowledge.KNOWN_DISTRIBUTIONS
         return _failure(
             about,
             BUILD_DEPENDENCY_MISSING,
@@ -428,8 +428,8 @@ def _leads_to(module: str | None, backend_path: str) -> bool:
 
 
 def _own_module(module: str, package: str) -> bool:
-    name = knowledge.normalise_name(strip_specifier(package.rstrip("/").rsplit("/", 1)[-1]))
-    return knowledge.normalise_name(module) == name
+    base = package.rstrip("/").rsplit("/", 1)[-1]
+    return canonical_name(module) == canonical_name(leading_name(base) or base)
 
 
 def _single_local_project(args: list[str]) -> tuple[str, Source] | None:
