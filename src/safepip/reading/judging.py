@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple, Protocol
 
 from safepip import knowledge
-from safepip.names import canonical_name, leading_name
+from safepip.names import canonical_name, is_sdist, leading_name
 from safepip.reading.command import iter_options
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
@@ -445,7 +445,8 @@ def _single_local_project(args: list[str]) -> tuple[str, Source] | None:
             name == ""
             and value
             and value.startswith((".", "/", "~"))
-            and not value.endswith((".whl", ".tar.gz", ".zip", ".txt"))
+            and not value.endswith((".whl", ".txt"))
+            and not is_sdist(value)
         ):
             found.append((value, "local"))
     return found[0] if len(found) == 1 else None
