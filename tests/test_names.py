@@ -126,6 +126,7 @@ def test_the_suffixes_are_pips() -> None:
     ("filename", "project"),
     [
         ("https://host/packages/foo_bar-2.0.tar.xz", "foo_bar"),
+        ("https://host/packages/foo_bar-2.0.tar.gz#sha256=00ff", "foo_bar"),
         ("./wheels/remote_widget-1.0.tar.gz", "remote_widget"),
         ("foo.tar.gz", None),  # no version
         ("-1.0.tar.gz", None),  # no name

@@ -97,9 +97,10 @@ def sdist_project(filename: str) -> str | None:
     ``packaging.utils.parse_sdist_filename``'s cut (the stem up to its last ``-``; canonical
     through :func:`canonical_name`), for every suffix pip accepts (packaging knows only
     ``.tar.gz`` and ``.zip``), without judging the version. A path or URL is cut at its last
-    ``/`` first. None without an sdist suffix or a ``-``.
+    ``/`` first, and a URL's fragment (``#sha256=...``) dropped. None without an sdist suffix or
+    a ``-``.
     """
-    base = filename.rsplit("/", 1)[-1]
+    base = filename.split("#", 1)[0].rsplit("/", 1)[-1]
     suffix = sdist_suffix(base)
     if suffix is None:
         return None
