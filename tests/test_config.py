@@ -19,10 +19,11 @@ from safepip.config import (
     ConfigError,
     distribution_of,
     effective_options,
-    fix_mode,
     load_config,
     parse_config,
+    resolve_fix,
 )
+from safepip.fixmode import FILE_WORDS
 from safepip.options import parse_command_line
 
 GOOD = """\
@@ -62,7 +63,7 @@ def test_parses_every_table(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     config = load(path)
     assert config.exists
-    assert config.fix == "yes"
+    assert config.fix == "apply"
     assert config.report == str(Path("~/reports/safepip.json").expanduser())
     assert str(config.origins["fix"]) == f"{path}:3"
     assert str(config.origins["report"]) == f"{path}:4"
@@ -88,7 +89,7 @@ def test_parses_every_table(tmp_path: Path) -> None:
 def test_empty_file_and_dotted_keys(tmp_path: Path) -> None:
     assert load(write(tmp_path, "")).fix is None
     config = load(write(tmp_path, 'options.fix = "no"\nmapping.mod = "dist"\n'))
-    assert config.fix == "no"
+    assert config.fix == "explain"
     assert config.origins["fix"].line == 1
     assert config.mapping["mod"].origin.line == 2
 
@@ -158,7 +159,7 @@ def test_safepip_config_overrides_the_location(tmp_path: Path) -> None:
     path = write(tmp_path, '[options]\nfix = "no"\n', name="elsewhere.toml")
     config = load_config({"SAFEPIP_CONFIG": str(path), "XDG_CONFIG_HOME": str(tmp_path)})
     assert config.path == str(path)
-    assert config.fix == "no"
+    assert config.fix == "explain"
     assert str(config.path_origin) == "$SAFEPIP_CONFIG"
 
 
@@ -316,7 +317,7 @@ def test_invalid_toml_through_tomlkit(tmp_path: Path, monkeypatch: pytest.Monkey
     path = write(tmp_path, "[options]\nfix = \n")
     with pytest.raises(ConfigError, match=r"is not valid TOML \(line 2, column 7\)"):
         load(path)
-    assert load(write(tmp_path, GOOD)).fix == "yes"
+    assert load(write(tmp_path, GOOD)).fix == "apply"
 
 
 def test_not_utf8(tmp_path: Path) -> None:
@@ -340,8 +341,10 @@ def effective(
     path = write(tmp_path, text)
     config = load(path)
     options = parse_command_line([*argv, "install", "."], environ).options
-    values, sources = effective_options(options, environ, config)
-    return fix_mode(values), values.report, {k: str(v) for k, v in sources.items()}
+    values, sources = effective_options(options, config)
+    fix = resolve_fix(options, config, environ=environ)
+    origins = {"fix": str(fix.origin), "report": str(sources["report"])}
+    return FILE_WORDS[fix.chosen], values.report, origins
 
 
 @pytest.mark.parametrize(
@@ -436,9 +439,9 @@ def test_report_precedence(
 
 def test_effective_options_keep_the_rest(tmp_path: Path) -> None:
     options = parse_command_line(["--safepip-version"], {"SAFEPIP_YES": "1"}).options
-    values, _sources = effective_options(options, {"SAFEPIP_YES": "1"}, load(write(tmp_path, "")))
+    values, _sources = effective_options(options, load(write(tmp_path, "")))
     assert values.show_version
-    assert values.yes
+    assert values.fix == "apply"
     assert values.from_environment == ["SAFEPIP_YES"]
     assert values is not options
 
@@ -473,7 +476,7 @@ def test_config_show_names_every_origin(tmp_path: Path) -> None:
     # What it prints is itself a configuration file with the same meaning.
     copy = write(tmp_path, out, name="copy.toml")
     again = load(copy)
-    assert again.fix == "yes"
+    assert again.fix == "apply"
     assert again.report == "env.json"
     assert set(again.extra_build_dependencies) == {"flash-attn", "deep-speed", "empty"}
     assert again.mapping["other"].requirement == "other-dist>=2"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from safepip.knowledge import normalise_name
+from safepip.names import canonical_name
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.findings import BuildFailure
 from safepip.reading.lines import LineDecoder
@@ -55,13 +55,13 @@ def names_project(package: str | None, *projects: str) -> bool:
     """
     if package is None:
         return False
-    wanted = {normalise_name(project) for project in projects}
+    wanted = {canonical_name(project) for project in projects}
     last = package.rstrip("/").rsplit("/", 1)[-1]
     for suffix in (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".whl"):
         if last.endswith(suffix):
             last = last[: -len(suffix)].rsplit("-", 1)[0]
     last = last.split("#", 1)[0].split("@", 1)[0].strip()
-    return bool(wanted & {normalise_name(last), normalise_name(package)})
+    return bool(wanted & {canonical_name(last), canonical_name(package)})
 
 
 def describe(failures: list[BuildFailure]) -> str:

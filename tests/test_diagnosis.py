@@ -598,7 +598,6 @@ def test_knowledge_tables() -> None:
     assert knowledge.provider("reqeusts") is None
     assert knowledge.closest_backend("setuptools.build_mata") == "setuptools.build_meta"
     assert knowledge.closest_backend("something.else.entirely") is None
-    assert knowledge.normalise_name("Flit__Core") == "flit-core"
     for entry in knowledge.PROVIDERS.values():
         assert entry.distribution != "pkg_resources"
 

@@ -31,6 +31,8 @@ def broken(tmp_path: Path) -> Path:
 def _no_consent_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SAFEPIP_YES", raising=False)
     monkeypatch.delenv("SAFEPIP_NO_FIX", raising=False)
+    # --fix reads the configuration file's [options] fix: the tests' empty one, not the user's.
+    monkeypatch.setenv("SAFEPIP_CONFIG", clean_environ()["SAFEPIP_CONFIG"])
 
 
 def doctor(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:

@@ -33,6 +33,7 @@ from safepip.deciding.remedies import Remedy
 from safepip.deciding.static import check_pyproject
 from safepip.deciding.static_findings import StaticCheckError
 from safepip.errors import SafepipError
+from safepip.names import canonical_name
 from safepip.reading.command import PipCommand
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.findings import (
@@ -127,7 +128,7 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 def _known(name: str) -> bool:
-    return knowledge.normalise_name(name) in knowledge.KNOWN_DISTRIBUTIONS
+    return canonical_name(name) in knowledge.KNOWN_DISTRIBUTIONS
 
 
 def check_findings(failures: list[BuildFailure]) -> None:
@@ -156,12 +157,6 @@ def read(chunks: list[bytes], args: list[str] | None = None, cwd: str | None = N
     for line in decoder.finish():
         diagnosis.feed_line("stdout", line)
     return diagnosis
-
-
-@pytest.fixture(autouse=True)
-def _no_user_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The user's [mapping] extends the tables; these properties are about the curated ones.
-    monkeypatch.setattr(knowledge, "USER_PROVIDERS", {})
 
 
 @FUZZ
@@ -304,7 +299,7 @@ def _name(requirement: str) -> str:
     import re
 
     match = re.match(r"[A-Za-z0-9._-]+", requirement)
-    return knowledge.normalise_name(match.group() if match else requirement)
+    return canonical_name(match.group() if match else requirement)
 
 
 # --- Paths in logs never widen what may be patched -------------------------------------------

@@ -47,6 +47,7 @@ PLACES: Mapping[str, str] = {
     "safepip.__main__": "top",
 }
 
+
 def module_files(root: Path) -> dict[str, Path]:
     """Every module under the package folder ``root``, by its dotted name."""
     modules = {}

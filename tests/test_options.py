@@ -35,7 +35,7 @@ def test_pip_arguments_pass_through_verbatim(argv: list[str], pip_args: list[str
 
 def test_own_options_before_the_command() -> None:
     invocation = parse_command_line(["--yes", "--report=out.json", "install", "."], {})
-    assert invocation.options.yes
+    assert (invocation.options.fix, invocation.options.fix_source) == ("apply", "--yes")
     assert invocation.options.report == "out.json"
     assert invocation.pip_args == ["install", "."]
     assert invocation.command == "install"
@@ -54,7 +54,7 @@ def test_report_without_a_file_is_a_clear_error() -> None:
 
 def test_environment_mirrors_and_the_command_line_wins() -> None:
     invocation = parse_command_line(["list"], {"SAFEPIP_YES": "1", "SAFEPIP_REPORT": "x.json"})
-    assert invocation.options.yes
+    assert (invocation.options.fix, invocation.options.fix_source) == ("apply", "$SAFEPIP_YES")
     assert invocation.options.report == "x.json"
     assert invocation.options.from_environment == ["SAFEPIP_YES", "SAFEPIP_REPORT"]
     explicit = parse_command_line(["--report", "y.json", "list"], {"SAFEPIP_REPORT": "x.json"})
@@ -63,8 +63,7 @@ def test_environment_mirrors_and_the_command_line_wins() -> None:
 
 def test_fix_mode_on_the_command_line_overrides_the_environment() -> None:
     invocation = parse_command_line(["--no-fix", "install", "."], {"SAFEPIP_YES": "1"})
-    assert invocation.options.no_fix
-    assert not invocation.options.yes
+    assert (invocation.options.fix, invocation.options.fix_source) == ("explain", "--no-fix")
     with pytest.raises(SafepipError, match="contradict"):
         parse_command_line(["list"], {"SAFEPIP_YES": "1", "SAFEPIP_NO_FIX": "true"})
 

@@ -31,6 +31,7 @@ from safepip.changes import AddRequirement
 from safepip.deciding import static
 from safepip.deciding.static import check_text
 from safepip.deciding.static_findings import BACKEND_NOT_IN_REQUIRES
+from safepip.names import canonical_name
 
 CACHE = Path(__file__).parent.parent / ".cache" / "real-sdists"
 PYPI_JSON = "https://pypi.org/pypi/{name}/json"
@@ -116,7 +117,7 @@ class Sdist:
 
 
 def _cache_file(name: str, version: str, sha256: str) -> Path:
-    return CACHE / f"{knowledge.normalise_name(name)}-{version}-{sha256[:16]}.sdist"
+    return CACHE / f"{canonical_name(name)}-{version}-{sha256[:16]}.sdist"
 
 
 def _download(name: str, version: str, sha256: str, target: Path) -> None:
@@ -231,7 +232,7 @@ def test_the_backend_removed_from_requires_is_named(
     table = document["build-system"]
     entry = knowledge.backend(str(table["build-backend"]))
     assert entry is not None, f"{name}: its backend should be in the curated table"
-    distribution = knowledge.normalise_name(entry.distribution)
+    distribution = canonical_name(entry.distribution)
     # Also drop what would bring the backend in as a dependency (hatch-vcs -> hatchling).
     removed = {distribution, *knowledge.PROVIDED_VIA.get(distribution, ())}
     requires = [str(item) for item in table["requires"]]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from safepip.config import resolve_fix
 from safepip.deciding.remedies import Remedy
 from safepip.options import Invocation, SafepipOptions
 from safepip.reading.consumer import Fanout
@@ -141,10 +142,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _session(cwd: Path, pip: FakePip, reporter: Recorder, *, yes: bool) -> Session:
     options = SafepipOptions()
-    options.yes, options.no_fix = yes, not yes
+    options.fix, options.fix_source = ("apply", "--yes") if yes else ("explain", "--no-fix")
     invocation = Invocation(options, ["install", "./flit-missing"])
     target = TargetPython("the test's", python=sys.executable)
-    return Session(invocation, target, str(cwd), reporter=reporter, runner=pip)
+    fix = resolve_fix(options, None)
+    return Session(invocation, target, str(cwd), reporter=reporter, runner=pip, fix=fix)
 
 
 def test_explain_only_changes_nothing_and_says_so(project: Path) -> None:
@@ -191,6 +193,7 @@ def test_a_command_that_needs_no_fix_never_asks_for_the_pip_programs_python(
     invocation = Invocation(options, ["install", "./flit-missing"])
     target = TargetPython("the test's", program=str(project / "no-such-pip"))
     pip, reporter = FakePip(["Successfully installed x-1\n"], [0]), Recorder()
-    session = Session(invocation, target, str(project), reporter=reporter, runner=pip)
+    fix = resolve_fix(options, None)
+    session = Session(invocation, target, str(project), reporter=reporter, runner=pip, fix=fix)
     assert session.run() == 0
     assert pip.argvs == [[str(project / "no-such-pip"), "install", "./flit-missing"]]

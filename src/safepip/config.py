@@ -6,7 +6,9 @@ must cost nothing when there is none: one ``stat``, and no import of platformdir
 (platformdirs alone costs tens of milliseconds to import) on Linux. Every value remembers the file
 and line it came from, so that an error, and ``safepip config-show``, can point at it.
 
-Precedence for safepip's options: command line > ``SAFEPIP_*`` environment > this file > default.
+Precedence for safepip's options: command line > ``SAFEPIP_*`` environment > this file > default
+(:func:`effective_options`; for the fix mode, :func:`resolve_fix`, which then also asks whether a
+person can be asked).
 """
 
 from __future__ import annotations
@@ -15,11 +17,21 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from safepip.errors import SafepipError
-from safepip.knowledge import Provider, normalise_name
+from safepip.fixmode import ASK, EXPLAIN, FILE_WORDS, FROM_FILE_WORD, FixMode, nobody_to_ask
+from safepip.knowledge import Provider
+from safepip.names import (
+    SDIST_SUFFIXES,
+    WHEEL_SUFFIX,
+    canonical_name,
+    requirement_name,
+    sdist_project,
+    wheel_project,
+)
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -30,9 +42,6 @@ if TYPE_CHECKING:
 CONFIG_VARIABLE = "SAFEPIP_CONFIG"
 FILE_NAME = "config.toml"
 APP_NAME = "safepip"
-
-#: ``[options] fix`` values and what each means on the command line.
-FIX_MODES = {"ask": "ask before fixing", "yes": "like --yes", "no": "like --no-fix"}
 
 #: PEP 508 distribution names (the "name" rule), ASCII letters and digits with ``-_.`` inside.
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -119,8 +128,8 @@ class Config:
         self.path = path
         self.exists = exists
         self.path_origin = DEFAULT
-        #: ``[options] fix``: "ask", "yes" or "no"; None when the file does not say.
-        self.fix: str | None = None
+        #: ``[options] fix`` ("ask", "yes" or "no" in the file); None when the file does not say.
+        self.fix: FixMode | None = None
         #: ``[options] report``: a path (``~`` expanded); None when the file does not say.
         self.report: str | None = None
         #: Where each option value came from, by key ("fix", "report").
@@ -136,7 +145,7 @@ class Config:
 
     def extra_requirements(self, distribution: str) -> list[ExtraBuildDependency]:
         """The extra build requirements configured for ``distribution`` (any spelling)."""
-        return self.extra_build_dependencies.get(normalise_name(distribution), [])
+        return self.extra_build_dependencies.get(canonical_name(distribution), [])
 
     def extra_requirements_for(
         self, package: str, cwd: str | None = None
@@ -159,7 +168,7 @@ class Config:
             "path_source": str(self.path_origin),
             "exists": self.exists,
             "options": {
-                key: {"value": getattr(self, key), **self.origins[key].to_json()}
+                key: {"value": self._option_as_written(key), **self.origins[key].to_json()}
                 for key in _OPTION_KEYS
                 if key in self.origins
             },
@@ -169,6 +178,11 @@ class Config:
             },
             "mapping": {module: entry.to_json() for module, entry in self.mapping.items()},
         }
+
+    def _option_as_written(self, key: str) -> str | None:
+        if key == "fix":
+            return None if self.fix is None else FILE_WORDS[self.fix]
+        return self.report
 
 
 # -- where the file is --------------------------------------------------------------------------
@@ -294,9 +308,9 @@ class _Reader:
             if not isinstance(value, str):
                 raise self.fail(where, f"must be a string, not {_type_name(value)}")
             if key == "fix":
-                if value not in FIX_MODES:
+                if value not in FROM_FILE_WORD:
                     raise self.fail(where, f'must be "ask", "yes" or "no", not {value!r}')
-                config.fix = value
+                config.fix = FROM_FILE_WORD[value]
             else:
                 if not value.strip():
                     raise self.fail(where, "must be a file name, not an empty string")
@@ -313,7 +327,7 @@ class _Reader:
                     where, f'must be a list of requirements (["torch"]), not {_type_name(value)}'
                 )
             items = [self._extra(where, item) for item in value]
-            normalised = normalise_name(name)
+            normalised = canonical_name(name)
             if normalised in config.extra_build_dependencies:
                 raise self.fail(
                     where,
@@ -401,7 +415,7 @@ class _Reader:
             if not _NAME.match(distribution):
                 raise self.fail(where, f"{distribution!r} is not a valid distribution name")
             parsed = self._requirement(where, requirement)
-            if normalise_name(parsed.name) != normalise_name(distribution):
+            if canonical_name(parsed.name) != canonical_name(distribution):
                 raise self.fail(
                     where,
                     f"requirement {requirement!r} names {parsed.name!r}, not the distribution "
@@ -410,10 +424,6 @@ class _Reader:
             config.mapping[module] = MappingEntry(
                 module, distribution, requirement.strip(), self.origin(*where)
             )
-
-
-#: Archive suffixes of sdists, as pip accepts them.
-_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar")
 
 
 def distribution_of(package: str, cwd: str | None = None) -> str | None:
@@ -428,7 +438,7 @@ def distribution_of(package: str, cwd: str | None = None) -> str | None:
         if name and "/" not in name:
             return _requirement_name(name)
     is_path = "://" in text or "/" in text or os.sep in text or text.startswith(".")
-    if not is_path and not text.endswith((*_SDIST_SUFFIXES, ".whl")):
+    if not is_path and not text.endswith((*SDIST_SUFFIXES, WHEEL_SUFFIX)):
         return _requirement_name(text) or None
     return _location_name(text, cwd)
 
@@ -442,14 +452,12 @@ def _location_name(text: str, cwd: str | None) -> str | None:
     if os.sep != "/":
         base = base.rsplit(os.sep, 1)[-1]
     name: str | None = None
-    lowered = base.lower()
     if eggs:
         name = _requirement_name(eggs[0])
-    elif lowered.endswith(".whl"):
-        name = base.split("-", 1)[0]
-    elif lowered.endswith(_SDIST_SUFFIXES) and "-" in base:
-        suffix = next(suffix for suffix in _SDIST_SUFFIXES if lowered.endswith(suffix))
-        name = base[: -len(suffix)].rsplit("-", 1)[0]
+    elif base.lower().endswith(WHEEL_SUFFIX):
+        name = wheel_project(base)
+    elif sdist_project(base) is not None:
+        name = sdist_project(base)
     elif "://" not in location or location.startswith("file://"):
         folder = location[len("file://") :] if location.startswith("file://") else location
         name = _project_name(os.path.join(cwd or os.curdir, folder))
@@ -458,10 +466,8 @@ def _location_name(text: str, cwd: str | None) -> str | None:
 
 
 def _requirement_name(text: str) -> str:
-    for index, char in enumerate(text):
-        if char in "<>=!~;[ @(":
-            return text[:index].strip()
-    return text.strip()
+    """The distribution a requirement names, as written; "" when it names none."""
+    return requirement_name(text.strip()) or ""
 
 
 def _project_name(folder: str) -> str | None:
@@ -500,47 +506,73 @@ def _type_name(value: object) -> str:
 
 # -- precedence ---------------------------------------------------------------------------------
 
-_COMMAND_LINE = "command line"
+
+@dataclass(frozen=True)
+class FixSetting:
+    """The fix mode of one command, resolved once (:func:`resolve_fix`), and where it came from."""
+
+    #: What the command line, the environment or the configuration file chose ("ask" unsaid).
+    chosen: FixMode
+    #: Where ``chosen`` came from: ``--yes``, ``$SAFEPIP_NO_FIX``, the file and line, "default".
+    origin: Origin
+    #: What becomes of a proposed fix: ``chosen``, but "explain" when nobody can be asked.
+    mode: FixMode
+    #: Why nobody can be asked (``--no-input``, ``PIP_NO_INPUT``, ``CI``, ``no terminal``), when
+    #: that turned "ask" into "explain".
+    unasked: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """The user said to change nothing (``--no-fix``, ``SAFEPIP_NO_FIX``, ``fix = "no"``):
+        even the fixes their configuration preapproves are only explained."""
+        return self.chosen == EXPLAIN
+
+
+def resolve_fix(
+    options: SafepipOptions,
+    config: Config | None,
+    *,
+    pip_args: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> FixSetting:
+    """The fix mode: option > ``SAFEPIP_*`` variable (both read into ``options`` by
+    :func:`safepip.options.parse_command_line`) > config file > "ask"; and "ask" becomes
+    "explain" when nobody can be asked (``pip_args`` for ``--no-input``, ``environ`` for
+    ``PIP_NO_INPUT`` and ``CI``, and the terminal).
+    """
+    if options.fix is not None:
+        chosen, origin = options.fix, Origin(options.fix_source or "command line")
+    elif config is not None and config.fix is not None:
+        chosen, origin = config.fix, config.origins["fix"]
+    else:
+        chosen, origin = ASK, DEFAULT
+    if chosen != ASK:
+        return FixSetting(chosen, origin, chosen)
+    unasked = nobody_to_ask(pip_args, os.environ if environ is None else environ)
+    return FixSetting(chosen, origin, ASK if unasked is None else EXPLAIN, unasked)
 
 
 def effective_options(
-    cli: SafepipOptions, environ: Mapping[str, str], config: Config
+    cli: SafepipOptions, config: Config
 ) -> tuple[SafepipOptions, dict[str, Origin]]:
     """safepip's options with the configuration file filled in under the command line and the
     environment: option > ``SAFEPIP_*`` variable > config file > default.
 
     ``cli`` is what :func:`safepip.options.parse_command_line` returned (command line and
     environment already merged, with ``from_environment`` naming the variables used). Returns a
-    new SafepipOptions to use in its place, and the origin of "fix" and "report".
+    new SafepipOptions to use in its place, and the origin of "report" (the fix mode has its own
+    resolution: :func:`resolve_fix`).
     """
     from safepip.options import SafepipOptions
 
     values = SafepipOptions()
     values.show_help = cli.show_help
     values.show_version = cli.show_version
+    values.fix, values.fix_source = cli.fix, cli.fix_source
     values.from_environment = list(cli.from_environment)
     sources: dict[str, Origin] = {}
 
     used = set(cli.from_environment)
-    fix_flag_on_command_line = (cli.yes and "SAFEPIP_YES" not in used) or (
-        cli.no_fix and "SAFEPIP_NO_FIX" not in used
-    )
-    # A variable set to 0 still speaks for the environment: SAFEPIP_YES=0 asks again even when
-    # the file says fix = "yes". An empty variable counts as unset, as CI templates leave them.
-    fix_variables = [name for name in ("SAFEPIP_YES", "SAFEPIP_NO_FIX") if environ.get(name)]
-    if fix_flag_on_command_line:
-        values.yes, values.no_fix = cli.yes, cli.no_fix
-        sources["fix"] = Origin("--yes" if cli.yes else "--no-fix")
-    elif fix_variables:
-        values.yes, values.no_fix = cli.yes, cli.no_fix
-        shown = [name for name in fix_variables if name in used] or fix_variables
-        sources["fix"] = Origin(" and ".join(f"${name}" for name in shown))
-    elif config.fix is not None:
-        values.yes, values.no_fix = config.fix == "yes", config.fix == "no"
-        sources["fix"] = config.origins["fix"]
-    else:
-        sources["fix"] = DEFAULT
-
     if cli.report is not None and "SAFEPIP_REPORT" not in used:
         values.report = cli.report
         sources["report"] = Origin("--report")
@@ -553,10 +585,3 @@ def effective_options(
     else:
         sources["report"] = DEFAULT
     return values, sources
-
-
-def fix_mode(options: SafepipOptions) -> str:
-    """The fix mode a SafepipOptions stands for: "yes", "no" or "ask"."""
-    if options.yes:
-        return "yes"
-    return "no" if options.no_fix else "ask"

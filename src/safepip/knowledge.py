@@ -9,7 +9,11 @@ typosquatted package ends up installed. Sources for every entry are in docs/tabl
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import NamedTuple
+
+from safepip.names import canonical_name
 
 
 class Backend(NamedTuple):
@@ -227,25 +231,10 @@ DROPPED_APIS: dict[str, DroppedApi] = {
 #: Distribution names (normalised) that the tables above know; a ``DistributionNotFound`` or a
 #: requirement naming one of these is reported with its distribution.
 KNOWN_DISTRIBUTIONS: frozenset[str] = frozenset(
-    name.lower().replace("_", "-").replace(".", "-")
+    canonical_name(name)
     for name in [b.distribution for b in BACKENDS.values()]
     + [p.distribution for p in PROVIDERS.values()]
 )
-
-
-def normalise_name(name: str) -> str:
-    """PEP 503 normalisation, without importing packaging (start-up matters)."""
-    out = []
-    previous_sep = False
-    for char in name.strip().lower():
-        if char in "-_.":
-            if not previous_sep:
-                out.append("-")
-            previous_sep = True
-        else:
-            out.append(char)
-            previous_sep = False
-    return "".join(out)
 
 
 def backend(path: str | None) -> Backend | None:
@@ -270,17 +259,23 @@ def backend_for_module(module: str | None) -> tuple[str, Backend] | None:
     return None
 
 
-#: The user's own ``[mapping]`` (safepip.config), consulted before the curated table: the user
-#: wrote those names down, so they are not guesses.
-USER_PROVIDERS: dict[str, Provider] = {}
+#: A user's own providers: ``[mapping]`` of the configuration file (``Config.providers()``).
+UserProviders = Mapping[str, Provider]
+
+#: No user's providers (no configuration file, or no ``[mapping]`` in it).
+NO_USER_PROVIDERS: UserProviders = MappingProxyType({})
 
 
-def provider(module: str | None) -> Provider | None:
-    """The distribution that provides an import name; None for anything not in the table."""
+def provider(module: str | None, user: UserProviders = NO_USER_PROVIDERS) -> Provider | None:
+    """The distribution that provides an import name; None for anything not in the tables.
+
+    ``user`` (the user's ``[mapping]``, handed down by each command that diagnoses) is consulted
+    before the curated table: the user wrote those names down, so they are not guesses.
+    """
     if not module:
         return None
     top = module.split(".", 1)[0]
-    return USER_PROVIDERS.get(top) or PROVIDERS.get(top)
+    return user.get(top) or PROVIDERS.get(top)
 
 
 def closest_backend(path: str) -> str | None:

@@ -95,16 +95,15 @@ def _run_pip(invocation: Invocation) -> int:
         if command in BUILDING_COMMANDS:
             # Commands that may build get the configuration, the diagnosis and the fixes; the
             # rest only the relay, and pay for none of it.
-            from safepip import knowledge
-            from safepip.config import effective_options, load_config
+            from safepip.config import effective_options, load_config, resolve_fix
             from safepip.session import run_session
 
             _check_report_path(invocation.options.report)
             config = load_config(os.environ)
-            invocation.options, _ = effective_options(invocation.options, os.environ, config)
+            invocation.options, _ = effective_options(invocation.options, config)
             _check_report_path(invocation.options.report)
-            knowledge.USER_PROVIDERS.update(config.providers())
-            status = run_session(invocation, target, config)
+            fix = resolve_fix(invocation.options, config, pip_args=invocation.pip_args)
+            status = run_session(invocation, target, config, fix)
         else:
             status = _relay_only(invocation, target)
             if shows_help and status == 0:

@@ -12,6 +12,8 @@ TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from safepip.fixmode import FixMode
+
 #: pip's global options that take a value (pip 21.3 to 26.x), so their value is not taken for the
 #: command name: ``safepip --python /venv/bin/python install .``
 PIP_GLOBAL_OPTIONS_WITH_VALUE = frozenset(
@@ -41,11 +43,11 @@ VERSION_OPTION = "--safepip-version"
 
 #: safepip's own flags -> the SafepipOptions field each one sets.
 _FLAGS = {
-    "--yes": "yes",
-    "--no-fix": "no_fix",
     HELP_OPTION: "show_help",
     VERSION_OPTION: "show_version",
 }
+#: The flags that choose the fix mode (safepip.fixmode), and the mode each chooses.
+_FIX_FLAGS: dict[str, FixMode] = {"--yes": "apply", "--no-fix": "explain"}
 
 _TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 _FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -56,8 +58,11 @@ class SafepipOptions:
     """What safepip itself was asked to do, apart from the pip command."""
 
     def __init__(self) -> None:
-        self.yes = False
-        self.no_fix = False
+        #: The fix mode the command line or the environment chose (None: neither said), and
+        #: where from: ``--yes``, ``--no-fix``, ``$SAFEPIP_YES``... (safepip.config.resolve_fix
+        #: goes on from here to the configuration file and whether a person can be asked).
+        self.fix: FixMode | None = None
+        self.fix_source: str | None = None
         self.report: str | None = None
         self.show_help = False
         self.show_version = False
@@ -133,23 +138,40 @@ def global_option_value(pip_args: Sequence[str], name: str) -> str | None:
     return value
 
 
+def _fix_from_environment(options: SafepipOptions, environ: Mapping[str, str]) -> None:
+    """The fix mode SAFEPIP_YES and SAFEPIP_NO_FIX choose, when the command line chose none."""
+    yes = env_flag(environ, "SAFEPIP_YES")
+    no_fix = env_flag(environ, "SAFEPIP_NO_FIX")
+    if yes and no_fix:
+        raise SafepipError(_CONTRADICTION)
+    if yes:
+        options.fix, options.fix_source = "apply", "$SAFEPIP_YES"
+        options.from_environment.append("SAFEPIP_YES")
+    elif no_fix:
+        options.fix, options.fix_source = "explain", "$SAFEPIP_NO_FIX"
+        options.from_environment.append("SAFEPIP_NO_FIX")
+    else:
+        # A variable set to 0 still speaks for the environment: SAFEPIP_YES=0 asks again even
+        # when the file says fix = "yes". An empty variable counts as unset, as CI templates
+        # leave them.
+        said = [f"${name}" for name in ("SAFEPIP_YES", "SAFEPIP_NO_FIX") if environ.get(name)]
+        if said:
+            options.fix, options.fix_source = "ask", " and ".join(said)
+
+
 def _apply_environment(
     options: SafepipOptions, explicit: set[str], environ: Mapping[str, str]
 ) -> None:
     """Fill in what the command line left unsaid from the SAFEPIP_* variables."""
     # --yes and --no-fix answer one question: either on the command line overrides both variables.
-    fix_mode_given = bool(explicit & {"yes", "no_fix"})
-    if not fix_mode_given and env_flag(environ, "SAFEPIP_YES"):
-        options.yes = True
-        options.from_environment.append("SAFEPIP_YES")
-    if not fix_mode_given and env_flag(environ, "SAFEPIP_NO_FIX"):
-        options.no_fix = True
-        options.from_environment.append("SAFEPIP_NO_FIX")
+    if options.fix is None:
+        _fix_from_environment(options, environ)
     if "report" not in explicit and environ.get("SAFEPIP_REPORT"):
         options.report = environ["SAFEPIP_REPORT"]
         options.from_environment.append("SAFEPIP_REPORT")
-    if options.yes and options.no_fix:
-        raise SafepipError("--yes and --no-fix contradict each other: give one of them")
+
+
+_CONTRADICTION = "--yes and --no-fix contradict each other: give one of them"
 
 
 def parse_command_line(argv: Sequence[str], environ: Mapping[str, str]) -> Invocation:
@@ -161,6 +183,7 @@ def parse_command_line(argv: Sequence[str], environ: Mapping[str, str]) -> Invoc
     options = SafepipOptions()
     pip_args: list[str] = []
     explicit: set[str] = set()
+    fix_flags: dict[FixMode, str] = {}
     i = 0
     args = list(argv)
     while i < len(args):
@@ -174,9 +197,11 @@ def parse_command_line(argv: Sequence[str], environ: Mapping[str, str]) -> Invoc
             continue
         name, has_value, value = arg.partition("=")
         flag = _FLAGS.get(name)
+        fix = _FIX_FLAGS.get(name)
         if flag is not None and not has_value:
             setattr(options, flag, True)
-            explicit.add(flag)
+        elif fix is not None and not has_value:
+            fix_flags[fix] = name
         elif name == "--report":
             if not has_value:
                 i += 1
@@ -194,5 +219,9 @@ def parse_command_line(argv: Sequence[str], environ: Mapping[str, str]) -> Invoc
         i += 1
     pip_args.extend(args[i:])
 
+    if len(fix_flags) > 1:
+        raise SafepipError(_CONTRADICTION)
+    if fix_flags:
+        options.fix, options.fix_source = next(iter(fix_flags.items()))
     _apply_environment(options, explicit, environ)
     return Invocation(options=options, pip_args=pip_args)

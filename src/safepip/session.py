@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from safepip.applying.environment import pip_prefix
 from safepip.applying.fixer import Fixer, Runner
 from safepip.applying.rerun import Rerun
-from safepip.deciding import consent
 from safepip.deciding.decide import attributable_module, attribute, decide
 from safepip.deciding.gather import (
     gather_facts,
@@ -25,6 +24,8 @@ from safepip.deciding.gather import (
 )
 from safepip.deciding.remedies import Remedy
 from safepip.errors import SafepipError
+from safepip.fixmode import APPLY, EXPLAIN
+from safepip.knowledge import NO_USER_PROVIDERS
 from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
 from safepip.reading.findings import BuildFailure
@@ -39,7 +40,7 @@ from safepip.transcripts import TranscriptRecorder
 if TYPE_CHECKING:  # the protocol exists for mypy only (reading/consumer.py is on the fast path)
     from collections.abc import Sequence
 
-    from safepip.config import Config
+    from safepip.config import Config, FixSetting
     from safepip.reading.consumer import LineConsumer
 
 # The fixing machinery (the patcher with tomlkit and packaging, the sdist fetcher with urllib,
@@ -75,16 +76,16 @@ class Session:
         *,
         reporter: Reporter | None = None,
         runner: Runner = run_command,
+        fix: FixSetting,
     ) -> None:
         self._invocation = invocation
         self._target = target
         self._config = config
+        #: The user's [mapping], for the diagnosis of every pip run.
+        self._providers = config.providers() if config is not None else NO_USER_PROVIDERS
         self._command = PipCommand(invocation.pip_args, cwd)
-        self._mode = consent.consent_mode(
-            yes=invocation.options.yes,
-            no_fix=invocation.options.no_fix,
-            pip_args=invocation.pip_args,
-        )
+        #: The fix mode, resolved once for the command (config.resolve_fix).
+        self._fix = fix
         self._reporter: Reporter = reporter or TerminalReporter(
             invocation.pip_args, invocation.options.report
         )
@@ -162,7 +163,7 @@ class Session:
         Only with consent to ask or to apply: in CI (explain only) pip runs as it is and its
         failure is explained afterwards, so nothing is said twice.
         """
-        if self._mode == consent.EXPLAIN or not self._command.local_projects:
+        if self._fix.mode == EXPLAIN or not self._command.local_projects:
             return
         if env_flag(os.environ, "SAFEPIP_PREFLIGHT") is False:
             return  # for measuring what the pre-flight saves, and for testing the fixes after pip
@@ -228,6 +229,7 @@ class Session:
                 cwd or self._command.cwd,
                 wheel_pins=wheel_pins,
                 recorder=recorder,
+                providers=self._providers,
             )
         except PipInterrupted as interrupt:
             # Ctrl-C: the run is reported as it ended, and nothing more happens.
@@ -285,7 +287,7 @@ class Session:
         """Ask (or not, by mode) and apply; False when declined or a fix could not be made."""
         consents = self._consents
         try:
-            if self._mode != consent.EXPLAIN and all(r.key in consents.agreed for r in remedies):
+            if self._fix.mode != EXPLAIN and all(r.key in consents.agreed for r in remedies):
                 self._reporter.trying_alternatives(remedies)
             elif not self._consent(remedies, before_pip=before_pip):
                 return False
@@ -311,12 +313,13 @@ class Session:
                 raise
             self._reporter.preview(remedy, preview)
             self._reporter.alternatives(self._consents.alternatives.get(remedy.key, []))
-        if self._mode == consent.APPLY:
+        if self._fix.mode == APPLY:
             return True
-        if all(remedy.preapproved for remedy in remedies) and not self._invocation.options.no_fix:
+        if all(remedy.preapproved for remedy in remedies) and not self._fix.refused:
+            # Even without a terminal: the user's configuration is the consent (not --no-fix).
             self._reporter.preapproved()
             return True
-        if self._mode == consent.EXPLAIN:
+        if self._fix.mode == EXPLAIN:
             self._reporter.explain_only()
             return False
         return self._reporter.ask(before_pip=before_pip)
@@ -328,10 +331,13 @@ class Session:
         self._record.made(remedy, remedy.action.applied_as(self._fixer))
 
 
-def run_session(invocation: Invocation, target: TargetPython, config: Config | None = None) -> int:
-    """Run a building pip command (install, wheel, download) under safepip's watch."""
+def run_session(
+    invocation: Invocation, target: TargetPython, config: Config | None, fix: FixSetting
+) -> int:
+    """Run a building pip command (install, wheel, download) under safepip's watch, its fix
+    mode ``fix`` resolved from the options and ``config`` (``config.resolve_fix``)."""
     try:
         cwd = os.getcwd()
     except FileNotFoundError:
         raise SafepipError("the current folder no longer exists") from None
-    return Session(invocation, target, cwd, config).run()
+    return Session(invocation, target, cwd, config, fix=fix).run()

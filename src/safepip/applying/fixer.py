@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from safepip.applying.environment import install_requirements
 from safepip.applying.rerun import Rerun
 from safepip.errors import SafepipError
-from safepip.knowledge import normalise_name
+from safepip.names import canonical_name, sdist_project
 from safepip.reading.findings import BuildFailure
 from safepip.reading.piprun import PipRun
 
@@ -168,7 +168,8 @@ class Fixer:
         )
         if run.status == 0:
             self.pending = []
-            self._rerun.use_wheels(sdist, copy.wheels, normalise_name(name.rsplit("-", 1)[0]))
+            project = canonical_name(sdist_project(name) or name)
+            self._rerun.use_wheels(sdist, copy.wheels, project)
             return
         if not run.failures:
             raise SafepipError(
@@ -192,7 +193,7 @@ class Fixer:
             raise SafepipError("no sdist to build a patched copy of")
         if remote in self._sdists.paths:
             return self._sdists.paths[remote]
-        project = normalise_name(remote.rsplit("/", 1)[-1].rsplit("-", 1)[0])
+        project = canonical_name(sdist_project(remote) or remote.rsplit("/", 1)[-1])
         indexes = index_urls(self._index_options, dict(os.environ))
         self._events.fetching(remote, indexes[0])
         path = fetch_sdist(remote, project, indexes, self._rerun.scratch())

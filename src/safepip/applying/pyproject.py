@@ -28,7 +28,6 @@ from typing import Any, Callable, NamedTuple, Union
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from tomlkit.container import OutOfOrderTableProxy
 from tomlkit.items import Array, InlineTable, String, Table
 from tomlkit.toml_document import TOMLDocument
@@ -56,6 +55,7 @@ from safepip.applying.tomledit import (
 )
 from safepip.changes import Change
 from safepip.knowledge import LEGACY_BACKEND, LEGACY_REQUIREMENT
+from safepip.names import canonical_name, requirement_name
 
 __all__ = [
     "BACKUP_SUFFIX",
@@ -79,8 +79,6 @@ PIP_DEFAULT_REQUIRES = (LEGACY_REQUIREMENT,)
 
 # A PEP 517 backend path: a dotted module, optionally ``:`` and a dotted object inside it.
 _BACKEND_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
-# The leading name of a requirement string, for items packaging cannot parse at all.
-_NAME_RE = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,15 +211,12 @@ def _parse_requirement(requirement: str) -> Requirement:
 
 def _canonical_name(requirement: str) -> str | None:
     """The normalised distribution name of a requirement string, even a malformed one."""
-    try:
-        return canonicalize_name(Requirement(requirement).name)
-    except InvalidRequirement:
-        match = _NAME_RE.match(requirement)
-        return canonicalize_name(match.group(1)) if match else None
+    name = requirement_name(requirement)
+    return canonical_name(name) if name else None
 
 
 def _declared(items: list[str], name: str) -> list[int]:
-    wanted = canonicalize_name(name)
+    wanted = canonical_name(name)
     return [index for index, item in enumerate(items) if _canonical_name(item) == wanted]
 
 
@@ -286,7 +281,7 @@ def _default_requires(table: _Table | None, name: str) -> list[str]:
     backend is (implicitly) setuptools, unless setuptools is what is being added."""
     backend = table.get("build-backend") if table is not None else None
     uses_setuptools = not isinstance(backend, str) or backend.startswith("setuptools.")
-    if not uses_setuptools or canonicalize_name(name) == "setuptools":
+    if not uses_setuptools or canonical_name(name) == "setuptools":
         return []
     return list(PIP_DEFAULT_REQUIRES)
 

@@ -14,15 +14,16 @@ import sys
 from typing import Any
 
 from safepip.config import (
-    FIX_MODES,
     Config,
+    FixSetting,
     Origin,
     effective_options,
-    fix_mode,
     load_config,
     quote_key,
+    resolve_fix,
 )
 from safepip.errors import SafepipError
+from safepip.fixmode import FILE_WORDS, GLOSS
 from safepip.options import SafepipOptions, parse_command_line
 
 
@@ -49,18 +50,22 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     except SafepipError as exc:
         print(f"safepip config-show: {exc}", file=sys.stderr)
         return 1
-    values, sources = effective_options(own, os.environ, config)
+    values, sources = effective_options(own, config)
+    fix = resolve_fix(own, config)
     if parsed.json:
-        print(json.dumps(_as_json(config, values, sources), indent=2))
+        print(json.dumps(_as_json(config, fix, values, sources), indent=2))
     else:
-        sys.stdout.write(_as_text(config, values, sources))
+        sys.stdout.write(_as_text(config, fix, values, sources))
     return 0
 
 
-def _as_json(config: Config, values: SafepipOptions, sources: dict[str, Origin]) -> dict[str, Any]:
+def _as_json(
+    config: Config, fix: FixSetting, values: SafepipOptions, sources: dict[str, Origin]
+) -> dict[str, Any]:
     document = config.to_json()
     document["effective_options"] = {
-        "fix": {"value": fix_mode(values), **sources["fix"].to_json()},
+        # What the options, variables and file chose, in the file's words.
+        "fix": {"value": FILE_WORDS[fix.chosen], **fix.origin.to_json()},
         "report": {"value": values.report, **sources["report"].to_json()},
     }
     return document
@@ -75,16 +80,17 @@ def _row(assignment: str, origin: object) -> str:
     return f"{assignment:<40} # {origin}\n"
 
 
-def _as_text(config: Config, values: SafepipOptions, sources: dict[str, Origin]) -> str:
+def _as_text(
+    config: Config, fix: FixSetting, values: SafepipOptions, sources: dict[str, Origin]
+) -> str:
     # A missing file is only possible at the default location: $SAFEPIP_CONFIG must exist.
     state = "" if config.exists else " (none there: no value below comes from a file)"
     how = "" if config.path_origin.description == "default" else f" (from {config.path_origin})"
     out = [f"# configuration file: {config.path}{how}{state}\n", "\n[options]\n"]
-    mode = fix_mode(values)
-    origin = str(sources["fix"])
+    origin = str(fix.origin)
     # "--yes (like --yes)" says nothing twice: the option needs no gloss.
-    gloss = "" if FIX_MODES[mode] == f"like {origin}" else f" ({FIX_MODES[mode]})"
-    out.append(_row(f"fix = {_toml_string(mode)}", origin + gloss))
+    gloss = "" if GLOSS[fix.chosen] == f"like {origin}" else f" ({GLOSS[fix.chosen]})"
+    out.append(_row(f"fix = {_toml_string(FILE_WORDS[fix.chosen])}", origin + gloss))
     if values.report is None:
         out.append(_row("# report: not set", sources["report"]))
     else:

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from typing import BinaryIO
 
+from safepip.config import ConfigError, load_config
 from safepip.deciding.decide import decide
 from safepip.deciding.gather import gather_facts
 from safepip.options import SafepipOptions
@@ -154,7 +155,12 @@ def diagnose_log(
     extra_json: dict[str, str] | None = None,
 ) -> int:
     """Read ``log`` (a path, or ``-`` for stdin), print the findings; the command's exit status."""
-    diagnosis = Diagnosis()
+    try:  # the user's [mapping] names the distributions of their own modules, as in a live run
+        providers = load_config(os.environ).providers()
+    except ConfigError as exc:
+        print(f"safepip diagnose: {exc}", file=sys.stderr)
+        return 2
+    diagnosis = Diagnosis(providers=providers)
     diagnosis.set_context(pip_args, cwd)
     try:
         if log == "-":

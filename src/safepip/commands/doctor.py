@@ -22,10 +22,12 @@ from typing import TextIO
 
 from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan, plan_changes
 from safepip.changes import Change
-from safepip.deciding.consent import APPLY, ASK, ask, consent_mode
+from safepip.config import FixSetting, load_config, resolve_fix
+from safepip.deciding.consent import ask
 from safepip.deciding.static import check_pyproject
 from safepip.deciding.static_findings import StaticCheckError, StaticFinding
 from safepip.errors import SafepipError
+from safepip.fixmode import APPLY, ASK, EXPLAIN, FixMode
 from safepip.options import SafepipOptions, parse_command_line
 
 
@@ -80,17 +82,7 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     parser = _parser()
     options = parser.parse_args(args)
 
-    if own is None:
-        try:  # a bad SAFEPIP_* value is reported like a bad option
-            own = parse_command_line([], os.environ).options
-        except SafepipError as exc:
-            parser.error(str(exc))
-    yes = options.yes or own.yes
-    # Why nothing may change, for the message: the variable or the option.
-    no_fix = None
-    if own.no_fix:
-        from_environment = "SAFEPIP_NO_FIX" in own.from_environment
-        no_fix = "SAFEPIP_NO_FIX is set" if from_environment else "--no-fix is given"
+    fix = _fix_setting(parser, options, own)
     paths: list[str] = options.paths or [os.curdir]
     # --json keeps stdout for the JSON document: diffs and notes then go to stderr.
     out = sys.stderr if options.json else sys.stdout
@@ -101,8 +93,8 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     if not options.json:
         _print_findings(findings, out)
     changed: list[dict[str, str | None]] = []
-    if options.fix and findings:
-        changed = _fix(findings, yes=yes, no_fix=no_fix, out=out)
+    if fix is not None and findings:
+        changed = _fix(findings, fix, out=out)
         if changed:
             findings, errors = check_paths(paths)
             if not options.json:
@@ -120,6 +112,24 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
     return 1 if findings else 0
 
 
+def _fix_setting(
+    parser: argparse.ArgumentParser, options: argparse.Namespace, own: SafepipOptions | None
+) -> FixSetting | None:
+    """The fix mode for --fix (None without): safepip's own options, the SAFEPIP_* variables,
+    the configuration file, and doctor's --yes (like safepip's, though --no-fix and
+    SAFEPIP_NO_FIX still win)."""
+    try:  # a bad SAFEPIP_* value, or an unusable configuration file, is reported like a bad option
+        if own is None:
+            own = parse_command_line([], os.environ).options
+        if not options.fix:
+            return None
+        if options.yes and own.fix != EXPLAIN:
+            own.fix, own.fix_source = APPLY, "--yes"
+        return resolve_fix(own, load_config(os.environ))
+    except SafepipError as exc:
+        parser.error(str(exc))
+
+
 def _print_findings(findings: list[StaticFinding], out: TextIO) -> None:
     for finding in findings:
         print(finding.render(), file=out)
@@ -129,7 +139,7 @@ def _print_findings(findings: list[StaticFinding], out: TextIO) -> None:
 
 
 def _fix(
-    findings: list[StaticFinding], *, yes: bool, no_fix: str | None, out: TextIO
+    findings: list[StaticFinding], fix: FixSetting, *, out: TextIO
 ) -> list[dict[str, str | None]]:
     """Plan the fixable findings per file, then apply them with consent; return what changed."""
     by_file: dict[str, list[Change]] = {}
@@ -145,17 +155,16 @@ def _fix(
         )
     if not by_file:
         return []
-    mode = consent_mode(yes=yes, no_fix=no_fix is not None)
     changed: list[dict[str, str | None]] = []
     explained: list[str] = []
     for pyproject, changes in by_file.items():
-        outcome = _fix_file(pyproject, changes, mode, out)
+        outcome = _fix_file(pyproject, changes, fix.mode, out)
         if outcome == _EXPLAINED:
             explained.append(pyproject)
         elif isinstance(outcome, dict):
             changed.append(outcome)
-    if explained and no_fix:
-        print(f"safepip doctor: {no_fix}, so nothing was changed", file=out)
+    if explained and fix.refused:
+        print(f"safepip doctor: {_refusal(fix)}, so nothing was changed", file=out)
     elif explained:
         command = shlex.join(["safepip", "doctor", "--fix", "--yes", *explained])
         print(
@@ -169,8 +178,18 @@ def _fix(
 _EXPLAINED = "explained"
 
 
+def _refusal(fix: FixSetting) -> str:
+    """Who said to change nothing: ``--no-fix is given``, ``SAFEPIP_NO_FIX is set``, the file."""
+    origin = fix.origin
+    if origin.path is not None:
+        return f'{origin} says fix = "no"'
+    if origin.description.startswith("$"):
+        return f"{origin.description[1:]} is set"
+    return f"{origin.description} is given"
+
+
 def _fix_file(
-    pyproject: str, changes: list[Change], mode: str, out: TextIO
+    pyproject: str, changes: list[Change], mode: FixMode, out: TextIO
 ) -> dict[str, str | None] | str | None:
     """Show one file's diff and apply it with consent: what changed, _EXPLAINED, or None."""
 

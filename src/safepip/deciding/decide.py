@@ -26,6 +26,7 @@ from safepip.deciding.actions import (
 )
 from safepip.deciding.facts import Facts, PackageFacts
 from safepip.deciding.remedies import Remedy
+from safepip.names import canonical_name, requirement_name
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
     BUILD_DEPENDENCY_MISSING,
@@ -120,14 +121,6 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
     return [constraint, *remedies] if constraint is not None else remedies
 
 
-def requirement_name(requirement: str) -> str:
-    """``flit_core>=3.2`` -> ``flit_core`` (as written, not normalised)."""
-    for index, char in enumerate(requirement):
-        if char in "<>=!~;[ @":
-            return requirement[:index]
-    return requirement
-
-
 def pyproject_change(failure: BuildFailure) -> Change | None:
     """How the project's [build-system] should change to answer ``failure``."""
     if failure.kind == BACKEND_UNAVAILABLE and failure.suggestion:
@@ -138,6 +131,8 @@ def pyproject_change(failure: BuildFailure) -> Change | None:
     if any(mark in failure.requirement for mark in ("@", "://", ";")):
         return None  # a direct URL or a marker is never proposed, whoever wrote it
     name = requirement_name(failure.requirement)
+    if name is None or not failure.requirement.startswith(name):
+        return AddRequirement(failure.requirement)
     specifier = failure.requirement[len(name) :]
     if specifier.startswith("<"):
         # A cap (setuptools<82 for pkg_resources) is merged into an existing declaration.
@@ -163,7 +158,8 @@ def _fetched_sdist(failure: BuildFailure, facts: Facts) -> str | None:
     """The sdist pip fetched from an index for the failed package (a file name or URL)."""
     if not failure.package:
         return None
-    return facts.fetched.get(knowledge.normalise_name(requirement_name(failure.package)))
+    name = requirement_name(failure.package)
+    return facts.fetched.get(canonical_name(name)) if name else None
 
 
 def _remote_remedies(
@@ -224,7 +220,7 @@ def runtime_pin(requirement: str, match_runtime: bool, facts: Facts) -> str:
     version when the target has none)."""
     if not match_runtime:
         return requirement
-    name = requirement_name(requirement)
+    name = requirement_name(requirement) or requirement
     version = facts.installed.get(name)
     return f"{name}=={version}" if version is not None else requirement
 
@@ -249,7 +245,7 @@ def attribute(failure: BuildFailure, providers: Sequence[str], target: str) -> B
         return failure
     (name,) = providers
     package = requirement_name((failure.package or "").rstrip("/").rsplit("/", 1)[-1])
-    if knowledge.normalise_name(name) == knowledge.normalise_name(package):
+    if package is not None and canonical_name(name) == canonical_name(package):
         return failure  # the package's own module, installed from an earlier release
     return dataclasses.replace(
         failure,

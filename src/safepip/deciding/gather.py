@@ -10,10 +10,9 @@ import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from safepip.config import Config
-from safepip.deciding.decide import requirement_name
 from safepip.deciding.facts import ExtraRequirement, Facts, PackageFacts
-from safepip.knowledge import normalise_name
-from safepip.reading.command import SDIST_SUFFIXES, PipCommand
+from safepip.names import canonical_name, is_sdist, requirement_name, sdist_project
+from safepip.reading.command import PipCommand
 from safepip.reading.findings import BuildFailure
 
 #: Prints the installed version of the distribution named by its argument (in the target).
@@ -59,7 +58,7 @@ def gather_facts(
             extras = tuple(ExtraRequirement(e.requirement, e.match_runtime) for e in entries)
             origin = str(entries[0].origin) if entries else ""
         for extra in extras:
-            name = requirement_name(extra.requirement)
+            name = requirement_name(extra.requirement) or extra.requirement
             if extra.match_runtime and installed_version is not None and name not in installed:
                 version = installed_version(name)
                 if version is not None:
@@ -94,19 +93,19 @@ def local_sdist(failure: BuildFailure, command: PipCommand) -> str | None:
     """A local sdist file for the failed package: as pip named it, or found where the command
     looks (sdists on the command line, --find-links folders). Never one from a remote index."""
     package = failure.package or ""
-    if package.endswith(SDIST_SUFFIXES):
+    if is_sdist(package):
         path = package[len("file://") :] if package.startswith("file://") else package
         path = os.path.join(command.cwd, path)
         return path if os.path.isfile(path) else None
-    wanted = normalise_name(requirement_name(package))
+    wanted = requirement_name(package)
     if not wanted:
         return None
     candidates = list(command.sdist_files)
     for folder in _find_links_dirs(command):
         candidates += [os.path.join(folder, entry) for entry in _listdir(folder)]
     for candidate in candidates:
-        name = os.path.basename(candidate)
-        if name.endswith(SDIST_SUFFIXES) and normalise_name(name.rsplit("-", 1)[0]) == wanted:
+        project = sdist_project(os.path.basename(candidate))
+        if project is not None and canonical_name(project) == canonical_name(wanted):
             return candidate
     return None
 

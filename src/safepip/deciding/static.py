@@ -40,14 +40,13 @@ from safepip.deciding.static_findings import (
     StaticKind,
 )
 from safepip.knowledge import BACKEND_SINCE, LEGACY_BACKEND, LEGACY_REQUIREMENT
+from safepip.names import canonical_name, leading_name
 
 __all__ = ["check_pyproject", "check_text", "find_pyproject"]
 
 
 # A PEP 517 backend path: a dotted module, optionally ``:`` and a dotted object inside it.
 _BACKEND_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
-# The leading name of a requirement string, for items packaging cannot parse at all.
-_NAME_RE = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 # Requirements that are certainly valid PEP 508 without asking packaging (whose parser costs more
 # than the whole check): a name, extras, and comma-separated plain version clauses.
 _VERSION = r"\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
@@ -312,7 +311,7 @@ class _Checker:
         metadata needs more (a [project] table needs setuptools >= 61 and poetry-core >= 2)."""
         project = self.data.get("project")
         has_project = isinstance(project, dict) and "name" in project
-        name = knowledge.normalise_name(entry.distribution)
+        name = canonical_name(entry.distribution)
         if name == "setuptools" and has_project:
             return "setuptools>=61"
         if name == "poetry-core" and has_project:
@@ -432,7 +431,7 @@ class _Checker:
             return
         if requirements is None:  # requires missing or unusable: reported already
             return
-        distribution = knowledge.normalise_name(entry.distribution)
+        distribution = canonical_name(entry.distribution)
         declared = _declared(requirements, distribution)
         if not declared:
             via = knowledge.PROVIDED_VIA.get(distribution, ())
@@ -460,7 +459,7 @@ class _Checker:
             )
             return
         since = BACKEND_SINCE.get(backend_path)
-        if since is None or knowledge.normalise_name(since[0]) != distribution:
+        if since is None or canonical_name(since[0]) != distribution:
             return
         excluding = [item for item in declared if versions.excludes_from(item, since[1])]
         if excluding and len(excluding) == len(declared):
@@ -485,7 +484,7 @@ class _Checker:
         known_tops = {path.split(":", 1)[0].split(".", 1)[0] for path in knowledge.BACKENDS}
         if top not in known_tops and requirements is not None:
             names = {_requirement_name(item) for item in requirements}
-            if knowledge.normalise_name(top) in names:
+            if canonical_name(top) in names:
                 return  # e.g. build-backend = "mybuilder.api" with requires = ["mybuilder"]
         suggestion = knowledge.closest_backend(backend_path)
         if suggestion is not None and suggestion != backend_path:
@@ -524,13 +523,14 @@ def _invalid_requirement(item: str) -> str | None:
 
 
 def _requirement_name(item: str) -> str | None:
-    match = _NAME_RE.match(item)
-    return knowledge.normalise_name(match.group(1)) if match else None
+    """The canonical name an item of ``requires`` names (cheap: no packaging parser)."""
+    name = leading_name(item)
+    return canonical_name(name) if name else None
 
 
 def _declared(requirements: list[str], name: str) -> list[str]:
     """The items of ``requires`` that name ``name`` (normalised), under any spelling."""
-    wanted = knowledge.normalise_name(name)
+    wanted = canonical_name(name)
     return [item for item in requirements if _requirement_name(item) == wanted]
 
 

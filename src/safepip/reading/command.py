@@ -12,6 +12,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
+from safepip.names import is_sdist
 from safepip.options import PIP_GLOBAL_OPTIONS_WITH_VALUE, command_index
 
 #: Options of install/wheel/download (pip 21.3 to 26.x) that take a value, so that the value is
@@ -38,7 +39,6 @@ INDEX_OPTIONS = {
 INDEX_FLAGS = {"--no-index", "--pre", "--isolated"}
 
 BUILD_COMMANDS = frozenset({"install", "wheel", "download"})
-SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar")
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
@@ -115,7 +115,7 @@ class PipCommand:
         if os.path.isdir(path):
             if any(os.path.isfile(os.path.join(path, name)) for name in PROJECT_FILES):
                 self.local_projects.append(LocalProject(path, editable=editable, origin=origin))
-        elif path.endswith(SDIST_SUFFIXES) and os.path.isfile(path):
+        elif is_sdist(path) and os.path.isfile(path):
             self.sdist_files.append(path)
 
     def _read_requirements_file(self, name: str, base: str, depth: int) -> None:
@@ -226,6 +226,6 @@ def _local_path(spec: str, base: str) -> str | None:
     )
     path = os.path.normpath(os.path.join(base, os.path.expanduser(spec)))
     # Like pip: a bare word is a project name even if a directory of that name exists here.
-    if looks_like_path or (spec.endswith(SDIST_SUFFIXES) and os.path.isfile(path)):
+    if looks_like_path or (is_sdist(spec) and os.path.isfile(path)):
         return path
     return None

@@ -17,6 +17,7 @@ false alarm costs more than a miss.
 
 from __future__ import annotations
 
+from safepip.knowledge import NO_USER_PROVIDERS, UserProviders
 from safepip.reading.findings import BuildFailure
 from safepip.reading.judging import CommandContext, ProjectFiles, complete, judge_step
 from safepip.reading.normalise import normalise
@@ -38,12 +39,19 @@ def _key(failure: BuildFailure) -> tuple[str | None, str, str | None]:
 class Diagnosis:
     """A :class:`~safepip.reading.consumer.LineConsumer` that finds build failures.
 
-    ``files`` is how a local project's files are read (the disk unless told otherwise).
+    ``files`` is how a local project's files are read (the disk unless told otherwise);
+    ``providers`` the user's ``[mapping]`` (``Config.providers()``), consulted before the curated
+    table when a build lacks a module.
     """
 
-    def __init__(self, files: ProjectFiles | None = None) -> None:
+    def __init__(
+        self,
+        files: ProjectFiles | None = None,
+        providers: UserProviders = NO_USER_PROVIDERS,
+    ) -> None:
         self._recorder = StepRecorder(TABLE, BLOCK_TABLE, self._step_closed)
         self._files: ProjectFiles = files if files is not None else DiskProjectFiles()
+        self._providers = providers
         self._context: CommandContext | None = None
         self._found: list[BuildFailure] = []
         self._seen: set[tuple[str | None, str, str | None]] = set()
@@ -98,12 +106,14 @@ class Diagnosis:
         step = self._recorder.step
         if step is not None:
             isolated = self._recorder.isolation_of(step)
-            found += [f for f in judge_step(step, isolated) if _key(f) not in self._seen]
+            found += [
+                f for f in judge_step(step, isolated, self._providers) if _key(f) not in self._seen
+            ]
         completed = [complete(failure, self._context, self._files) for failure in found]
         return [failure for failure in completed if failure is not None]
 
     def _step_closed(self, step: Step) -> None:
-        for failure in judge_step(step, self._recorder.isolation_of(step)):
+        for failure in judge_step(step, self._recorder.isolation_of(step), self._providers):
             if _key(failure) not in self._seen:
                 self._seen.add(_key(failure))
                 self._found.append(failure)

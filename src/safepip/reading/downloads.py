@@ -7,8 +7,7 @@ when its HTTP cache had it. (``-q`` hides these lines; the fix then falls back t
 
 from __future__ import annotations
 
-from safepip.knowledge import normalise_name
-from safepip.reading.command import SDIST_SUFFIXES
+from safepip.names import canonical_name, sdist_project
 
 _PREFIXES = ("Downloading ", "Using cached ")
 
@@ -28,7 +27,8 @@ class DownloadsReader:
             return
         location = words[1] if words[0] == "Downloading" else words[2].split(" ", 1)[0]
         filename = location.rsplit("/", 1)[-1].split("#", 1)[0]
-        if filename.endswith(SDIST_SUFFIXES) and "-" in filename:
-            self.sdists[normalise_name(filename.rsplit("-", 1)[0])] = location
+        project = sdist_project(filename)
+        if project is not None:
+            self.sdists[canonical_name(project)] = location
         if len(self.sdists) > 1000:  # a long requirements file: keep memory bounded
             self.sdists.pop(next(iter(self.sdists)))

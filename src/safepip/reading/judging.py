@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple, Protocol
 
 from safepip import knowledge
+from safepip.names import canonical_name, is_sdist, leading_name
 from safepip.reading.command import iter_options
 from safepip.reading.findings import (
     BACKEND_UNAVAILABLE,
@@ -30,7 +31,6 @@ from safepip.reading.steps import (
     PLAIN_REQUIREMENT,
     Step,
     canonical_hook,
-    strip_specifier,
 )
 
 
@@ -101,9 +101,16 @@ def _failure(
     )
 
 
-def judge_step(step: Step, isolated: bool | None) -> list[BuildFailure]:
-    """The step's finding, and one more for each other module the same words named."""
-    failure = _judge(step, isolated)
+def judge_step(
+    step: Step,
+    isolated: bool | None,
+    providers: knowledge.UserProviders = knowledge.NO_USER_PROVIDERS,
+) -> list[BuildFailure]:
+    """The step's finding, and one more for each other module the same words named.
+
+    ``providers`` is the user's ``[mapping]``, consulted before the curated table.
+    """
+    failure = _judge(step, isolated, providers)
     if failure is None:
         return []
     found = [failure]
@@ -111,7 +118,7 @@ def judge_step(step: Step, isolated: bool | None) -> list[BuildFailure]:
         first = step.module
         for module in step.also_modules:
             step.module = module
-            more = _judge(step, isolated)
+            more = _judge(step, isolated, providers)
             if more is not None:
                 found.append(more)
         step.module = first
@@ -119,7 +126,7 @@ def judge_step(step: Step, isolated: bool | None) -> list[BuildFailure]:
 
 
 def _judge(  # noqa: PLR0911 - one exit per kind
-    step: Step, isolated: bool | None
+    step: Step, isolated: bool | None, providers: knowledge.UserProviders
 ) -> BuildFailure | None:
     if not step.failed:
         return None
@@ -140,7 +147,7 @@ def _judge(  # noqa: PLR0911 - one exit per kind
                 about,
                 BUILD_REQUIREMENT_UNAVAILABLE,
                 # pip's own words name the distribution: nothing is guessed here.
-                distribution=strip_specifier(step.requirement),
+                distribution=leading_name(step.requirement) or step.requirement,
                 requirement=step.requirement,
                 explanation=(
                     f"pip could not install the build requirement {step.requirement}: "
@@ -149,7 +156,7 @@ def _judge(  # noqa: PLR0911 - one exit per kind
                 evidence=step.requirement_evidence,
             )
         if step.nested_sdist and not step.network:
-            name = strip_specifier(step.nested_sdist)
+            name = leading_name(step.nested_sdist) or step.nested_sdist
             return _failure(
                 about,
                 BUILD_REQUIREMENT_UNAVAILABLE,
@@ -171,7 +178,7 @@ def _judge(  # noqa: PLR0911 - one exit per kind
     if step.dropped_api:
         return _dropped_api_failure(step.dropped_api, step.module_evidence, about)
     if step.module:
-        return _module_failure(step, about)
+        return _module_failure(step, about, providers)
     if step.bdist_wheel:
         return _failure(
             about,
@@ -187,8 +194,8 @@ def _judge(  # noqa: PLR0911 - one exit per kind
         )
     if step.setup_requirement:
         name = step.setup_requirement
-        distribution = strip_specifier(name)
-        known = knowledge.normalise_name(distribution) in knowledge.KNOWN_DISTRIBUTIONS
+        distribution = leading_name(name) or name
+        known = canonical_name(distribution) in knowledge.KNOWN_DISTRIBUTIONS
         return _failure(
             about,
             BUILD_DEPENDENCY_MISSING,
@@ -293,14 +300,14 @@ def _backend_failure(step: Step, about: _About) -> BuildFailure:
 
 
 def _module_failure(  # noqa: PLR0911 - one exit per kind of import
-    step: Step, about: _About
+    step: Step, about: _About, providers: knowledge.UserProviders
 ) -> BuildFailure | None:
     module = step.module
     if module is None:
         return None
     top = module.split(".", 1)[0]
     package = step.package
-    entry = knowledge.provider(module)
+    entry = knowledge.provider(module, providers)
     evidence = step.module_evidence
     if entry is None and top in knowledge.PYTHON2_MODULES:
         return _unidentified(
@@ -421,8 +428,8 @@ def _leads_to(module: str | None, backend_path: str) -> bool:
 
 
 def _own_module(module: str, package: str) -> bool:
-    name = knowledge.normalise_name(strip_specifier(package.rstrip("/").rsplit("/", 1)[-1]))
-    return knowledge.normalise_name(module) == name
+    base = package.rstrip("/").rsplit("/", 1)[-1]
+    return canonical_name(module) == canonical_name(leading_name(base) or base)
 
 
 def _single_local_project(args: list[str]) -> tuple[str, Source] | None:
@@ -438,7 +445,8 @@ def _single_local_project(args: list[str]) -> tuple[str, Source] | None:
             name == ""
             and value
             and value.startswith((".", "/", "~"))
-            and not value.endswith((".whl", ".tar.gz", ".zip", ".txt"))
+            and not value.endswith((".whl", ".txt"))
+            and not is_sdist(value)
         ):
             found.append((value, "local"))
     return found[0] if len(found) == 1 else None

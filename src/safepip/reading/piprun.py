@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from safepip.knowledge import NO_USER_PROVIDERS, UserProviders
 from safepip.reading.consumer import Fanout, TailRecorder
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.downloads import DownloadsReader
@@ -50,9 +51,13 @@ def read_pip_run(
     *,
     wheel_pins: dict[str, str] | None = None,
     recorder: LineConsumer | None = None,
+    providers: UserProviders = NO_USER_PROVIDERS,
 ) -> PipRun:
-    """Run pip (``run`` feeds its lines to the consumer it is given) and read what it printed."""
-    diagnosis = Diagnosis()
+    """Run pip (``run`` feeds its lines to the consumer it is given) and read what it printed.
+
+    ``providers`` is the user's ``[mapping]``, for the diagnosis.
+    """
+    diagnosis = Diagnosis(providers=providers)
     diagnosis.set_context(list(args), cwd)
     tail = TailRecorder(limit=20)
     old_pip = OldPipReader()

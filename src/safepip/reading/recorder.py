@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from safepip import knowledge
+from safepip.names import canonical_name, is_sdist, leading_name
 from safepip.reading.findings import Hook, Source
 from safepip.reading.steps import (
     BUILD_DEPS,
@@ -20,7 +21,6 @@ from safepip.reading.steps import (
     Step,
     StepKind,
     source_of_location,
-    strip_specifier,
 )
 
 #: Lines are offered to rules by their first ``KEY`` characters (after indentation).
@@ -138,7 +138,7 @@ class StepRecorder:
 
     def package_named(self, name: str) -> Package:
         """The package pip now calls ``name`` (it names local projects by path, then by name)."""
-        key = knowledge.normalise_name(name)
+        key = canonical_name(name)
         known = self._packages.get(key)
         if known is not None:
             return known
@@ -147,7 +147,7 @@ class StepRecorder:
         current = self._package
         if current is not None and current.source in ("local", "editable", "sdist", "vcs"):
             base = current.name.rstrip("/").rsplit("/", 1)[-1]
-            if knowledge.normalise_name(base).startswith(key):
+            if canonical_name(base).startswith(key):
                 return current
         package = Package(name, None)
         self._remember(package)
@@ -156,7 +156,8 @@ class StepRecorder:
     def _remember(self, package: Package) -> None:
         if len(self._packages) > 10_000:  # a requirements file can be long; memory stays bounded
             self._packages.clear()
-        self._packages[knowledge.normalise_name(strip_specifier(package.name))] = package
+        name = package.name
+        self._packages[canonical_name(leading_name(name) or name)] = package
 
     def enter_step(self, kind: StepKind | None, hook: Hook | None, status: str) -> None:
         """A step's progress line: ``started``, ``finished with status 'error'``, ``... done``."""
@@ -278,9 +279,7 @@ class StepRecorder:
             return
         location = rest[len("cached ") :] if word == "Using" else rest
         filename = location.split(" ", 1)[0].rsplit("/", 1)[-1]
-        if step.nested_collecting and filename.endswith(
-            (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
-        ):
+        if step.nested_collecting and is_sdist(filename):
             step.nested_sdist = step.nested_collecting
             if not step.requirement_evidence:
                 step.requirement_evidence = text

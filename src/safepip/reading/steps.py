@@ -14,6 +14,7 @@ import re
 from typing import Literal, get_args
 
 from safepip import knowledge
+from safepip.names import is_sdist
 from safepip.reading.findings import Hook, Source
 
 #: What a step is: pip installing ``[build-system] requires`` (or what a hook asked for), a
@@ -171,21 +172,13 @@ PLAIN_REQUIREMENT = re.compile(
     r"\s*((~=|===?|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*"
 )
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def strip_specifier(requirement: str) -> str:
-    """``numpy==1.19.5`` -> ``numpy``, ``foo[bar]>=1`` -> ``foo``; other text as it is."""
-    match = _NAME.match(requirement)
-    return match.group(0) if match else requirement
-
 
 def source_of_location(location: str, default: Source) -> Source:
     """Where a location pip printed points: a VCS, an sdist, a wheel, a folder, or ``default``."""
     lowered = location.lower()
     if lowered.startswith(("git+", "hg+", "svn+", "bzr+")) or "+git" in lowered:
         return "vcs"
-    if lowered.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")):
+    if is_sdist(lowered):
         return "sdist"
     if lowered.endswith(".whl"):
         return "wheel"

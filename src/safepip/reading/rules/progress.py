@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from safepip.names import leading_name
 from safepip.reading.findings import Hook
 from safepip.reading.recorder import StepRecorder
 from safepip.reading.rules.base import Rule
@@ -23,7 +24,6 @@ from safepip.reading.steps import (
     StepKind,
     is_build_deps_step,
     source_of_location,
-    strip_specifier,
 )
 
 _STATUS = re.compile(r"^(?P<step>.+?)(?::| \.\.\.) ?(?P<rest>.*)$")
@@ -59,7 +59,7 @@ class NewRequirement(Rule):
         elif origin:
             recorder.start_package(name, source_of_location(origin.strip(), default="index"))
         else:
-            recorder.start_package(strip_specifier(name), "index")
+            recorder.start_package(leading_name(name) or name, "index")
 
 
 class StepProgress(Rule):
