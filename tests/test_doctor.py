@@ -112,13 +112,12 @@ def test_unreadable_paths_exit_2_with_one_line(
     status = run([str(tmp_path / "nowhere"), str(bad), str(PROJECTS / "flit-missing")])
     assert status == 2
     captured = capsys.readouterr()
-    assert captured.err.splitlines() == [
-        f"safepip doctor: cannot read {tmp_path / 'nowhere'}: it does not exist",
-        (
-            f"safepip doctor: {bad / 'pyproject.toml'} is not valid TOML (line 3, column 1): "
-            "Unclosed array"
-        ),
-    ]
+    first, second = captured.err.splitlines()
+    assert first == f"safepip doctor: cannot read {tmp_path / 'nowhere'}: it does not exist"
+    # The reason after the position is the TOML parser's wording (tomllib, tomli): not ours.
+    assert second.startswith(
+        f"safepip doctor: {bad / 'pyproject.toml'} is not valid TOML (line 3, column 1): "
+    )
     assert "backend-not-in-requires" in captured.out  # the other paths are still checked
 
 
