@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECTS, ROOT, clean_environ, make_venv
 from safepip.commands import shim
+from testing.environ import clean_environ
+from testing.paths import PROJECTS, ROOT
+from testing.venvs import seeded_venv
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="launchers are sh scripts")
 
@@ -65,7 +67,7 @@ def offline(wheelhouse: Path, runtime_wheels: Path) -> dict[str, str]:
 def job(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CI job's folder: ``venv`` (the job's environment) and ``bin`` (the launchers)."""
     root = tmp_path_factory.mktemp("job")
-    make_venv(root / "venv")
+    seeded_venv(root / "venv")
     result = subprocess.run(
         [sys.executable, "-m", "safepip", "shim", str(root / "bin")],
         env=clean_environ(), capture_output=True, text=True, check=True,
@@ -450,7 +452,7 @@ def tool(module: str) -> None:
         [sys.executable, "-c", f"import {module}"], capture_output=True, check=False
     )
     if found.returncode != 0:
-        pytest.skip(f"{module} is not installed (the test extra has it)")
+        pytest.skip(f"{module} is not installed (the test-tools extra has it)")
 
 
 def run_tool(

@@ -692,8 +692,9 @@ def test_render_human_for_each_kind() -> None:
     assert "nope>=2" in text
 
 
+@pytest.mark.slow  # a safepip process
 def test_diagnose_through_the_safepip_command(tmp_path: Path) -> None:
-    from conftest import clean_environ, safepip_argv
+    from testing.environ import clean_environ, safepip_argv
 
     log = tmp_path / "ci.log"
     stamped = "".join(

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from _safepip_run import run_safepip
-from conftest import clean_environ
 from safepip.commands.doctor import run
 from safepip.main import OWN_COMMANDS
+from testing.environ import clean_environ
+from testing.runs import run_safepip
 
 PROJECTS = Path(__file__).parent / "projects"
 SOUND = PROJECTS / "flit-ok"

@@ -37,6 +37,8 @@ LONGEST_LINE = max(MAX_LINE_CHARS, pipes.CHUNK_SIZE + 3, terminal.CHUNK_SIZE + 3
 # so that the bytes it writes are the bytes the pty delivers.
 FLOOD = r"""
 import hashlib, json, os, random, sys
+
+pytestmark = pytest.mark.slow  # floods of tens of MB through real child processes
 if os.isatty(1):
     import termios
     attrs = termios.tcgetattr(1)
