@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from safepip.commands import shim
+from testing.cache import file_lock
 from testing.environ import clean_environ
 from testing.paths import PROJECTS, ROOT
 from testing.venvs import seeded_venv
@@ -30,7 +31,7 @@ _SHELL_RECIPES_HERE = pytest.mark.skipif(
 )
 
 #: What safepip needs at run time, for installing it from the checkout with --no-index.
-RUNTIME = ["packaging>=22", "tomlkit>=0.11", "platformdirs>=3"]
+RUNTIME = ["packaging>=22", "tomlkit>=0.11.1", "platformdirs>=3"]
 
 
 @pytest.fixture(scope="session")
@@ -40,16 +41,19 @@ def runtime_wheels() -> Path:
     tag = f"py{sys.version_info[0]}.{sys.version_info[1]}"
     folder = ROOT / ".cache" / "runtime-wheels" / tag
     stamp = folder / ".complete"
-    if not stamp.exists() or stamp.read_text() != repr(RUNTIME):
-        folder.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:",
-             "--dest", str(folder), *RUNTIME],
-            env=clean_environ(), capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            pytest.skip(f"cannot download safepip's dependencies: {result.stderr.strip()[-300:]}")
-        stamp.write_text(repr(RUNTIME))
+    # pytest-xdist's workers and a second Python fill the same cache: one at a time.
+    with file_lock(folder.parent / f"{tag}.lock"):
+        if not stamp.exists() or stamp.read_text() != repr(RUNTIME):
+            folder.mkdir(parents=True, exist_ok=True)
+            result = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:",
+                 "--dest", str(folder), *RUNTIME],
+                env=clean_environ(), capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if result.returncode != 0:
+                stderr = result.stderr.strip()[-300:]
+                pytest.skip(f"cannot download safepip's dependencies: {stderr}")
+            stamp.write_text(repr(RUNTIME))
     return folder
 
 
