@@ -23,6 +23,8 @@ from testing.environ import offline_environ, safepip_argv
 from testing.paths import PROJECTS
 from testing.venvs import seeded_venv
 
+pytestmark = pytest.mark.slow  # safepip processes racing on one project
+
 #: Rounds of each race; scripts/stress.py runs many more.
 ROUNDS = int(os.environ.get("SAFEPIP_RACE_ROUNDS", "5"))
 RACERS = 4
@@ -32,8 +34,6 @@ TIMEOUT = 120
 RACER = """
 import os, sys, time
 from safepip.applying.pyproject import apply_plan, plan_add_requirement
-
-pytestmark = pytest.mark.slow  # safepip processes racing on one project
 path, requirement, go = sys.argv[1:]
 plan = plan_add_requirement(path, requirement)
 print("planned", flush=True)

@@ -23,6 +23,8 @@ from safepip.reading.lines import MAX_LINE_CHARS
 from safepip.running import pipes, terminal
 from safepip.running.pipes import run_with_pipes
 
+pytestmark = pytest.mark.slow  # floods of tens of MB through real child processes
+
 TESTS = Path(__file__).parent
 #: A real pip failure (pip 26.3, flit_core missing), printed after the flood.
 FAILURE_LOG = TESTS / "logs" / "pip26.3-flit-missing.log"
@@ -37,8 +39,6 @@ LONGEST_LINE = max(MAX_LINE_CHARS, pipes.CHUNK_SIZE + 3, terminal.CHUNK_SIZE + 3
 # so that the bytes it writes are the bytes the pty delivers.
 FLOOD = r"""
 import hashlib, json, os, random, sys
-
-pytestmark = pytest.mark.slow  # floods of tens of MB through real child processes
 if os.isatty(1):
     import termios
     attrs = termios.tcgetattr(1)
