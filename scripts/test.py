@@ -102,7 +102,9 @@ def main() -> int:
         args = ["-m", "not slow", *args]
     workers = options.workers or _workers(len(venvs), quick=options.quick)
     if workers not in {"0", "1"}:
-        args = ["-n", workers, *args]
+        # worksteal: a worker that runs out takes tests queued for another, so that a few long
+        # real-pip tests (the CI recipes, the fixes) do not leave one worker finishing alone.
+        args = ["-n", workers, "--dist", "worksteal", *args]
     failed += _pytest(venvs, args, serial=options.serial or len(venvs) == 1)
     if failed:
         print("FAILED: " + "; ".join(failed), file=sys.stderr)
