@@ -1,29 +1,27 @@
-"""Shared by the scripts: find the supported Pythons and make throw-away environments for them."""
+"""Shared by the scripts: find the supported Pythons and make throw-away environments for them.
+
+The environment scrubber and the venv maker are the tests' own (the top-level ``testing``
+package): one of each for tests and scripts alike.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # a script's own folder is on sys.path, the checkout's is not
+    sys.path.insert(0, str(ROOT))
+
+from testing.environ import scrubbed_environ as clean_environ  # noqa: E402
+from testing.venvs import make_venv, venv_python  # noqa: E402
+
+__all__ = ["ROOT", "SUPPORTED", "clean_environ", "ensure_venv", "find_python", "venv_python"]
+
 SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
-
-
-def clean_environ() -> dict[str, str]:
-    """This machine's pip configuration (config files, PIP_* variables) stays out of our pips."""
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PIP_", "SAFEPIP_"))
-        and key not in {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH"}
-    }
-    environ["PIP_CONFIG_FILE"] = os.devnull
-    environ["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    return environ
 
 
 def find_python(version: str) -> str | None:
@@ -41,32 +39,37 @@ def find_python(version: str) -> str | None:
     return shutil.which(f"python{version}")
 
 
-def venv_python(root: Path) -> Path:
-    return root / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+def ensure_venv(
+    root: Path,
+    python: str,
+    extras: str,
+    *,
+    constraints: Path | None = None,
+    quiet: bool = True,
+) -> Path:
+    """A venv at ``root`` with this checkout installed editable with ``extras`` (and pinned by
+    the ``constraints`` file, if given).
 
-
-def ensure_venv(root: Path, python: str, extras: str, *, quiet: bool = True) -> Path:
-    """A venv at ``root`` with this checkout installed editable with ``extras``.
-
-    Rebuilt only when pyproject.toml changed since it was made.
+    Rebuilt only when pyproject.toml or the constraints changed since it was made.
     """
     stamp = root / ".safepip-stamp"
+    pins = constraints.read_bytes() if constraints else b""
     wanted = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + f"{python}|{extras}".encode()
+        (ROOT / "pyproject.toml").read_bytes() + pins + f"{python}|{extras}".encode()
     ).hexdigest()
     if stamp.exists() and stamp.read_text() == wanted and venv_python(root).exists():
         return venv_python(root)
     if root.exists():
         shutil.rmtree(root)
+    target = make_venv(root, python)
     environ = clean_environ()
-    subprocess.run([python, "-m", "venv", str(root)], check=True, env=environ)
-    target = venv_python(root)
     flags = ["-q"] if quiet else []
     subprocess.run(
         [str(target), "-m", "pip", "install", *flags, "--upgrade", "pip"], check=True, env=environ
     )
+    pinned = ["--constraint", str(constraints)] if constraints else []
     subprocess.run(
-        [str(target), "-m", "pip", "install", *flags, "-e", f"{ROOT}[{extras}]"],
+        [str(target), "-m", "pip", "install", *flags, *pinned, "-e", f"{ROOT}[{extras}]"],
         check=True,
         env=environ,
     )

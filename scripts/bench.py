@@ -36,8 +36,7 @@ def timed(argv: list[str], environ: dict[str, str]) -> tuple[float, bytes]:
 
 def _wheel(folder: Path) -> str:
     """A tiny wheel to install again and again ("Requirement already satisfied" after the first)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import build_wheel  # type: ignore[import-not-found]
+    from testing.wheels import build_wheel  # _envs put the checkout on sys.path
 
     build_wheel(folder, "safepip_bench_pkg")
     return "safepip_bench_pkg"

@@ -13,12 +13,13 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _envs import clean_environ
 
 HEAD = """\
 Processing ./fastmath
@@ -117,7 +118,7 @@ print(before, after)
 
 def peak_rss_kib(path: Path) -> tuple[int, int]:
     """Peak RSS of a fresh interpreter before and after diagnosing ``path`` (KiB)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PIP_")}
+    env = clean_environ()
     result = subprocess.run(
         [sys.executable, "-c", PEAK, str(path)],
         capture_output=True,

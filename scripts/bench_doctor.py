@@ -10,22 +10,19 @@ reported. doctor's exit status 1 (findings) is expected for a broken project.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _envs import clean_environ
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _environ() -> dict[str, str]:
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("PIP_")}
-    environ["PIP_CONFIG_FILE"] = os.devnull
-    environ["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    environ.pop("SAFEPIP_YES", None)
-    environ.pop("SAFEPIP_NO_FIX", None)
+    environ = clean_environ()
     # An installed safepip has byte-code caches, as pip has: let the warm-up run write them.
     environ.pop("PYTHONDONTWRITEBYTECODE", None)
     return environ

@@ -31,6 +31,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
+from _envs import clean_environ
+
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 REQUIREMENT = "flit_core>=3.2"
@@ -70,14 +72,9 @@ with open(report, "w") as file:
 
 
 def child_environ(extra: dict[str, str] | None = None) -> dict[str, str]:
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PIP_", "SAFEPIP_")) and key != "PYTHONPATH"
-    }
+    environ = clean_environ()
     environ["PYTHONPATH"] = str(SRC)
     environ["PYTHONDONTWRITEBYTECODE"] = "1"
-    environ["PIP_CONFIG_FILE"] = os.devnull
     environ.update(extra or {})
     return environ
 

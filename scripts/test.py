@@ -5,19 +5,30 @@ tools), runs the linters once (ruff, mypy strict) and pytest on the oldest and t
 Python (`--all` for every supported one, `--python 3.11` for one). A Python the machine lacks is
 skipped with a clear reason; at least one must be found.
 
+Both ends of every dependency range: the oldest Python runs with the declared minimum versions of
+safepip's dependencies (tests/constraints-minimum.txt, kept in step with pyproject.toml), the
+others with today's releases (`--latest-only` or `--minimum-only` for one set).
+
+Tiers: by default every test runs (the real-pip tier marked `slow` included), spread over
+pytest-xdist workers. `--quick` runs only the in-process tier (`-m "not slow"`) on the newest
+Python, without the linters: the loop to work in, under a minute.
+
 With more than one Python, their pytest runs go side by side (most of a run is waiting on pip
-subprocesses, so two runs on two cores take little longer than one): each writes its log under
-.cache/test-logs/, printed whole when it ends. `--serial` runs them one after another, live.
+subprocesses): each writes its log under .cache/test-logs/, printed whole when it ends.
+`--serial` runs them one after another, live.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from _envs import ROOT, SUPPORTED, clean_environ, ensure_venv, find_python
+
+MINIMUM = ROOT / "tests" / "constraints-minimum.txt"
 
 
 def main() -> int:
@@ -26,9 +37,24 @@ def main() -> int:
     parser.add_argument("--python", action="append", choices=SUPPORTED, help="test on this one")
     parser.add_argument("--no-lint", action="store_true", help="skip ruff and mypy")
     parser.add_argument("--serial", action="store_true", help="one Python after another, live")
+    parser.add_argument(
+        "--quick", action="store_true", help="the in-process tier only, newest Python, no lint"
+    )
+    sets = parser.add_mutually_exclusive_group()
+    sets.add_argument(
+        "--minimum-only", action="store_true", help="every Python with the minimum versions"
+    )
+    sets.add_argument(
+        "--latest-only", action="store_true", help="every Python with today's releases"
+    )
+    parser.add_argument(
+        "-n", "--workers", help="pytest-xdist workers per Python (default: from the CPU count)"
+    )
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     options = parser.parse_args()
     versions = options.python or (list(SUPPORTED) if options.all else [SUPPORTED[0], SUPPORTED[-1]])
+    if options.quick and not options.python:
+        versions = [SUPPORTED[-1]]
 
     found: dict[str, str] = {}
     for version in versions:
@@ -42,28 +68,63 @@ def main() -> int:
         return 1
 
     failed: list[str] = []
-    newest = max(found, key=lambda v: tuple(map(int, v.split("."))))
+    oldest = min(found, key=_key)
+    newest = max(found, key=_key)
     venvs: dict[str, Path] = {}
     for version, python in found.items():
-        # The newest always gets the linters, so that --no-lint does not rebuild its venv.
-        extras = "test,lint" if version == newest else "test"
-        print(f"== Python {version}: preparing .venvs/test-{version}", flush=True)
-        venvs[version] = ensure_venv(ROOT / ".venvs" / f"test-{version}", python, extras)
-    if not options.no_lint:
+        # The oldest runs with the minimum versions, unless it is the only one (as for --quick).
+        minimum = options.minimum_only or (
+            not options.latest_only and version == oldest and len(found) > 1
+        )
+        # The newest always gets the linters, so that --no-lint does not rebuild its venv. The CI
+        # tools (tox, nox, pre-commit) need newer dependencies than the minimums: their tests
+        # run with today's releases only.
+        extras = "test" if minimum else "test,test-tools"
+        extras += ",lint" if version == newest else ""
+        name = f"test-{version}-minimum" if minimum else f"test-{version}"
+        label = f"{version}-minimum" if minimum else version
+        print(f"== Python {label}: preparing .venvs/{name}", flush=True)
+        venvs[label] = ensure_venv(
+            ROOT / ".venvs" / name, python, extras, constraints=MINIMUM if minimum else None
+        )
+    lint_venv = next(venv for label, venv in venvs.items() if label.startswith(newest))
+    if not (options.no_lint or options.quick):
         for check in (
             ["-m", "ruff", "check", "."],
             ["-m", "ruff", "format", "--check", "."],
             ["-m", "mypy"],
         ):
             print(f"== Python {newest}: {' '.join(check[1:])}", flush=True)
-            if subprocess.run([str(venvs[newest]), *check], cwd=ROOT, check=False).returncode:
+            if subprocess.run([str(lint_venv), *check], cwd=ROOT, check=False).returncode:
                 failed.append(f"{newest}: {' '.join(check[1:])}")
-    failed += _pytest(venvs, options.pytest_args, serial=options.serial or len(venvs) == 1)
+    args = list(options.pytest_args)
+    if options.quick:
+        args = ["-m", "not slow", *args]
+    workers = options.workers or _workers(len(venvs), quick=options.quick)
+    if workers not in {"0", "1"}:
+        # worksteal: a worker that runs out takes tests queued for another, so that a few long
+        # real-pip tests (the CI recipes, the fixes) do not leave one worker finishing alone.
+        args = ["-n", workers, "--dist", "worksteal", *args]
+    failed += _pytest(venvs, args, serial=options.serial or len(venvs) == 1)
     if failed:
         print("FAILED: " + "; ".join(failed), file=sys.stderr)
         return 1
-    print(f"all checks passed on Python {', '.join(found)}")
+    print(f"all checks passed on Python {', '.join(venvs)}")
     return 0
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(map(int, version.split(".")))
+
+
+def _workers(pythons: int, *, quick: bool) -> str:
+    """xdist workers per Python. The real-pip tier mostly waits on pip and on venvs being copied,
+    so two workers per core keep the cores busy; the quick tier is CPU-bound (hypothesis) and
+    gains little beyond one worker per core."""
+    cores = os.cpu_count() or 1
+    if quick:
+        return str(max(1, cores // pythons))
+    return str(max(2, 2 * cores // pythons))
 
 
 def _pytest(venvs: dict[str, Path], args: list[str], *, serial: bool) -> list[str]:

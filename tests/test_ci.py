@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECTS, ROOT, clean_environ, make_venv
 from safepip import __version__
 from safepip.commands import shim
+from testing.cache import file_lock
+from testing.environ import clean_environ
+from testing.paths import PROJECTS, ROOT
+from testing.venvs import seeded_venv
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="launchers are sh scripts")
 
@@ -29,7 +32,7 @@ _SHELL_RECIPES_HERE = pytest.mark.skipif(
 )
 
 #: What safepip needs at run time, for installing it from the checkout with --no-index.
-RUNTIME = ["packaging>=22", "tomlkit>=0.11", "platformdirs>=3"]
+RUNTIME = ["packaging>=22", "tomlkit>=0.11.1", "platformdirs>=3"]
 
 
 @pytest.fixture(scope="session")
@@ -39,16 +42,19 @@ def runtime_wheels() -> Path:
     tag = f"py{sys.version_info[0]}.{sys.version_info[1]}"
     folder = ROOT / ".cache" / "runtime-wheels" / tag
     stamp = folder / ".complete"
-    if not stamp.exists() or stamp.read_text() != repr(RUNTIME):
-        folder.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:",
-             "--dest", str(folder), *RUNTIME],
-            env=clean_environ(), capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            pytest.skip(f"cannot download safepip's dependencies: {result.stderr.strip()[-300:]}")
-        stamp.write_text(repr(RUNTIME))
+    # pytest-xdist's workers and a second Python fill the same cache: one at a time.
+    with file_lock(folder.parent / f"{tag}.lock"):
+        if not stamp.exists() or stamp.read_text() != repr(RUNTIME):
+            folder.mkdir(parents=True, exist_ok=True)
+            result = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:",
+                 "--dest", str(folder), *RUNTIME],
+                env=clean_environ(), capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if result.returncode != 0:
+                stderr = result.stderr.strip()[-300:]
+                pytest.skip(f"cannot download safepip's dependencies: {stderr}")
+            stamp.write_text(repr(RUNTIME))
     return folder
 
 
@@ -66,7 +72,7 @@ def offline(wheelhouse: Path, runtime_wheels: Path) -> dict[str, str]:
 def job(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CI job's folder: ``venv`` (the job's environment) and ``bin`` (the launchers)."""
     root = tmp_path_factory.mktemp("job")
-    make_venv(root / "venv")
+    seeded_venv(root / "venv")
     result = subprocess.run(
         [sys.executable, "-m", "safepip", "shim", str(root / "bin")],
         env=clean_environ(), capture_output=True, text=True, check=True,
@@ -451,7 +457,7 @@ def tool(module: str) -> None:
         [sys.executable, "-c", f"import {module}"], capture_output=True, check=False
     )
     if found.returncode != 0:
-        pytest.skip(f"{module} is not installed (the test extra has it)")
+        pytest.skip(f"{module} is not installed (the test-tools extra has it)")
 
 
 def run_tool(

@@ -17,9 +17,13 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from conftest import PROJECTS, make_venv, offline_environ, safepip_argv
 from safepip.applying.lock import LockTimeoutError, folder_lock
 from safepip.applying.pyproject import apply_plan, plan_add_requirement
+from testing.environ import offline_environ, safepip_argv
+from testing.paths import PROJECTS
+from testing.venvs import seeded_venv
+
+pytestmark = pytest.mark.slow  # safepip processes racing on one project
 
 #: Rounds of each race; scripts/stress.py runs many more.
 ROUNDS = int(os.environ.get("SAFEPIP_RACE_ROUNDS", "5"))
@@ -132,7 +136,7 @@ def test_safepip_waits_for_a_run_holding_the_project_then_finds_the_fix_made(
     with folder_lock(str(project)):
         process = subprocess.Popen(
             safepip_argv("--yes", "install", str(project)),
-            env=offline_environ(wheelhouse, make_venv(tmp_path / "venv")),
+            env=offline_environ(wheelhouse, seeded_venv(tmp_path / "venv")),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -162,7 +166,7 @@ def test_two_safepip_runs_fix_one_project_at_once(tmp_path: Path, wheelhouse: Pa
     runs = [
         subprocess.Popen(
             safepip_argv("--yes", "install", str(project)),
-            env=offline_environ(wheelhouse, make_venv(tmp_path / f"venv-{number}")),
+            env=offline_environ(wheelhouse, seeded_venv(tmp_path / f"venv-{number}")),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

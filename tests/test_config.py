@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from _safepip_run import run_safepip
-from conftest import clean_environ
 from safepip import config as config_module
 from safepip import tomlfile
 from safepip.config import (
@@ -25,6 +23,8 @@ from safepip.config import (
 )
 from safepip.fixmode import FILE_WORDS
 from safepip.options import parse_command_line
+from testing.environ import clean_environ
+from testing.runs import run_safepip
 
 GOOD = """\
 # safepip's configuration
@@ -565,14 +565,15 @@ def test_extra_build_dependencies_for_an_sdist_from_find_links(
 ) -> None:
     """pip names the sdist by its file (``Processing ./wheels/flit_missing-1.0.tar.gz``): the
     entry keyed by the distribution still applies, without a question."""
-    from conftest import make_venv, safepip_argv
     from test_index_sdist import make_sdist
+    from testing.environ import safepip_argv
+    from testing.venvs import seeded_venv
 
     sdist = make_sdist(tmp_path / "build", "flit-missing", "flit-missing")
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     shutil.copy(sdist, wheels / sdist.name)
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     config = tmp_path / "config.toml"
     config.write_text('[extra-build-dependencies]\nFlit_Missing = ["flit_core>=3.2"]\n')
     environ = clean_environ(

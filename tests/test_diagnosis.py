@@ -693,8 +693,9 @@ def test_render_human_for_each_kind() -> None:
     assert "nope>=2" in text
 
 
+@pytest.mark.slow  # a safepip process
 def test_diagnose_through_the_safepip_command(tmp_path: Path) -> None:
-    from conftest import clean_environ, safepip_argv
+    from testing.environ import clean_environ, safepip_argv
 
     log = tmp_path / "ci.log"
     stamped = "".join(
@@ -757,7 +758,7 @@ def test_diagnose_reads_utf16_with_a_byte_order_mark(tmp_path: Path) -> None:
 def test_diagnose_without_a_log_on_a_terminal_prints_its_usage() -> None:
     """Standard input a terminal and no log named: the usage and status 2, not a silent wait
     for a log to be typed (if it waited, the run would end in its timeout, and fail)."""
-    from conftest import clean_environ, safepip_argv
+    from testing.environ import clean_environ, safepip_argv
 
     leader, terminal = os.openpty()
     try:

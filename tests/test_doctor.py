@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from _safepip_run import run_safepip
-from conftest import clean_environ
 from safepip.commands.doctor import run
 from safepip.main import OWN_COMMANDS
+from testing.environ import clean_environ
+from testing.runs import run_safepip
 
 PROJECTS = Path(__file__).parent / "projects"
 SOUND = PROJECTS / "flit-ok"
@@ -114,13 +114,12 @@ def test_unreadable_paths_exit_2_with_one_line(
     status = run([str(tmp_path / "nowhere"), str(bad), str(PROJECTS / "flit-missing")])
     assert status == 2
     captured = capsys.readouterr()
-    assert captured.err.splitlines() == [
-        f"safepip doctor: cannot read {tmp_path / 'nowhere'}: it does not exist",
-        (
-            f"safepip doctor: {bad / 'pyproject.toml'} is not valid TOML (line 3, column 1): "
-            "Unclosed array"
-        ),
-    ]
+    first, second = captured.err.splitlines()
+    assert first == f"safepip doctor: cannot read {tmp_path / 'nowhere'}: it does not exist"
+    # The reason after the position is the TOML parser's wording (tomllib, tomli): not ours.
+    assert second.startswith(
+        f"safepip doctor: {bad / 'pyproject.toml'} is not valid TOML (line 3, column 1): "
+    )
     assert "backend-not-in-requires" in captured.out  # the other paths are still checked
 
 

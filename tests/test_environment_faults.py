@@ -23,7 +23,9 @@ from typing import BinaryIO
 
 import pytest
 
-from _safepip_run import (
+from testing.environ import clean_environ, offline_environ, safepip_argv
+from testing.paths import PROJECTS
+from testing.runs import (
     CRASH_SIGNALS,
     STANDIN_STDERR,
     Run,
@@ -36,14 +38,8 @@ from _safepip_run import (
     tree,
     write_script,
 )
-from conftest import (
-    PROJECTS,
-    build_wheel,
-    clean_environ,
-    offline_environ,
-    safepip_argv,
-    venv_python,
-)
+from testing.venvs import make_venv, venv_python
+from testing.wheels import build_wheel
 
 if os.name != "posix":
     pytest.skip(
@@ -124,9 +120,7 @@ def assert_no_leftovers_in(folder: Path) -> None:
 
 def _deleted_venv(folder: Path) -> str:
     root = folder / "gone-venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, env=clean_environ()
-    )
+    make_venv(root, with_pip=False)
     shutil.rmtree(root)
     return str(root)
 
@@ -210,9 +204,7 @@ def test_missing_interpreter_is_one_line_and_status_1(
 @pytest.fixture(scope="module")
 def python_without_pip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("no-pip") / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, env=clean_environ()
-    )
+    make_venv(root, with_pip=False)
     return venv_python(root)
 
 

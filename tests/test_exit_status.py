@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,9 @@ from typing import NamedTuple
 
 import pytest
 
-from _safepip_run import (
+from testing.environ import clean_environ
+from testing.paths import PROJECTS, ROOT, TESTS
+from testing.runs import (
     CRASH_SIGNALS,
     Run,
     copy_project,
@@ -32,7 +33,7 @@ from _safepip_run import (
     run_safepip,
     write_script,
 )
-from conftest import PROJECTS, ROOT, TESTS, clean_environ, venv_python
+from testing.venvs import make_venv, venv_python
 
 DOC = ROOT / "docs" / "exit-status.md"
 LOGS = TESTS / "logs"
@@ -169,9 +170,7 @@ def _(context: Context) -> tuple[Run, int]:
 @case("1", "pip commands", "interpreter-has-no-pip")
 def _(context: Context) -> tuple[Run, int]:
     root = context.tmp_path / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, env=clean_environ()
-    )
+    make_venv(root, with_pip=False)
     run = run_safepip(["list"], clean_environ({"SAFEPIP_PYTHON": str(venv_python(root))}))
     assert "has no pip" in run.err.splitlines()[-1]
     return run, 1
@@ -445,6 +444,7 @@ def _expected_from_row(status: str, expected: int) -> None:
     assert expected == int(status)
 
 
+@pytest.mark.slow  # each case is a real safepip process, most with real pip
 @pytest.mark.parametrize("name", list(CASES))
 def test_exit_status(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     row, provoke = CASES[name]

@@ -19,7 +19,10 @@ from typing import Any
 
 import pytest
 
-from conftest import PROJECTS, build_wheel, make_venv, offline_environ, safepip_argv
+from testing.environ import offline_environ, safepip_argv
+from testing.paths import PROJECTS
+from testing.venvs import seeded_venv
+from testing.wheels import build_wheel
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +44,7 @@ def make_sdist(fixture: str, folder: Path) -> Path:
 def shapes(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> tuple[Path, Path]:
     """(a venv, a find-links folder holding every fixture's sdist and one provider wheel)."""
     root = tmp_path_factory.mktemp("shapes")
-    python = make_venv(root / "venv")
+    python = seeded_venv(root / "venv")
     if sys.version_info >= (3, 10):
         subprocess.run(
             [str(python), "-m", "pip", "install", "-q", "--upgrade", "pip>=25.3"],

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from _safepip_run import copy_project, run_safepip
-from conftest import PROJECTS, make_venv, offline_environ, safepip_argv
+from testing.environ import offline_environ, safepip_argv
+from testing.paths import PROJECTS
+from testing.runs import copy_project, run_safepip
+from testing.venvs import seeded_venv
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +95,7 @@ def test_with_yes_the_fix_lands_and_pip_succeeds(
     tmp_path: Path,
     wheelhouse: Path,
 ) -> None:
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     project = copy_project(fixture, tmp_path)
     pyproject = project / "pyproject.toml"
     before_text = pyproject.read_text()
@@ -117,7 +119,7 @@ def test_with_yes_the_fix_lands_and_pip_succeeds(
 
 def test_second_failure_after_the_first_fix(tmp_path: Path, wheelhouse: Path) -> None:
     # requires lists nothing: first setuptools (the backend) is missing, then Cython.
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     project = copy_project("cython-undeclared", tmp_path)
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('["setuptools>=61"]', "[]"))
@@ -130,7 +132,7 @@ def test_second_failure_after_the_first_fix(tmp_path: Path, wheelhouse: Path) ->
 
 
 def test_wrong_backend_path_is_corrected(tmp_path: Path, wheelhouse: Path) -> None:
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     project = copy_project("wrong-backend-path", tmp_path)
     pyproject = project / "pyproject.toml"
     environ = offline_environ(wheelhouse, python)
@@ -145,7 +147,7 @@ def test_wrong_backend_path_is_corrected(tmp_path: Path, wheelhouse: Path) -> No
 
 
 def test_no_build_isolation_with_the_backend_absent(tmp_path: Path, wheelhouse: Path) -> None:
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     project = copy_project("flit-ok", tmp_path)
     environ = offline_environ(wheelhouse, python)
     args = ["install", "--no-build-isolation", str(project)]
@@ -173,7 +175,7 @@ def make_sdist(project: Path, name: str, version: str, folder: Path) -> Path:
 
 
 def test_sdist_on_a_find_links_index(tmp_path: Path, wheelhouse: Path) -> None:
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     project = copy_project("flit-missing", tmp_path)
     index = tmp_path / "index"
     sdist = make_sdist(project, "flit-missing", "1.0", index)
@@ -237,7 +239,7 @@ def test_read_only_pyproject_is_refused_in_one_line(
 def test_terminal_asks_and_only_yes_applies(answer: str, tmp_path: Path, wheelhouse: Path) -> None:
     import pexpect
 
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     project = copy_project("flit-missing", tmp_path)
     before = (project / "pyproject.toml").read_bytes()
     argv = safepip_argv("install", str(project))
@@ -260,7 +262,7 @@ def test_terminal_asks_and_only_yes_applies(answer: str, tmp_path: Path, wheelho
 def test_report_records_failures_fixes_files_and_runs(tmp_path: Path, wheelhouse: Path) -> None:
     import json
 
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     project = copy_project("flit-missing", tmp_path)
     report = tmp_path / "report.json"
     args = ["--yes", "--report", str(report), "install", str(project)]
@@ -291,7 +293,7 @@ def test_report_records_failures_fixes_files_and_runs(tmp_path: Path, wheelhouse
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="pip 21.2 does not run on Python 3.12+")
 def test_pip_too_old_for_editable_pyproject_is_upgraded(tmp_path: Path, wheelhouse: Path) -> None:
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     environ = offline_environ(wheelhouse, python)
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "pip==21.2.4"], env=environ, check=True
@@ -328,7 +330,7 @@ def test_preflight_fixes_before_pip_runs_once(
 ) -> None:
     import json
 
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     project = copy_project(fixture, tmp_path)
     report = tmp_path / "report.json"
     environ = offline_environ(wheelhouse, python)
@@ -355,7 +357,7 @@ def test_preflight_says_nothing_in_ci(tmp_path: Path, pip_venv: Path, wheelhouse
 def test_pkg_resources_gets_a_setuptools_cap_not_a_package(
     tmp_path: Path, wheelhouse: Path
 ) -> None:
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     project = copy_project("pkg-resources", tmp_path)
     pyproject = project / "pyproject.toml"
     before_text = pyproject.read_text()

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECTS, offline_environ, safepip_argv
 from safepip.reporting import github
+from testing.environ import offline_environ, safepip_argv
+from testing.paths import PROJECTS
 
 
 def test_escaping_follows_the_workflow_command_rules() -> None:

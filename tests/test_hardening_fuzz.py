@@ -377,16 +377,38 @@ def test_a_log_naming_an_outside_path_patches_nothing_outside(
     # The whole way from pip's text: "Processing <path>" then a missing backend; the command
     # names ./proj only. Whatever the log says, a patch may only ever target ./proj.
     work, _ = workspace
+    patched = _patched_by_the_log(package, work)
+    # Read as the failure it is (else this would check nothing), and never a patch outside.
+    assert patched is not None, "the log was not read as a missing backend"
+    assert set(patched) <= {os.path.realpath(work / "proj" / "pyproject.toml")}, patched
+
+
+@pytest.mark.parametrize("package", ["./proj", "proj"])
+def test_a_log_naming_the_project_patches_it(package: str, workspace: tuple[Path, Path]) -> None:
+    # The control for the test above: the same log, naming the project the command names, does
+    # lead to its patch, so "no patch outside" there is not "no patch at all, ever".
+    work, _ = workspace
+    assert _patched_by_the_log(package, work) == [
+        os.path.realpath(work / "proj" / "pyproject.toml")
+    ]
+
+
+def _patched_by_the_log(package: str, work: Path) -> list[str] | None:
+    """The pyproject.toml files the fixes for the flit-missing log would patch, with the log's
+    project path replaced by ``package``; None when the log yields no failure."""
     log = (TESTS / "logs" / "pip26.3-flit-missing.log").read_text(encoding="utf-8")
     log = log.replace("Processing ./flit-missing", f"Processing {package}")
     log = log.replace("file:///work/main/.cache/fx/flit-missing", package)
     args = ["install", "./proj"]
-    diagnosis = read([log.encode()], args, str(work))
-    allowed = os.path.realpath(work / "proj" / "pyproject.toml")
-    for failure in diagnosis.failures():
-        for remedy in propose(failure, PipCommand(args, str(work)), target_python="python"):
-            if isinstance(remedy.action, PatchPyproject):
-                assert os.path.realpath(remedy.action.pyproject) == allowed
+    failures = read([log.encode()], args, str(work)).failures()
+    if not failures:
+        return None
+    return [
+        os.path.realpath(remedy.action.pyproject)
+        for failure in failures
+        for remedy in propose(failure, PipCommand(args, str(work)), target_python="python")
+        if isinstance(remedy.action, PatchPyproject)
+    ]
 
 
 @FUZZ

@@ -134,6 +134,7 @@ def recover(folder: Path, patched: bytes) -> None:
     assert (folder / "pyproject.toml").read_bytes() == patched
 
 
+@pytest.mark.slow  # kills real children
 @needs_sigkill
 def test_killed_patching_leaves_original_or_patched(tmp_path: Path) -> None:
     original = ORIGINAL.read_bytes()
@@ -178,6 +179,7 @@ DIES_WHILE_BACKING_UP = PATCHER.replace(
 )
 
 
+@pytest.mark.slow  # kills real children
 @needs_sigkill
 def test_killed_while_backing_up_leaves_no_short_backup(tmp_path: Path) -> None:
     original = ORIGINAL.read_bytes()
@@ -206,6 +208,7 @@ def test_stray_temporaries_are_removed_and_patching_proceeds(tmp_path: Path) -> 
     recover(folder, patched)
 
 
+@pytest.mark.slow  # kills real children
 @needs_sigkill
 def test_the_next_run_removes_what_a_killed_run_left(tmp_path: Path) -> None:
     """apply_plan itself clears a killed run's temporary file (a minute old) before writing, and
@@ -316,6 +319,7 @@ def _huge_requires(count: int, *, multiline: bool) -> bytes:
 # A requires array of a quarter of a megabyte: the patch must be right (the last item added, the
 # rest kept). Over 1 MiB the file is refused outright (5 MB used to take the patcher some 40 s:
 # tomlkit parses the file twice and packaging parses every item); scripts/stress.py checks it.
+@pytest.mark.slow  # a 10 MB-scale array
 @pytest.mark.parametrize("multiline", [False, True], ids=["one-line", "one-item-a-line"])
 def test_huge_requires_array_is_patched_correctly(multiline: bool, tmp_path: Path) -> None:
     path = tmp_path / "pyproject.toml"

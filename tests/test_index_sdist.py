@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECTS, clean_environ, make_venv, safepip_argv
 from safepip.applying.fetch import fetch_sdist, index_urls
 from safepip.errors import SafepipError
 from safepip.reading.downloads import DownloadsReader
+from testing.environ import clean_environ, safepip_argv
+from testing.paths import PROJECTS
+from testing.venvs import seeded_venv
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -116,7 +118,7 @@ def test_install_from_an_index_builds_a_patched_copy(
 ) -> None:
     url, sdist = index
     before = sdist.read_bytes()
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     environ = clean_environ(
         {"PIP_INDEX_URL": url, "PIP_FIND_LINKS": str(wheelhouse), "SAFEPIP_PYTHON": str(python)}
     )
@@ -141,7 +143,7 @@ def test_install_from_an_index_builds_a_patched_copy(
 
 @pytest.mark.slow
 def test_extra_build_dependencies_apply_without_a_prompt(tmp_path: Path, wheelhouse: Path) -> None:
-    python = make_venv(tmp_path / "venv")
+    python = seeded_venv(tmp_path / "venv")
     config = tmp_path / "config.toml"
     config.write_text('[extra-build-dependencies]\ncython-undeclared = ["Cython>=0.29"]\n')
     with serve_index(tmp_path / "index", "cython-undeclared", "cython-undeclared") as (url, _):

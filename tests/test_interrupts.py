@@ -21,12 +21,15 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from conftest import PROJECTS, offline_environ, safepip_argv
+from testing.environ import offline_environ, safepip_argv
+from testing.paths import PROJECTS
 
 if sys.platform == "win32":
     pytest.skip("process groups and ptys are POSIX", allow_module_level=True)
 
 import pexpect
+
+pytestmark = pytest.mark.slow  # process groups, ptys and signals to real children
 
 TIMEOUT = 120
 ORIGINAL = (PROJECTS / "flit-missing" / "pyproject.toml").read_bytes()

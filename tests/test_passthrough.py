@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import clean_environ, safepip_argv
+from testing.environ import clean_environ, safepip_argv
+from testing.venvs import make_venv
 
 pytestmark = pytest.mark.slow
 
@@ -148,11 +149,7 @@ def test_missing_interpreter_is_one_line(tmp_path: Path) -> None:
 
 
 def test_interpreter_without_pip_is_one_clear_line(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")],
-        check=True,
-        env=clean_environ(),
-    )
+    make_venv(tmp_path / "bare", with_pip=False)
     python = tmp_path / "bare" / ("Scripts" if sys.platform == "win32" else "bin") / "python"
     environ = clean_environ({"SAFEPIP_PYTHON": str(python)})
     result = subprocess.run(safepip_argv("list"), capture_output=True, env=environ, check=False)

@@ -269,12 +269,15 @@ def test_set_backend_adds_a_missing_key_and_refuses_nonsense(tmp_path: Path) -> 
     [
         pytest.param(
             b'[build-system]\nrequires = ["a"]\nbuild-backend = flit\n',
-            r"is not valid TOML \(line 3, column 18\): Unexpected character: 'l'$",
+            # safepip's words and the position it computes; the reason after them is tomlkit's
+            # wording, which changes between releases (checked only to be there).
+            r"is not valid TOML \(line 3, column 18\): \S",
             id="invalid-toml",
         ),
         pytest.param(
             b'[build-system]\nrequires = ["a"]\nrequires = ["b"]\n',
-            r'is not valid TOML: Key "requires" already exists$',
+            # tomlkit 0.15 added "(line 3, column 1)" to its duplicate-key message: not ours.
+            r"is not valid TOML\b.*\S",
             id="duplicate-key",
         ),
         pytest.param(

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECTS, clean_environ, safepip_argv
 from safepip.reading.findings import BuildFailure
 from safepip.reading.verbosity import pip_verbosity
 from safepip.reporting.reporter import TerminalReporter
+from testing.environ import clean_environ, safepip_argv
+from testing.paths import PROJECTS
 
 
 @pytest.mark.parametrize(

@@ -214,6 +214,7 @@ def test_the_list_is_long_enough_and_covers_the_backends() -> None:
         assert path in declared, path
 
 
+@pytest.mark.slow  # fetches ~60 sdists from PyPI on a fresh machine
 @pytest.mark.parametrize("name", NAMES)
 def test_no_finding_on_a_real_project(real_sdists: dict[str, Sdist], name: str) -> None:
     sdist = real_sdists[name]
@@ -221,6 +222,7 @@ def test_no_finding_on_a_real_project(real_sdists: dict[str, Sdist], name: str) 
     assert [finding.render() for finding in findings] == []
 
 
+@pytest.mark.slow  # fetches ~60 sdists from PyPI on a fresh machine
 @pytest.mark.parametrize("name", NOT_IN_TREE)
 def test_the_backend_removed_from_requires_is_named(
     real_sdists: dict[str, Sdist], name: str

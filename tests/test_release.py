@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT
 from safepip import __version__
+from testing.paths import ROOT
 
 TAG = f"v{__version__}"
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -155,7 +155,7 @@ def test_explain_only_changes_nothing_and_says_so(project: Path) -> None:
     assert len(pip.argvs) == 1
     assert reporter.names() == ["explained", "proposed", "preview", "alternatives", "explain_only"]
     assert reporter.record is not None
-    report = reporter.record.to_json()
+    report: Any = reporter.record.to_json()  # JSON: read as the report's readers do
     assert [run["purpose"] for run in report["runs"]] == ["your command"]
     [fix] = report["fixes"]
     assert (fix["kind"], fix["change"], fix["applied"]) == (
@@ -175,7 +175,7 @@ def test_a_fix_is_made_and_the_command_runs_again(project: Path) -> None:
     assert "flit_core>=3.2" in (project / "flit-missing" / "pyproject.toml").read_text()
     assert reporter.names()[-1] == "running_again"
     assert reporter.record is not None
-    report = reporter.record.to_json()
+    report: Any = reporter.record.to_json()  # JSON: read as the report's readers do
     assert report["exit_status"] == 0
     [round_] = report["rounds"]
     assert round_["round"] == 1

@@ -9,15 +9,17 @@ Debian/Ubuntu `apt-get install -y zsh fish`). `pip` goes to safepip, which runs 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import STANDIN, clean_environ
 from safepip.commands import shell_init
+from testing.environ import clean_environ, need_program
+from testing.paths import STANDIN
+
+pytestmark = pytest.mark.slow  # real bash, zsh and fish processes
 
 SHELLS = ["bash", "zsh", "fish"]
 
@@ -28,10 +30,7 @@ def init_argv(*args: str) -> list[str]:
 
 
 def need(shell: str) -> str:
-    found = shutil.which(shell)
-    if found is None:
-        pytest.skip(f"{shell} is not installed (apt-get install -y zsh fish)")
-    return found
+    return need_program(shell, "apt-get install -y zsh fish")
 
 
 @pytest.fixture

@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECTS, build_wheel, clean_environ, make_venv, offline_environ, safepip_argv
+from testing.environ import clean_environ, offline_environ, safepip_argv
+from testing.paths import PROJECTS
+from testing.venvs import make_venv, seeded_venv
+from testing.wheels import build_wheel
 
 if sys.platform == "win32":
     pytest.skip("shells, ptys and job control are POSIX here", allow_module_level=True)
@@ -39,7 +42,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real venv (its python), never activated: the tests reach it through PATH or a variable."""
-    return make_venv(tmp_path_factory.mktemp("shell") / "venv")
+    return seeded_venv(tmp_path_factory.mktemp("shell") / "venv")
 
 
 def installed(python: Path, name: str) -> bool:
@@ -145,9 +148,7 @@ def pipx_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     (through a .pth onto the test venv's site-packages), its script linked from a bin folder."""
     root = tmp_path_factory.mktemp("pipx")
     app = root / "venvs" / "safepip"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(app)], check=True, env=clean_environ()
-    )
+    make_venv(app, with_pip=False)
     (app / "pipx_metadata.json").write_text("{}\n")
     import sysconfig
 

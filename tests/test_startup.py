@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import clean_environ
+from testing.environ import clean_environ
 
 #: What the pass-through path must not import.
 HEAVY = frozenset(
@@ -109,6 +109,7 @@ os.write(1, ("\\nREPORT %s %s\\n" % (status, " ".join(loaded))).encode())
 """
 
 
+@pytest.mark.slow  # a real pip install
 def test_an_install_that_needs_no_fix_loads_no_fixing_machinery() -> None:
     """`install` of something already there: pip runs under watch, and nothing is fixed."""
     environ = clean_environ()

@@ -13,12 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_wheel, clean_environ, safepip_argv
+from testing.environ import clean_environ, safepip_argv
+from testing.wheels import build_wheel
 
 if sys.platform == "win32":
     pytest.skip("ptys exist only on POSIX", allow_module_level=True)
 
 import pexpect
+
+pytestmark = pytest.mark.slow  # safepip in a real pty
 
 TIMEOUT = 60
 

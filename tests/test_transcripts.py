@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import clean_environ
 from safepip import transcripts
 from safepip.commands.diagnose import run_last
 from safepip.transcripts import (
@@ -20,6 +19,7 @@ from safepip.transcripts import (
     mask_credentials,
     read_metadata,
 )
+from testing.environ import clean_environ
 
 LOGS = Path(__file__).parent / "logs"
 
@@ -196,6 +196,7 @@ def test_very_long_line_is_cut(tmp_path: Path) -> None:
     assert len(text) < transcripts.MAX_LINE_CHARS + 100
 
 
+@pytest.mark.slow  # a child process streams a large log
 def test_memory_stays_flat(tmp_path: Path) -> None:
     """10 MB of output through the recorder: nothing of it is held in memory."""
     import tracemalloc

@@ -8,10 +8,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import clean_environ, safepip_argv
 from safepip.config import load_config
 from safepip.reading.diagnosis import Diagnosis
 from safepip.transcripts import TranscriptRecorder
+from testing.environ import clean_environ, safepip_argv
 
 #: A build that imports a module of the user's own (no curated entry names its distribution).
 LOG = """\

@@ -180,6 +180,10 @@ def parse_document(path: str, text: str) -> TOMLDocument:
         return tomlkit.parse(text)
     except TOMLKitError as exc:
         raise TomlFileError(describe_tomlkit_error(path, exc)) from None
+    except RecursionError:  # tomlkit before 0.15.1 has no depth limit of its own
+        raise TomlFileError(
+            f"{path} is not valid TOML for safepip: its values are nested too deeply"
+        ) from None
 
 
 def describe_tomlkit_error(path: str, exc: TOMLKitError) -> str:

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, NamedTuple, Union
 
-from conftest import PROJECTS, clean_environ, safepip_argv
+from testing.environ import clean_environ, safepip_argv
+from testing.paths import PROJECTS
 
 #: How long one child may take (a real pip build included) before the test gives up on it.
 TIMEOUT = 180

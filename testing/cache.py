@@ -1,0 +1,30 @@
+"""What the tests download or build once and keep between runs, under .cache/ (git-ignored)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from testing.paths import ROOT
+
+CACHE = ROOT / ".cache"
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """One process at a time: pytest-xdist's workers, and two Pythons run side by side, fill
+    the same cache. What is made under the lock is moved into place whole, so a reader that
+    takes no lock never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: the move into place keeps each file whole anyway
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
