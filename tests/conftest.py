@@ -8,6 +8,7 @@ or with a stand-in pip. ``scripts/test.py --quick`` runs ``-m "not slow"`` only;
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,12 @@ from testing.paths import STANDIN
 from testing.venvs import seeded_venv
 from testing.wheels import WheelhouseError, build_wheel
 from testing.wheels import wheelhouse as _download_wheelhouse
+
+# A runner started in the background by a non-interactive shell (`(pytest &)`) inherits SIGINT
+# ignored, and every child would too: pip's and safepip's Ctrl-C handling could not be tested.
+# The tests' processes get Python's default handling back, as a terminal's pytest has.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
