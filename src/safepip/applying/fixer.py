@@ -168,8 +168,7 @@ class Fixer:
         )
         if run.status == 0:
             self.pending = []
-            project = canonical_name(sdist_project(name) or name)
-            self._rerun.use_wheels(sdist, copy.wheels, project)
+            self._rerun.use_wheels(sdist, copy.wheels, _project(name))
             return
         if not run.failures:
             raise SafepipError(
@@ -193,10 +192,9 @@ class Fixer:
             raise SafepipError("no sdist to build a patched copy of")
         if remote in self._sdists.paths:
             return self._sdists.paths[remote]
-        project = canonical_name(sdist_project(remote) or remote.rsplit("/", 1)[-1])
         indexes = index_urls(self._index_options, dict(os.environ))
         self._events.fetching(remote, indexes[0])
-        path = fetch_sdist(remote, project, indexes, self._rerun.scratch())
+        path = fetch_sdist(remote, _project(remote), indexes, self._rerun.scratch())
         self._sdists.paths[remote] = path
         return path
 
@@ -220,6 +218,12 @@ def _plan(action: PatchPyproject) -> PatchPlan:
     from safepip.applying.pyproject import plan_change
 
     return plan_change(action.pyproject, action.change, create_if_missing=True)
+
+
+def _project(sdist: str) -> str:
+    """The canonical project of an sdist's path, file name or URL (its file name when that does
+    not cut as an sdist's)."""
+    return canonical_name(sdist_project(sdist) or sdist.rsplit("/", 1)[-1])
 
 
 def _sdist_key(action: PatchedSdist) -> str:

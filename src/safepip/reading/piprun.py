@@ -63,10 +63,8 @@ def read_pip_run(
     old_pip = OldPipReader()
     downloads = DownloadsReader()
     wheels = WheelUse(wheel_pins or {})
-    consumers: list[LineConsumer] = [tail, diagnosis, old_pip, downloads, wheels]
-    if recorder is not None:
-        consumers.insert(4, recorder)
-    fanout = Fanout(*consumers)
+    transcript = [recorder] if recorder is not None else []
+    fanout = Fanout(tail, diagnosis, old_pip, downloads, *transcript, wheels)
     status = run(fanout)
     output = PipRun(
         status,
