@@ -418,9 +418,10 @@ def test_failed_write_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.Monkey
     original = path.read_bytes()
     plan = plan_add_requirement(str(path), "cython")
 
-    def full_disk(source: str, target: str) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
+    monkeypatch.setattr(patcher.os, "rename", full_disk)
     monkeypatch.setattr(patcher.os, "replace", full_disk)
     with pytest.raises(PatchError, match=r"^cannot write .*: No space left on device$"):
         apply_plan(plan)

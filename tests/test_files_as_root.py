@@ -1,0 +1,205 @@
+"""Files safepip writes, as root in folders other users own or can change (docs/security.md,
+"Files safepip writes").
+
+The attacker is a second user: a folder is given to an unused uid, and the moves that user could
+make between safepip's steps (a name swapped for a symbolic link to a file of root's) are made
+by a hook at that very step, so that no test depends on winning a race.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from safepip.applying import safewrite
+from safepip.applying.pyproject import BACKUP_SUFFIX, PatchError, apply_plan, plan_add_requirement
+
+TESTS = Path(__file__).parent
+ORIGINAL = TESTS / "projects" / "flit-missing" / "pyproject.toml"
+REQUIREMENT = "flit_core>=3.2"
+#: A uid no account has: the other user of these tests.
+OTHER_UID = 64123
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX owners, modes and links")
+needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root, to give a folder to another uid")
+
+
+def root_secret(tmp_path: Path) -> Path:
+    """A file only its owner may read: what the attacker wants root to hand over."""
+    secret = tmp_path / "secret"
+    secret.mkdir(mode=0o700)
+    path = secret / "shadow"
+    path.write_bytes(b"root's secret\n")
+    path.chmod(0o600)
+    return path
+
+
+def unchanged(path: Path, status: os.stat_result) -> bool:
+    now = path.stat()
+    return (now.st_mode, now.st_uid, now.st_gid, now.st_ino) == (
+        status.st_mode,
+        status.st_uid,
+        status.st_gid,
+        status.st_ino,
+    ) and path.read_bytes() == b"root's secret\n"
+
+
+def project(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / "pyproject.toml"
+    shutil.copy(ORIGINAL, path)
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, bytes | str]]:
+    result: dict[str, tuple[int, bytes | str]] = {}
+    for entry in sorted(folder.iterdir()):
+        status = entry.lstat()
+        content = str(entry.readlink()) if entry.is_symlink() else entry.read_bytes()
+        result[entry.name] = (status.st_mode, content)
+    return result
+
+
+# --- Item 1: root in a folder another user owns ------------------------------------------------
+
+
+@posix
+@needs_root
+def test_root_refuses_a_folder_another_user_owns(tmp_path: Path) -> None:
+    """``sudo safepip install /home/bob/proj``: bob could swap any name in his folder for a link
+    to a file of root's while root writes, so root writes nothing there and says what to do."""
+    secret = root_secret(tmp_path)
+    before_secret = secret.stat()
+    folder = tmp_path / "bob"
+    path = project(folder)
+    os.chown(path, OTHER_UID, OTHER_UID)
+    os.chown(folder, OTHER_UID, OTHER_UID)
+    # What bob leaves for root: the backup's name already a link to root's secret file.
+    (folder / ("pyproject.toml" + BACKUP_SUFFIX)).symlink_to(secret)
+    plan = plan_add_requirement(str(path), REQUIREMENT)
+    before = snapshot(folder)
+    with pytest.raises(PatchError) as caught:
+        apply_plan(plan)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"not writing {path} as root: its folder {folder} belongs to ")
+    assert "run safepip as" in message
+    assert "copy the project" in message
+    assert message.endswith("nothing written")
+    assert snapshot(folder) == before
+    assert unchanged(secret, before_secret)
+
+
+@posix
+@needs_root
+def test_root_refuses_a_folder_others_can_write(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    path = project(folder)
+    folder.chmod(0o777)  # root's, but anyone may rename in it
+    plan = plan_add_requirement(str(path), REQUIREMENT)
+    before = snapshot(folder)
+    with pytest.raises(PatchError, match=r"is writable by other users, .* nothing written$"):
+        apply_plan(plan)
+    assert snapshot(folder) == before
+
+
+@posix
+@needs_root
+def test_root_writes_in_a_sticky_folder_of_its_own(tmp_path: Path) -> None:
+    """A sticky folder (like /tmp): others may create files but not rename or remove root's."""
+    folder = tmp_path / "sticky"
+    path = project(folder)
+    folder.chmod(0o1777)
+    applied = apply_plan(plan_add_requirement(str(path), REQUIREMENT))
+    assert applied.backup is not None
+    assert REQUIREMENT.encode() in path.read_bytes()
+
+
+@posix
+@pytest.mark.parametrize("step", [1, 2], ids=["while-backing-up", "while-writing"])
+def test_target_swapped_for_a_link_is_not_written_through(
+    step: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between safepip's reading of pyproject.toml and its rename, the name is swapped for a
+    symbolic link to root's 0600 file: the check before the rename sees another file, nothing is
+    written, and root's file keeps its bytes, mode and owner."""
+    secret = root_secret(tmp_path)
+    before_secret = secret.stat()
+    path = project(tmp_path / "proj")
+    plan = plan_add_requirement(str(path), REQUIREMENT)
+    calls = []
+    sync = safewrite._sync  # the step the attacker moves at
+
+    def swap_then_sync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == step:
+            path.unlink()
+            path.symlink_to(secret)
+        sync(fd)
+
+    monkeypatch.setattr(safewrite, "_sync", swap_then_sync)
+    with pytest.raises(PatchError, match=r"was replaced while safepip wrote it; nothing written$"):
+        apply_plan(plan)
+    assert unchanged(secret, before_secret)
+    assert path.is_symlink()  # the attacker's link is left alone, not written through
+    assert sorted(p.name for p in path.parent.iterdir()) == ["pyproject.toml"]
+
+
+@posix
+def test_temporary_swapped_for_a_link_hands_nothing_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary file's name is swapped for a link to root's file after it was written: its
+    mode and owner are set on the descriptor (not by name), and the rename is refused."""
+    secret = root_secret(tmp_path)
+    before_secret = secret.stat()
+    path = project(tmp_path / "proj")
+    original = path.read_bytes()
+    path.chmod(0o644)
+    plan = plan_add_requirement(str(path), REQUIREMENT)
+    sync = safewrite._sync  # the step the attacker moves at
+
+    def swap_then_sync(fd: int) -> None:
+        sync(fd)
+        [temporary] = [p for p in path.parent.iterdir() if p.name.startswith(".pyproject")]
+        temporary.unlink()
+        temporary.symlink_to(secret)
+
+    monkeypatch.setattr(safewrite, "_sync", swap_then_sync)
+    with pytest.raises(PatchError, match=r"its temporary file was replaced"):
+        apply_plan(plan, backup=False)
+    assert unchanged(secret, before_secret)
+    assert stat.S_ISREG(path.lstat().st_mode)
+    assert path.read_bytes() == original
+
+
+@posix
+def test_new_files_are_created_private_and_never_through_a_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file safepip creates (temporary, backup) is opened O_CREAT|O_EXCL|O_NOFOLLOW, 0600,
+    relative to the folder's descriptor."""
+    path = project(tmp_path / "proj")
+    opened: list[tuple[str, int, int, object]] = []
+    real_open = os.open
+
+    def spy(name: str, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+        opened.append((name, flags, mode, dir_fd))
+        return real_open(name, flags, mode, dir_fd=dir_fd)
+
+    monkeypatch.setattr(safewrite.os, "open", spy)
+    apply_plan(plan_add_requirement(str(path), REQUIREMENT))
+    created = [entry for entry in opened if entry[1] & os.O_CREAT]
+    assert len(created) == 2  # the backup's temporary and the new file's
+    for name, flags, mode, dir_fd in created:
+        assert os.sep not in name
+        assert dir_fd is not None
+        assert flags & os.O_EXCL
+        assert flags & os.O_NOFOLLOW
+        assert mode == 0o600
