@@ -20,7 +20,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan, plan_changes
+from safepip.applying.pyproject import (
+    PatchError,
+    PatchPlan,
+    apply_plan,
+    plan_changes,
+    real_pyproject,
+)
 from safepip.changes import Change
 from safepip.config import FixSetting, load_config, resolve_fix
 from safepip.deciding.consent import ask
@@ -194,6 +200,7 @@ def _fix_file(
     """Show one file's diff and apply it with consent: what changed, _EXPLAINED, or None."""
 
     try:
+        pyproject = real_pyproject(pyproject)  # the diff and the question name the real file
         plan = plan_changes(pyproject, changes)
     except PatchError as exc:
         print(f"safepip doctor: cannot prepare the fix of {pyproject}: {exc}", file=out)

@@ -203,3 +203,25 @@ def test_new_files_are_created_private_and_never_through_a_link(
         assert flags & os.O_EXCL
         assert flags & os.O_NOFOLLOW
         assert mode == 0o600
+
+
+# --- Item 4: a symbolic link for pyproject.toml ------------------------------------------------
+
+
+@posix
+def test_the_proposal_names_the_file_a_link_inside_the_project_points_to(tmp_path: Path) -> None:
+    """The install path's proposal (its summary, its diff, and so the [y/N] question after
+    them) names the file that changes, not the link."""
+    from safepip.applying.fixer import _plan
+    from safepip.deciding.preflight import preflight_remedies
+    from safepip.reading.command import PipCommand
+
+    folder = tmp_path / "proj"
+    shutil.copytree(TESTS / "projects" / "flit-missing", folder)
+    (folder / "config").mkdir()
+    (folder / "pyproject.toml").rename(folder / "config" / "pyproject.toml")
+    (folder / "pyproject.toml").symlink_to(Path("config") / "pyproject.toml")
+    [remedy] = preflight_remedies(PipCommand(["install", str(folder)], str(tmp_path)))
+    real = str(folder / "config" / "pyproject.toml")
+    assert remedy.action.summary.endswith(f"in {real}")
+    assert _plan(remedy.action).path == real  # type: ignore[arg-type]
