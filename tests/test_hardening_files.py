@@ -225,3 +225,78 @@ def test_the_proposal_names_the_file_a_link_inside_the_project_points_to(tmp_pat
     real = str(folder / "config" / "pyproject.toml")
     assert remedy.action.summary.endswith(f"in {real}")
     assert _plan(remedy.action).path == real  # type: ignore[arg-type]
+
+
+# --- Item 2: the launchers' folder -------------------------------------------------------------
+
+
+def shim_run(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from safepip.commands import shim
+
+    status = shim.run([str(folder)])
+    return status, capsys.readouterr().err
+
+
+@posix
+@needs_root
+def test_shim_refuses_a_folder_another_user_owns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its owner could replace `pip` there with their own program, which root would then run."""
+    folder = tmp_path / "bob-bin"
+    folder.mkdir(mode=0o755)
+    os.chown(folder, OTHER_UID, OTHER_UID)
+    status, err = shim_run(folder, capsys)
+    assert status == 1
+    assert err == (
+        f"safepip shim: {folder} belongs to another user (uid {OTHER_UID}), who could replace "
+        "the launchers with their own programs; choose a folder of your own\n"
+    )
+    assert list(folder.iterdir()) == []
+
+
+@posix
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o775], ids=["0777", "1777", "0775"])
+def test_shim_refuses_a_folder_others_can_write(
+    mode: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "shared-bin"
+    folder.mkdir()
+    folder.chmod(mode)  # sticky or not: anyone may add a `pip3.13` of their own in front
+    status, err = shim_run(folder, capsys)
+    assert status == 1
+    assert err.count("\n") == 1
+    assert "is writable by other users" in err
+    assert list(folder.iterdir()) == []
+
+
+@posix
+def test_shim_writes_nothing_through_planted_links(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Links planted under the names the launchers are written through (the old temporary
+    name, the marker): root's 0600 file keeps its bytes, mode and owner."""
+    secret = root_secret(tmp_path)
+    before_secret = secret.stat()
+    folder = tmp_path / "bin"
+    folder.mkdir(mode=0o755)
+    (folder / "pip.safepip-tmp").symlink_to(secret)
+    (folder / ".safepip-launchers").symlink_to(secret)
+    status, _ = shim_run(folder, capsys)
+    assert status == 0
+    assert unchanged(secret, before_secret)
+    assert (folder / "pip").read_text(encoding="utf-8").startswith("#!/bin/sh\n# safepip launcher")
+    assert stat.S_IMODE((folder / "pip").stat().st_mode) == 0o755
+    assert not (folder / ".safepip-launchers").is_symlink()
+
+
+@posix
+def test_shim_refuses_a_link_named_pip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = root_secret(tmp_path)
+    folder = tmp_path / "bin"
+    folder.mkdir(mode=0o755)
+    (folder / "pip").symlink_to(secret)
+    status, err = shim_run(folder, capsys)
+    assert status == 2
+    assert "is not a safepip launcher" in err
+    assert sorted(p.name for p in folder.iterdir()) == ["pip"]

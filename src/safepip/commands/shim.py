@@ -12,15 +12,24 @@ file ``.safepip-launchers`` (written into DIR too), so DIR on PATH twice cannot 
 
 ``python -m pip`` starts pip inside Python and runs no ``pip`` command: no launcher can see it.
 
-Exit status: 0; 2 on bad input (one line on stderr), nothing written.
+DIR is a folder on PATH, so whoever can write in it can run code as whoever runs ``pip``:
+safepip refuses a DIR that is not owned by the user (or root) or that group or others may write
+in, and makes each file new (``O_CREAT|O_EXCL|O_NOFOLLOW``, relative to the folder's descriptor)
+before renaming it into place, so that no link planted there is written through.
+
+Exit status: 0; 2 on bad input; 1 for a folder that is not safe (one line on stderr, nothing
+written either way).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import secrets
+import stat
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from safepip.options import SafepipOptions
 
@@ -35,6 +44,10 @@ USAGE = "usage: safepip shim DIR [--github]"
 
 class ShimError(Exception):
     """Bad input: one line for the user, nothing written."""
+
+
+class UnsafeFolderError(ShimError):
+    """A folder others could change: one line for the user, nothing written (exit status 1)."""
 
 
 def _quote(word: str) -> str:
@@ -113,39 +126,92 @@ def _check_folder(folder: str, wanted: list[str]) -> None:
         path = os.path.join(folder, name)
         if not os.path.lexists(path):
             continue
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                head = handle.read(len(HEADER))
-        except OSError:
-            head = ""
-        if head != HEADER:
+        if not _is_launcher(path):
             raise ShimError(
                 f"{path} exists and is not a safepip launcher (an environment's own pip?): "
                 "choose an empty folder of its own"
             )
 
 
-def _write(path: str, text: str, mode: int) -> None:
-    temporary = f"{path}.safepip-tmp"
-    with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    os.chmod(temporary, mode)
-    os.replace(temporary, path)
+def _is_launcher(path: str) -> bool:
+    """Whether ``path`` is a regular file (not a link) that starts with a launcher's header."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        return os.read(fd, len(HEADER)) == HEADER.encode()
+    finally:
+        os.close(fd)
+
+
+def _check_owner(folder: str, status: os.stat_result) -> None:
+    """DIR goes first on PATH: only its user (or root) may be able to put a program in it."""
+    if status.st_uid not in {os.geteuid(), 0}:
+        raise UnsafeFolderError(
+            f"{folder} belongs to another user (uid {status.st_uid}), who could replace the "
+            "launchers with their own programs; choose a folder of your own"
+        )
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise UnsafeFolderError(
+            f"{folder} is writable by other users, who could put their own pip in it; "
+            "choose a folder only you can write in (or chmod go-w it)"
+        )
+
+
+@contextlib.contextmanager
+def _opened(folder: str) -> Iterator[int]:
+    """The folder (made 0755 if missing), open, checked; its descriptor."""
+    created = not os.path.lexists(folder)
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        if created:  # a umask of 002 would leave it writable by the group
+            os.fchmod(fd, 0o755)
+        _check_owner(folder, os.fstat(fd))
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _write(folder: int, name: str, text: str, mode: int) -> None:
+    """``name`` in the folder ``folder`` becomes ``text``: written to a new file (never through
+    a link), mode set on its descriptor, synced, renamed over ``name``."""
+    temporary = f".{name}.safepip-{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(temporary, flags, 0o600, dir_fd=folder)
+    try:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data) :]
+        os.fchmod(fd, mode)
+        os.fsync(fd)
+        os.rename(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=folder)
+        raise
+    finally:
+        os.close(fd)
 
 
 def write_launchers(folder: str, command: list[str], wanted: list[str]) -> None:
     _check_folder(folder, [*wanted, "safepip"])
     try:
-        os.makedirs(folder, exist_ok=True)
-        _write(
-            os.path.join(folder, MARKER),
-            "safepip launchers live in this folder (`safepip shim`): safepip and its launchers\n"
-            "skip it when they look for the real pip on PATH.\n",
-            0o644,
-        )
-        for name in wanted:
-            _write(os.path.join(folder, name), launcher(name, command), 0o755)
-        _write(os.path.join(folder, "safepip"), safepip_launcher(command), 0o755)
+        with _opened(folder) as fd:
+            _check_folder(folder, [*wanted, "safepip"])  # now that it is certainly this folder
+            _write(
+                fd,
+                MARKER,
+                "safepip launchers live in this folder (`safepip shim`): safepip and its "
+                "launchers\nskip it when they look for the real pip on PATH.\n",
+                0o644,
+            )
+            for name in wanted:
+                _write(fd, name, launcher(name, command), 0o755)
+            _write(fd, "safepip", safepip_launcher(command), 0o755)
     except OSError as exc:
         raise ShimError(f"cannot write the launchers in {folder}: {exc.strerror or exc}") from None
 
@@ -209,7 +275,7 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
         github_path = _add_to_github_path(folder, os.environ) if github else None
     except ShimError as exc:
         print(f"safepip shim: {exc}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, UnsafeFolderError) else 2
     print(f"safepip shim: wrote {', '.join(wanted)} and safepip in {folder}")
     print(f"safepip shim: they run {' '.join(command)} ({why})")
     if github_path:
