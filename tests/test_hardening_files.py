@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 
 from safepip.applying import safewrite
 from safepip.applying.pyproject import BACKUP_SUFFIX, PatchError, apply_plan, plan_add_requirement
+from testing.environ import clean_environ
 
 TESTS = Path(__file__).parent
 ORIGINAL = TESTS / "projects" / "flit-missing" / "pyproject.toml"
@@ -300,3 +302,64 @@ def test_shim_refuses_a_link_named_pip(tmp_path: Path, capsys: pytest.CaptureFix
     assert status == 2
     assert "is not a safepip launcher" in err
     assert sorted(p.name for p in folder.iterdir()) == ["pip"]
+
+
+# --- Item 13: launchers copied without their folder's marker -----------------------------------
+
+
+def copied_launchers(tmp_path: Path, command: list[str]) -> Path:
+    """``cp DIR/* ~/bin``: the launchers without the ``.safepip-launchers`` dotfile."""
+    from safepip.commands import shim
+
+    folder = tmp_path / "launchers"
+    shim.write_launchers(str(folder), command, ["pip"])
+    copy = tmp_path / "home-bin"
+    copy.mkdir()
+    for entry in folder.iterdir():
+        if not entry.name.startswith("."):
+            shutil.copy2(entry, copy / entry.name)
+    return copy
+
+
+def run_pip_version(tmp_path: Path, path: list[Path]) -> subprocess.CompletedProcess[str]:
+    environ = clean_environ({"PATH": os.pathsep.join([*map(str, path), "/usr/bin", "/bin"])})
+    # The timeout only turns a loop into a failure (the launchers exec forever on main).
+    return subprocess.run(
+        ["sh", "-c", "pip --version"],
+        cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.slow  # real shells and a real pip
+@posix
+@pytest.mark.parametrize("installed", [True, False], ids=["safepip-installed", "safepip-gone"])
+def test_launchers_copied_without_their_marker_do_not_loop(
+    installed: bool, tmp_path: Path, pip_venv: Path
+) -> None:
+    """Known by their header, the copies are skipped and the real pip runs, whether safepip
+    itself is still there (its PATH search skips them) or not (the launcher's own walk does)."""
+    command = [sys.executable, "-m", "safepip"] if installed else [str(tmp_path / "gone")]
+    copy = copied_launchers(tmp_path, command)
+    result = run_pip_version(tmp_path, [copy, copy, pip_venv.parent])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("pip ")
+    assert str(pip_venv.parent.parent) in result.stdout
+    if not installed:
+        assert result.stderr.startswith(f"safepip: {tmp_path / 'gone'} is gone;")
+
+
+@pytest.mark.slow  # real shells
+@posix
+def test_a_launcher_that_runs_itself_stops_with_one_line(tmp_path: Path) -> None:
+    """The last guard: a launcher edited so that its header is gone (nothing can know it for a
+    launcher) and safepip uninstalled execs itself once, sees its own process id, and stops."""
+    copy = copied_launchers(tmp_path, [str(tmp_path / "gone")])
+    script = copy / "pip"
+    lines = script.read_text(encoding="utf-8").splitlines(keepends=True)
+    script.write_text(lines[0] + "".join(lines[2:]), encoding="utf-8")
+    result = run_pip_version(tmp_path, [copy])
+    assert result.returncode == 127
+    assert result.stderr.splitlines()[-1].startswith(
+        f"safepip: {script} is a safepip launcher that ran itself again"
+    )
+    assert result.stderr.count("is gone") == 1

@@ -8,7 +8,10 @@ path, found as ``safepip shell-init`` finds it) is still executable, it runs
 ``SAFEPIP_INVOKED_AS=<its name> exec <safepip> "$@"``, and safepip then looks for the real pip of
 that name on PATH behind the launchers. When safepip has been removed it says so in one line and
 runs the next command of its own name on PATH itself, skipping every folder that holds the marker
-file ``.safepip-launchers`` (written into DIR too), so DIR on PATH twice cannot loop.
+file ``.safepip-launchers`` (written into DIR too), so DIR on PATH twice cannot loop, and every
+launcher, known by its first lines (a copy made without the marker: ``cp DIR/* ~/bin``). As a
+last guard, a launcher that finds itself exec'd by itself (``$SAFEPIP_LAUNCHER_PID`` is its own
+process id, which exec keeps) says so in one line and exits 127 instead of looping.
 
 ``python -m pip`` starts pip inside Python and runs no ``pip`` command: no launcher can see it.
 
@@ -32,11 +35,15 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 
 from safepip.options import SafepipOptions
+from safepip.target import LAUNCHER_HEADER
 
 #: The file that marks a folder of launchers: target resolution and the launchers skip it.
 MARKER = ".safepip-launchers"
 #: The first lines of every launcher: how an earlier launcher is told from a real pip.
-HEADER = "#!/bin/sh\n# safepip launcher"
+HEADER = LAUNCHER_HEADER.decode()
+#: Set by a launcher to its process id before it execs: a launcher that finds it equal to its
+#: own was exec'd by itself (through safepip or the PATH walk), and stops instead of looping.
+GUARD = "SAFEPIP_LAUNCHER_PID"
 _VERSIONED = re.compile(r"^(?:python|pip)3\.(\d+)$")
 
 USAGE = "usage: safepip shim DIR [--github]"
@@ -61,6 +68,13 @@ def launcher(name: str, command: list[str]) -> str:
     return f"""\
 {HEADER}: `{name}` runs safepip (made by `safepip shim`; delete this folder to undo).
 # safepip: {" ".join(command).replace(chr(10), "?")}
+if [ "${{{GUARD}:-}}" = "$$" ]; then
+    echo "safepip: $0 is a safepip launcher that ran itself again" \\
+        "(a copy without its folder's {MARKER} file?); stopping: remove it from PATH" >&2
+    exit 127
+fi
+{GUARD}=$$
+export {GUARD}
 if [ -x {program} ]; then
     SAFEPIP_INVOKED_AS={name} exec {words} "$@"
 fi
@@ -71,6 +85,10 @@ for __safepip_dir in $PATH; do
     [ -n "$__safepip_dir" ] || __safepip_dir=.
     [ -e "$__safepip_dir/{MARKER}" ] && continue
     if [ -f "$__safepip_dir/{name}" ] && [ -x "$__safepip_dir/{name}" ]; then
+        __safepip_head=
+        {{ IFS= read -r __safepip_head; IFS= read -r __safepip_head; }} \\
+            < "$__safepip_dir/{name}" 2>/dev/null
+        case $__safepip_head in "{HEADER.splitlines()[1]}"*) continue ;; esac
         unset IFS
         set +f
         exec "$__safepip_dir/{name}" "$@"
