@@ -20,6 +20,7 @@ import pytest
 from safepip.applying import safewrite
 from safepip.applying.pyproject import BACKUP_SUFFIX, PatchError, apply_plan, plan_add_requirement
 from testing.environ import clean_environ
+from testing.runs import Run, assert_no_traceback_of_ours
 
 TESTS = Path(__file__).parent
 ORIGINAL = TESTS / "projects" / "flit-missing" / "pyproject.toml"
@@ -363,3 +364,149 @@ def test_a_launcher_that_runs_itself_stops_with_one_line(tmp_path: Path) -> None
         f"safepip: {script} is a safepip launcher that ran itself again"
     )
     assert result.stderr.count("is gone") == 1
+
+
+# --- Item 3: transcripts in a shared log directory ---------------------------------------------
+
+
+def record(directory: Path, lines: list[str], **options: int) -> str:
+    from safepip.transcripts import TranscriptRecorder
+
+    recorder = TranscriptRecorder(str(directory), **options)
+    for line in lines:
+        recorder.feed_line("stderr", line)
+    return recorder.keep({"pip_args": ["install", "."], "exit_status": 1, "findings": 1})
+
+
+@posix
+def test_transcript_and_sidecar_are_owner_only(tmp_path: Path) -> None:
+    """docs/logs.md: owner-only, the JSON sidecar too (it holds the command line and cwd)."""
+    path = Path(record(tmp_path / "logs", ["Processing ./proj"]))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.with_suffix(".json").stat().st_mode) == 0o600
+
+
+@posix
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o770], ids=["0777", "1777", "0770"])
+def test_a_log_directory_others_can_write_is_not_used(mode: int, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    logs.chmod(mode)
+    with pytest.raises(OSError, match=r"^the log directory .* is writable by other users; "):
+        record(logs, ["Processing ./proj"])
+    assert list(logs.iterdir()) == []
+
+
+@posix
+@needs_root
+def test_a_log_directory_of_another_user_is_not_used(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir(mode=0o700)
+    os.chown(logs, OTHER_UID, OTHER_UID)
+    with pytest.raises(OSError, match=rf"belongs to another user \(uid {OTHER_UID}\)"):
+        record(logs, ["Processing ./proj"])
+    assert list(logs.iterdir()) == []
+
+
+@posix
+def test_a_planted_link_for_a_spool_segment_is_not_written_through(tmp_path: Path) -> None:
+    """The next tail segment's name, seen from the head's, planted as a link to root's file:
+    the recording stops (the run goes on), root's file is untouched."""
+    from safepip.transcripts import TranscriptRecorder
+
+    secret = root_secret(tmp_path)
+    before_secret = secret.stat()
+    logs = tmp_path / "logs"
+    recorder = TranscriptRecorder(str(logs), max_bytes=64)
+    recorder.feed_line("stderr", "Processing ./proj")
+    [head] = [p for p in logs.iterdir() if p.name.endswith(".head")]
+    Path(str(head)[: -len(".head")] + ".tail1").symlink_to(secret)
+    for _ in range(10):
+        recorder.feed_line("stderr", "pip's output, which must not land in root's file")
+    assert isinstance(recorder.error, FileExistsError)
+    recorder.discard()
+    assert unchanged(secret, before_secret)
+
+
+# --- Items 3 and 9 end to end: a stand-in pip that prints a crafted log and exits 1 ------------
+
+FLIT_LOG = (
+    TESTS / "corpus" / "pip26.3-py3.13-flit-missing-install-pipe" / "output.log"
+).read_bytes()
+PRINTING_PIP = """\
+import os, sys
+with open(os.environ["STANDIN_STDOUT"], "rb") as data:
+    os.write(1, data.read())
+sys.exit(1)
+"""
+
+
+def run_with_printed(tmp_path: Path, printed: bytes, **extra: str) -> Run:
+    from testing.runs import run_safepip, write_script
+
+    (tmp_path / "printed").write_bytes(printed)
+    environ = clean_environ(
+        {
+            "SAFEPIP_PYTHON": str(write_script(tmp_path / "printing-python", PRINTING_PIP)),
+            "STANDIN_STDOUT": str(tmp_path / "printed"),
+            "SAFEPIP_LOG_DIR": str(tmp_path / "log"),
+            **extra,
+        }
+    )
+    return run_safepip(["install", "flit-missing"], environ, cwd=tmp_path)
+
+
+def _nul_in_folder(tmp_path: Path) -> bytes:
+    return FLIT_LOG.replace(b"./flit-missing", b"./flit\x00missing")
+
+
+def _nul_after_tilde(tmp_path: Path) -> bytes:
+    return FLIT_LOG.replace(b"./flit-missing", b"~ro\x00ot/flit-missing")
+
+
+def _fifo(tmp_path: Path) -> bytes:
+    folder = tmp_path / "fifo-proj"
+    folder.mkdir()
+    os.mkfifo(folder / "pyproject.toml")  # nobody ever writes to it: a read would wait forever
+    return FLIT_LOG.replace(b"./flit-missing", b"./fifo-proj")
+
+
+def _directory(tmp_path: Path) -> bytes:
+    (tmp_path / "dir-proj" / "pyproject.toml").mkdir(parents=True)
+    return FLIT_LOG.replace(b"./flit-missing", b"./dir-proj")
+
+
+@pytest.mark.slow  # safepip and the stand-in pip as child processes
+@posix
+@pytest.mark.parametrize("make", [_nul_in_folder, _nul_after_tilde, _fifo, _directory])
+def test_paths_pip_printed_give_no_crash_and_no_hang(
+    make: object, tmp_path: Path
+) -> None:  # fmt: skip
+    """issue 18, item 9: safepip ends with pip's status (1), no internal error, no hang (the
+    run's timeout only turns a hang into a failure)."""
+    assert callable(make)
+    run = run_with_printed(tmp_path, make(tmp_path))
+    assert run.status == 1, run.err
+    assert_no_traceback_of_ours(run)
+    assert "could not read pip's output" not in run.err
+    assert "flit_core" in run.err  # the diagnosis of what pip printed is still made
+
+
+@pytest.mark.slow  # safepip and the stand-in pip as child processes
+@posix
+def test_a_shared_log_directory_skips_the_transcript_not_the_run(tmp_path: Path) -> None:
+    """issue 18, item 3: one line says why, pip's exit status is kept, nothing is written."""
+    shared = tmp_path / "log"
+    shared.mkdir()
+    shared.chmod(0o777)
+    run = run_with_printed(tmp_path, FLIT_LOG)
+    assert run.status == 1
+    assert_no_traceback_of_ours(run)
+    notes = [line for line in run.own_lines() if "transcript" in line]
+    expected = (
+        f"safepip: could not keep the transcript of this run: the log directory {shared} is "
+        "writable by other users; make it private (chmod go-w) or set SAFEPIP_LOG_DIR to a "
+        "directory of your own"
+    )
+    assert notes == [expected]
+    assert list(shared.iterdir()) == []
