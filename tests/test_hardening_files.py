@@ -510,3 +510,84 @@ def test_a_shared_log_directory_skips_the_transcript_not_the_run(tmp_path: Path)
     )
     assert notes == [expected]
     assert list(shared.iterdir()) == []
+
+
+# --- Item 17: no backup where git holds the original -------------------------------------------
+
+
+def git_checkout(tmp_path: Path) -> Path:
+    """The flit-missing project, committed in a git repository of its own: a clean checkout."""
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    folder = tmp_path / "checkout"
+    shutil.copytree(TESTS / "projects" / "flit-missing", folder)
+    environ = {**clean_environ(), "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path)}
+    for command in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "initial"],
+    ):
+        subprocess.run(["git", "-C", str(folder), *command], env=environ, check=True)
+    return folder
+
+
+def test_the_install_path_keeps_no_backup_where_git_has_the_original(tmp_path: Path) -> None:
+    """The fixer (the install path and the pre-flight) skips the backup as doctor --fix does,
+    and the closing line says how to see and undo the change."""
+    from safepip.applying.fixer import Fixer
+    from safepip.applying.rerun import Rerun
+    from safepip.changes import AddRequirement
+    from safepip.deciding.actions import PatchPyproject
+    from safepip.reporting.records import ChangedFile
+
+    folder = git_checkout(tmp_path)
+    pyproject = folder / "pyproject.toml"
+    changed: list[ChangedFile] = []
+    fixer = Fixer(
+        Rerun(
+            ["install", str(folder)],
+            cwd=str(tmp_path),
+            user_unisolated=False,
+            pip_version=lambda: (26, 0),
+        ),
+        pip_prefix=list,
+        index_options=[],
+        events=None,  # type: ignore[arg-type]  # not told of anything on this path
+        runner=None,  # type: ignore[arg-type]
+        run_and_read=None,  # type: ignore[arg-type]
+        changed=lambda path, backup, in_git: changed.append(ChangedFile(path, backup, in_git)),
+    )
+    PatchPyproject(str(pyproject), AddRequirement("flit_core>=3.2")).apply(fixer)
+    assert "flit_core>=3.2" in pyproject.read_text(encoding="utf-8")
+    assert sorted(p.name for p in folder.iterdir() if "safepip" in p.name) == []
+    [record] = changed
+    assert record.backup is None
+    assert record.describe() == (
+        f"{pyproject} (no backup: git has the original; `git diff -- {pyproject}` shows the "
+        f"change, `git checkout -- {pyproject}` undoes it)"
+    )
+    assert record.to_json() == {"path": str(pyproject), "backup": None}  # the report as before
+
+
+@pytest.mark.slow  # real pip in a real venv
+@posix
+def test_yes_install_in_a_clean_checkout_leaves_nothing_for_git_add(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    from testing.environ import offline_environ
+    from testing.runs import run_safepip
+    from testing.venvs import seeded_venv
+
+    folder = git_checkout(tmp_path)
+    python = seeded_venv(tmp_path / "venv")
+    environ = offline_environ(wheelhouse, python, SAFEPIP_PREFLIGHT="0")
+    run = run_safepip(["--yes", "install", str(folder)], environ, cwd=tmp_path)
+    assert run.status == 0, run.err
+    assert not list(folder.glob("*.safepip-backup*"))
+    pyproject = folder / "pyproject.toml"
+    assert f"`git checkout -- {pyproject}` undoes it" in run.err
+    status = subprocess.run(
+        ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert [line for line in status.stdout.splitlines() if "safepip" in line] == []

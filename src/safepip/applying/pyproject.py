@@ -38,8 +38,10 @@ from safepip.applying.safewrite import (
     BACKUP_SUFFIX,
     TEMP_PREFIX,
     PatchError,
+    held_by_git,
     remove_stray_temporaries,
     replace_file,
+    undo_hint,
 )
 from safepip.applying.tomledit import (
     UnsafeEditError,
@@ -65,6 +67,7 @@ __all__ = [
     "PatchError",
     "PatchPlan",
     "apply_plan",
+    "held_by_git",
     "plan_add_requirement",
     "plan_change",
     "plan_changes",
@@ -72,6 +75,7 @@ __all__ = [
     "plan_set_backend",
     "real_pyproject",
     "remove_stray_temporaries",
+    "undo_hint",
 ]
 
 #: What pip assumes when a project declares no ``[build-system] requires`` at all (PEP 518). A

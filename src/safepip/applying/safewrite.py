@@ -28,8 +28,10 @@ __all__ = [
     "BACKUP_SUFFIX",
     "TEMP_PREFIX",
     "PatchError",
+    "held_by_git",
     "remove_stray_temporaries",
     "replace_file",
+    "undo_hint",
 ]
 
 #: Temporary files are named ``.pyproject.toml.safepip-<random>.tmp`` in the file's directory, so
@@ -376,6 +378,38 @@ def _keep_owner(fd: int, status: os.stat_result) -> None:
     # Only root may give a file away; anyone else keeps their own ownership.
     with contextlib.suppress(OSError):
         fchown(fd, status.st_uid, status.st_gid)
+
+
+def held_by_git(path: str) -> bool:
+    """Whether git tracks ``path`` and holds its content (the file matches the index: committed,
+    or staged as under a pre-commit hook). Such a file needs no backup: git has the original,
+    and a stray ``pyproject.toml.safepip-backup`` would be committed by the next ``git add -A``.
+    """
+    import subprocess
+
+    folder, name = os.path.split(os.path.abspath(path))
+    try:
+        for check in (["ls-files", "--error-unmatch", "--", name], ["diff", "--quiet", "--", name]):
+            result = subprocess.run(
+                ["git", "-C", folder, *check],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+            if result.returncode != 0:
+                return False
+    except OSError:  # no git: keep the backup
+        return False
+    return True
+
+
+def undo_hint(path: str) -> str:
+    """How to see and undo a change to ``path`` that git holds the original of."""
+    return (
+        f"no backup: git has the original; `git diff -- {path}` shows the change, "
+        f"`git checkout -- {path}` undoes it"
+    )
 
 
 def remove_stray_temporaries(directory: str, *, min_age: float = 60.0) -> list[str]:

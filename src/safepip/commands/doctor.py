@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import shlex
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -24,8 +23,10 @@ from safepip.applying.pyproject import (
     PatchError,
     PatchPlan,
     apply_plan,
+    held_by_git,
     plan_changes,
     real_pyproject,
+    undo_hint,
 )
 from safepip.changes import Change
 from safepip.config import FixSetting, load_config, resolve_fix
@@ -219,11 +220,9 @@ def _fix_file(
 def _write(
     plan: PatchPlan, replan: Callable[[], PatchPlan], out: TextIO
 ) -> dict[str, str | None] | None:
-    # A file git tracks and whose content git holds (the working copy matches the index:
-    # committed, or staged as under a pre-commit hook) needs no backup: git has the original,
-    # and a stray pyproject.toml.safepip-backup would be committed by the next `git add -A`
-    # (doctor --fix as a pre-commit hook).
-    in_git = _clean_in_git(plan.path)
+    # No backup where git holds the original (doctor --fix as a pre-commit hook would have the
+    # backup committed by the next `git add -A`).
+    in_git = held_by_git(plan.path)
     try:
         applied = apply_plan(plan, replan=replan, backup=not in_git)
     except SafepipError as exc:  # PatchError, or another run holding the folder too long
@@ -234,25 +233,6 @@ def _write(
         return None
     backup = f" (backup: {applied.backup})" if applied.backup else ""
     if in_git:
-        backup = " (no backup: git has the original; `git diff` shows the change)"
+        backup = f" ({undo_hint(plan.path)})"
     print(f"safepip doctor: changed {plan.path}{backup}", file=out)
     return {"path": plan.path, "backup": applied.backup}
-
-
-def _clean_in_git(path: str) -> bool:
-    """Whether git tracks ``path`` and holds its content (the file matches the index)."""
-    folder, name = os.path.split(os.path.abspath(path))
-    try:
-        for check in (["ls-files", "--error-unmatch", "--", name], ["diff", "--quiet", "--", name]):
-            result = subprocess.run(
-                ["git", "-C", folder, *check],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=False,
-            )
-            if result.returncode != 0:
-                return False
-    except OSError:  # no git: keep the backup
-        return False
-    return True
