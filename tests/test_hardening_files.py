@@ -591,3 +591,36 @@ def test_yes_install_in_a_clean_checkout_leaves_nothing_for_git_add(
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert [line for line in status.stdout.splitlines() if "safepip" in line] == []
+
+
+@pytest.mark.slow  # safepip and the stand-in pip as child processes
+@posix
+@needs_root
+def test_sudo_safepip_yes_install_in_another_users_folder_writes_nothing(tmp_path: Path) -> None:
+    """issue 18, item 1 end to end: `sudo safepip --yes install /home/bob/proj`."""
+    from testing.runs import run_safepip, write_script
+
+    folder = tmp_path / "bob" / "proj"
+    shutil.copytree(TESTS / "projects" / "flit-missing", folder)
+    for path in [folder.parent, folder, *folder.rglob("*")]:
+        os.chown(path, OTHER_UID, OTHER_UID)
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    (tmp_path / "printed").write_bytes(FLIT_LOG)
+    environ = clean_environ(
+        {
+            "SAFEPIP_PYTHON": str(write_script(tmp_path / "printing-python", PRINTING_PIP)),
+            "STANDIN_STDOUT": str(tmp_path / "printed"),
+            "SAFEPIP_LOG_DIR": str(tmp_path / "log"),
+        }
+    )
+    run = run_safepip(["--yes", "install", str(folder)], environ, cwd=tmp_path)
+    assert run.status == 1
+    assert_no_traceback_of_ours(run)
+    refusals = [line for line in run.own_lines() if "not writing" in line]
+    assert refusals
+    assert all(
+        f"not writing {folder / 'pyproject.toml'} as root: its folder {folder} belongs to uid "
+        f"{OTHER_UID}" in line
+        for line in refusals
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
