@@ -92,7 +92,7 @@ def test_root_refuses_a_folder_another_user_owns(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith(f"not writing {path} as root: its folder {folder} belongs to ")
-    assert "run safepip as" in message
+    assert f"run safepip as uid {OTHER_UID} (sudo -u '#{OTHER_UID}' ...)" in message
     assert "copy the project" in message
     assert message.endswith("nothing written")
     assert snapshot(folder) == before

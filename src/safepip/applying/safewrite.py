@@ -164,10 +164,12 @@ def _check_folder(path: str, folder: _Folder) -> None:
         return
     status = folder.status()
     if status.st_uid != 0:
-        owner = _user_name(status.st_uid)
+        name = _user_name(status.st_uid)
+        owner = name or f"uid {status.st_uid}"
+        sudo = name or f"'#{status.st_uid}'"  # sudo's spelling of a user by number
         raise PatchError(
             f"not writing {path} as root: its folder {folder.path} belongs to {owner}, who could "
-            f"redirect the write; run safepip as {owner} (sudo -u {owner} ...), or copy the "
+            f"redirect the write; run safepip as {owner} (sudo -u {sudo} ...), or copy the "
             "project to a folder of root's; nothing written"
         )
     if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not status.st_mode & stat.S_ISVTX:
@@ -178,13 +180,13 @@ def _check_folder(path: str, folder: _Folder) -> None:
         )
 
 
-def _user_name(uid: int) -> str:
+def _user_name(uid: int) -> str | None:
     try:
         import pwd
 
         return pwd.getpwuid(uid).pw_name
     except (ImportError, KeyError):
-        return f"uid {uid}"
+        return None
 
 
 def _check_target(
