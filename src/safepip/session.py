@@ -332,12 +332,18 @@ class Session:
 
 
 def run_session(
-    invocation: Invocation, target: TargetPython, config: Config | None, fix: FixSetting
+    invocation: Invocation,
+    target: TargetPython,
+    config: Config | None,
+    fix: FixSetting,
+    *,
+    runner: Runner = run_command,
 ) -> int:
     """Run a building pip command (install, wheel, download) under safepip's watch, its fix
-    mode ``fix`` resolved from the options and ``config`` (``config.resolve_fix``)."""
+    mode ``fix`` resolved from the options and ``config`` (``config.resolve_fix``); ``runner``
+    runs pip (safepip/building.py's replays a first run that already happened)."""
     try:
         cwd = os.getcwd()
     except FileNotFoundError:
         raise SafepipError("the current folder no longer exists") from None
-    return Session(invocation, target, cwd, config, fix=fix).run()
+    return Session(invocation, target, cwd, config, fix=fix, runner=runner).run()

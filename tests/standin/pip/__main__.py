@@ -92,7 +92,18 @@ def prompt(args: list[str]) -> int:
     return 0 if answer == "y" else 1
 
 
+def install(args: list[str]) -> int:
+    """A failing `pip install`: prints the pip log named by $STANDIN_LOG and exits 1, counting
+    its runs in $STANDIN_COUNT (one line per run)."""
+    with open(os.environ["STANDIN_COUNT"], "a") as count:
+        count.write(" ".join(args) + "\n")
+    with open(os.environ["STANDIN_LOG"], "rb") as log:
+        _out(log.read())
+    return 1
+
+
 BEHAVIOURS: dict[str, Callable[[list[str]], int]] = {
+    "install": install,
     "exit": exit_with,
     "kill": kill_self,
     "isatty": isatty,
