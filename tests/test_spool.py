@@ -6,22 +6,43 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safepip.reading.consumer import TailRecorder
 from safepip.reading.spool import LineSpool
+from safepip.running.relay import LineFeed
 from testing.environ import safepip_argv
 
-LINES = [
-    ("stdout", "Processing ./proj"),
-    ("stdout", "  Installing build dependencies ... \r  Installing build dependencies ... done"),
-    ("stderr", "  error: subprocess-exited-with-error"),
-    ("stderr", ""),
-    ("stderr", "  ModuleNotFoundError: No module named 'flit_core'"),
-    ("terminal", "caf\u00e9 \U0001f600 \x1b[31mred\x1b[0m \udcff"),  # a lone surrogate too
-    ("stdout", "ERROR: Failed to build 'proj'"),
+if TYPE_CHECKING:
+    from safepip.reading.consumer import LineConsumer
+
+#: Reads of pip's streams as the relay gets them: lines cut anywhere, a UTF-8 character split
+#: across two reads, a progress bar's "\r", a "\r\n" split, invalid bytes, a last line without
+#: its ending.
+READS = [
+    ("stdout", b"Processing ./proj\n  Installing build dep"),
+    ("stdout", b"endencies ... \r  Installing build dependencies ... done\r"),
+    ("stderr", b"  error: subprocess-exited-with-error\n\n  caf\xc3"),
+    ("stdout", b"\nCollecting x\n"),
+    (
+        "stderr",
+        b"\xa9 \xff\xfe \x1b[31mred\x1b[0m\n  ModuleNotFoundError: No module named 'flit_core'\n",
+    ),
+    ("terminal", b"ERROR: Failed to build 'proj'"),
 ]
+
+
+def live(reads: list[tuple[str, bytes]], consumer: LineConsumer) -> None:
+    """What the relay feeds a consumer that reads live: one LineFeed a stream, ended at the end."""
+    feeds = {stream: LineFeed(stream, consumer) for stream, _ in reads}
+    for stream, data in reads:
+        feeds[stream].feed(data)
+    for feed in feeds.values():
+        feed.finish()
 
 
 class OneAtATime:
@@ -34,52 +55,72 @@ class OneAtATime:
         self.lines.append((stream, line))
 
 
-@pytest.mark.parametrize("memory_bytes", [1 << 20, 0, 40], ids=["in-memory", "on-disk", "spills"])
-def test_replay_gives_back_every_line_in_order_with_its_stream(memory_bytes: int) -> None:
+@pytest.mark.parametrize("memory_bytes", [1 << 20, 0, 60], ids=["in-memory", "on-disk", "spills"])
+def test_replay_feeds_the_lines_the_relay_would_have_fed_live(memory_bytes: int) -> None:
     spool = LineSpool(memory_bytes)
-    spool.feed_lines("stdout", [line for stream, line in LINES[:2]])
-    for stream, line in LINES[2:]:
-        spool.feed_line(stream, line)
-    batched, single = TailRecorder(limit=100), OneAtATime()
-    spool.replay(batched)
+    live(READS, spool)  # the spool has feed_raw: the relay hands it the reads, undecoded
+    expected, replayed, single = TailRecorder(100), TailRecorder(100), OneAtATime()
+    live(READS, expected)
+    spool.replay(replayed)
     spool.replay(single)  # twice: the spool is read, not consumed
     spool.close()
-    assert list(batched.lines) == LINES
-    assert batched.count == len(LINES)
-    assert single.lines == LINES
+    assert list(replayed.lines) == list(expected.lines)
+    assert single.lines == list(expected.lines)
+    assert ("stderr", "  caf\u00e9 \ufffd\ufffd \x1b[31mred\x1b[0m") in single.lines
+    assert ("terminal", "ERROR: Failed to build 'proj'") in single.lines
     assert spool.lost is None
 
 
-def test_many_lines_are_replayed_in_batches_and_nothing_is_lost() -> None:
-    spool = LineSpool(1024)
-    for index in range(5000):
-        spool.feed_line("stderr" if index % 7 else "stdout", f"line {index}")
-    batches: list[int] = []
-
-    class Counting(TailRecorder):
-        def feed_lines(self, stream: str, lines: list[str]) -> None:
-            batches.append(len(lines))
-            super().feed_lines(stream, lines)
-
-    consumer = Counting(limit=5000)
-    spool.replay(consumer)
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["stdout", "stderr", "terminal"]), st.binary(max_size=40)),
+        max_size=30,
+    ),
+    st.sampled_from([1 << 20, 0, 50]),
+)
+def test_any_reads_replay_as_they_would_have_been_read_live(
+    reads: list[tuple[str, bytes]], memory_bytes: int
+) -> None:
+    spool = LineSpool(memory_bytes)
+    live(reads, spool)
+    expected, replayed = TailRecorder(1000), TailRecorder(1000)
+    live(reads, expected)
+    spool.replay(replayed)
     spool.close()
-    assert [line for _, line in consumer.lines] == [f"line {index}" for index in range(5000)]
-    assert sum(batches) == 5000
-    assert max(batches) <= 512
+    assert list(replayed.lines) == list(expected.lines)
+
+
+def test_decoded_lines_given_to_the_spool_come_back() -> None:
+    spool = LineSpool()
+    spool.feed_line("stdout", "one")
+    spool.feed_line("stderr", "two \u00e9")
+    replayed = OneAtATime()
+    spool.replay(replayed)
+    assert replayed.lines == [("stdout", "one"), ("stderr", "two \u00e9")]
+
+
+def test_much_output_is_replayed_whole_from_the_disk() -> None:
+    spool = LineSpool(1024)
+    reads = [("stderr" if n % 7 else "stdout", b"line %d\n" % n) for n in range(5000)]
+    live(reads, spool)
+    replayed = TailRecorder(5000)
+    spool.replay(replayed)
+    spool.close()
+    assert [line for _, line in replayed.lines] == [f"line {n}" for n in range(5000)]
 
 
 def test_a_write_that_fails_is_remembered_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     spool = LineSpool(0)
-    spool.feed_line("stdout", "first")
+    spool.feed_raw("stdout", b"first\n")
     assert spool._file is not None
 
     def full(data: bytes) -> int:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(spool._file, "write", full)
-    spool.feed_line("stdout", "second")
-    spool.feed_line("stdout", "third")
+    spool.feed_raw("stdout", b"second\n")
+    spool.end_raw("stdout")
     assert isinstance(spool.lost, OSError)
     assert spool.lost.errno == 28
     spool.close()

@@ -1,64 +1,74 @@
 """Keeping what pip prints, to read it only if pip fails (docs/architecture.md, "Read only when
 pip fails").
 
-A :class:`LineSpool` is the line consumer of a building command's first run: it stores each line
-and its stream, cheaply, and :meth:`LineSpool.replay` feeds them, in order, to the real readers
-once pip has exited non-zero. A run that succeeds (almost every run) is never read at all, so
-none of the reading, deciding or applying machinery is imported while pip runs.
+A :class:`LineSpool` is the consumer of a building command's first run. The relay hands it each
+read of pip's streams as raw bytes (``feed_raw``; the relay's ``LineFeed`` looks for it), so
+while pip runs nothing is decoded or cut into lines; :meth:`LineSpool.replay` then decodes the
+same reads, in the same order, into the real readers once pip has exited non-zero, exactly as
+the relay would have fed them live. A run that succeeds (almost every run) is never read at all,
+so none of the reading, deciding or applying machinery is imported while pip runs.
 
-Memory stays flat: lines are kept in memory up to :data:`MEMORY_BYTES`, then in an anonymous
-temporary file (``tempfile.TemporaryFile``: created with ``O_EXCL``, removed from its folder at
-once, so no other user can open or replace it).
+Memory stays flat: reads are kept in memory up to :data:`MEMORY_BYTES`, then in an anonymous
+temporary file (``tempfile.TemporaryFile``: created with ``O_EXCL`` and removed from its folder
+at once, so no other user can open or replace it, and it goes when safepip does).
 
-This module is on the building path that needs no fix: it imports nothing beyond ``os`` until it
-spills to the disk.
+This module is on the building path that needs no fix: it imports nothing until it spills to
+the disk or replays.
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import BinaryIO
 
     from safepip.reading.consumer import LineConsumer
 
-#: What is kept in memory before the lines go to a temporary file.
+#: What is kept in memory before the reads go to a temporary file.
 MEMORY_BYTES = 4 * 1024 * 1024
-#: Lines are replayed in batches of this many (the readers take batches far faster).
-_BATCH = 512
-#: The stream of each line, one byte in the record.
+#: Each record: one byte for the stream (lower case: a read; upper case: the stream's end), four
+#: for the length (big-endian), then the bytes read.
 _CODES = {"stdout": b"o", "stderr": b"e", "terminal": b"t"}
 _STREAMS = {code[0]: stream for stream, code in _CODES.items()}
+_HEADER = 5
 
 
 class LineSpool:
-    """A line consumer that keeps every line, to :meth:`replay` it later."""
+    """A consumer that keeps pip's reads, to :meth:`replay` them as lines later."""
 
     def __init__(self, memory_bytes: int = MEMORY_BYTES) -> None:
         self._memory_bytes = memory_bytes
         self._chunks: list[bytes] = []
         self._size = 0
         self._file: BinaryIO | None = None
-        #: Why some lines could not be kept (a full disk), if that happened: nothing is replayed.
+        #: Why some output could not be kept (a full disk), if that happened: then nothing is
+        #: replayed.
         self.lost: OSError | None = None
 
-    def feed_line(self, stream: str, line: str) -> None:
-        self.feed_lines(stream, [line])
+    def feed_raw(self, stream: str, data: bytes) -> None:
+        """One read of pip's ``stream``, as the relay wrote it out."""
+        self._keep(_CODES.get(stream, b"t") + len(data).to_bytes(4, "big") + data)
 
-    def feed_lines(self, stream: str, lines: list[str]) -> None:
+    def end_raw(self, stream: str) -> None:
+        """``stream`` has ended (its last line may have had no line ending)."""
+        self._keep(_CODES.get(stream, b"t").upper() + bytes(4))
+
+    def feed_line(self, stream: str, line: str) -> None:
+        """A decoded line (the line-consumer interface, for a caller without raw reads)."""
+        self.feed_raw(stream, line.encode("utf-8", "replace") + b"\n")
+
+    def _keep(self, record: bytes) -> None:
         if self.lost is not None:
             return
-        code = _CODES.get(stream, b"t")
-        # One record a line: the stream's code, the line, "\n" (a decoded line holds no "\n").
-        data = b"".join(code + line.encode("utf-8", "surrogatepass") + b"\n" for line in lines)
         try:
-            if self._file is None and self._size + len(data) > self._memory_bytes:
+            if self._file is None and self._size + len(record) > self._memory_bytes:
                 self._spill()
             if self._file is not None:
-                self._file.write(data)
+                self._file.write(record)
             else:
-                self._chunks.append(data)
-            self._size += len(data)
+                self._chunks.append(record)
+            self._size += len(record)
         except OSError as exc:
             self.lost = exc
 
@@ -66,50 +76,45 @@ class LineSpool:
         import tempfile
 
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        for chunk in self._chunks:
-            self._file.write(chunk)
+        self._file.write(b"".join(self._chunks))
         self._chunks = []
 
     def replay(self, consumer: LineConsumer) -> None:
-        """Feed every line kept, in order and with its stream, to ``consumer``."""
-        if self._file is None:
-            # Split on "\n" only: a line may hold a "\r" (a progress bar in a pty).
-            self._feed(consumer, b"".join(self._chunks).split(b"\n")[:-1])
-            return
-        self._file.flush()
-        self._file.seek(0)
-        while True:
-            records = self._file.readlines(1024 * 1024)
-            if not records:
-                return
-            self._feed(consumer, [record.rstrip(b"\n") for record in records])
+        """Feed ``consumer`` the lines of every read kept, as the relay would have fed them."""
+        from safepip.running.relay import LineFeed
 
-    @staticmethod
-    def _feed(consumer: LineConsumer, records: list[bytes]) -> None:
-        batch: list[str] = []
-        stream = ""
-        feed_lines = getattr(consumer, "feed_lines", None)
-        for record in records:
-            this = _STREAMS.get(record[0], "terminal") if record else "terminal"
-            if (this != stream or len(batch) >= _BATCH) and batch:
-                _send(consumer, feed_lines, stream, batch)
-                batch = []
-            stream = this
-            batch.append(record[1:].decode("utf-8", "surrogatepass"))
-        if batch:
-            _send(consumer, feed_lines, stream, batch)
+        feeds: dict[str, LineFeed] = {}
+        for code, data in self._records():
+            stream = _STREAMS.get(code | 0x20, "terminal")  # the lower-case code
+            feed = feeds.get(stream)
+            if feed is None:
+                feed = feeds[stream] = LineFeed(stream, consumer)
+            if code & 0x20:
+                feed.feed(data)
+            else:
+                feed.finish()
+                del feeds[stream]
+        for feed in feeds.values():  # a stream whose end was not seen (a killed relay)
+            feed.finish()
+
+    def _records(self) -> Iterator[tuple[int, bytes]]:
+        if self._file is None:
+            import io
+
+            source: BinaryIO = io.BytesIO(b"".join(self._chunks))
+        else:
+            self._file.flush()
+            self._file.seek(0)
+            source = self._file
+        while True:
+            header = source.read(_HEADER)
+            if len(header) < _HEADER:
+                return
+            yield header[0], source.read(int.from_bytes(header[1:], "big"))
 
     def close(self) -> None:
-        """Forget the lines (the temporary file, if any, goes with its descriptor)."""
+        """Forget what was kept (the temporary file, if any, goes with its descriptor)."""
         self._chunks = []
         if self._file is not None:
             self._file.close()
             self._file = None
-
-
-def _send(consumer: LineConsumer, feed_lines: object, stream: str, batch: list[str]) -> None:
-    if callable(feed_lines):
-        feed_lines(stream, batch)
-    else:
-        for line in batch:
-            consumer.feed_line(stream, line)

@@ -95,10 +95,13 @@ def prompt(args: list[str]) -> int:
 def install(args: list[str]) -> int:
     """A failing `pip install`: prints the pip log named by $STANDIN_LOG and exits 1, counting
     its runs in $STANDIN_COUNT (one line per run)."""
-    with open(os.environ["STANDIN_COUNT"], "a") as count:
-        count.write(" ".join(args) + "\n")
-    with open(os.environ["STANDIN_LOG"], "rb") as log:
-        _out(log.read())
+    count = os.open(os.environ["STANDIN_COUNT"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.write(count, (" ".join(args) + "\n").encode())
+    os.close(count)
+    log = os.open(os.environ["STANDIN_LOG"], os.O_RDONLY)
+    while data := os.read(log, 1 << 16):
+        _out(data)
+    os.close(log)
     return 1
 
 
