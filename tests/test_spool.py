@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -173,3 +174,30 @@ def test_a_failure_read_afterwards_is_explained_as_when_read_live(
     report_option = f"--report {tmp_path / 'r.json'} ".encode()
     assert afterwards.stderr == live.stderr.replace(report_option, b"")
     assert (tmp_path / "r.json").exists()  # the live run was the session's from the start
+
+
+@pytest.mark.slow  # safepip and a stand-in pip as child processes
+def test_a_folder_gone_is_said_before_pip_runs(
+    standin_environ: dict[str, str], tmp_path: Path
+) -> None:
+    """The building path checks what the session would have refused, before pip runs."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    count = tmp_path / "count"
+    environ = {
+        **standin_environ,
+        "STANDIN_LOG": str(LOGS / "pip26.3-flit-missing.log"),
+        "STANDIN_COUNT": str(count),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "CI": "true",
+    }
+    script = (
+        "import os, subprocess, sys; os.rmdir(os.getcwd()); sys.exit(subprocess.call(sys.argv[1:]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, *safepip_argv(), "install", "six"], cwd=gone, env=environ,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "safepip: error: the current folder no longer exists" in result.stderr
+    assert not count.exists()  # pip never ran

@@ -66,6 +66,10 @@ def _session_first(invocation: Invocation) -> bool:
 
     if invocation.options.report is not None:
         return True
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True  # the session says so in one line, before pip runs
     path, explicit = config_file(os.environ)
     return explicit or os.path.exists(path) or _preflight_possible(invocation)
 
@@ -79,11 +83,7 @@ def _preflight_possible(invocation: Invocation) -> bool:
         return False
     from safepip.reading.command import PipCommand
 
-    try:
-        cwd = os.getcwd()
-    except FileNotFoundError:
-        return True  # the session says so in one line
-    if not PipCommand(invocation.pip_args, cwd).local_projects:
+    if not PipCommand(invocation.pip_args, os.getcwd()).local_projects:
         return False
     return env_flag(os.environ, "SAFEPIP_PREFLIGHT") is not False
 
