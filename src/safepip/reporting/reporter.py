@@ -190,7 +190,7 @@ class TerminalReporter:
 
     @_at("warning")
     def already_changed(self, path: str) -> None:
-        say(f"{path} already has this change (made while safepip was waiting)")
+        say(f"{path} already has this change (made meanwhile, by another run)")
 
     @_at("warning")
     def rebased(self, path: str) -> None:
