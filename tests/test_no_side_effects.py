@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,37 @@ def test_a_retry_keeps_the_constraints_of_pips_configuration_file(
         check=True,
     ).stdout.strip()
     assert version == "1.15.0"
+
+
+def test_a_real_retry_with_a_cap_keeps_the_configured_pin(
+    venv: Path, wheelhouse: Path, tmp_path: Path
+) -> None:
+    """End to end, the issue's case: pip's configuration file pins six==1.15.0; the command
+    needs a cap (setuptools<82, through PIP_CONSTRAINT on this venv's pip, or
+    --build-constraint on 25.3+) and installs six. The retry installs the pinned six."""
+    links = tmp_path / "links"
+    links.mkdir()
+    for version in ("1.15.0", "1.17.0"):
+        build_wheel(links, "six", version)
+    pins = tmp_path / "pins.txt"
+    pins.write_text("six==1.15.0\n")
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nconstraint = {pins}\n")
+    # The project needing the cap as an sdist on the find-links folder: not the user's, so the
+    # fix is a build constraint (a named project of theirs would get its pyproject.toml patched).
+    source = copy_project("legacy-pkg-resources", tmp_path / "src")
+    (source / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: legacy-pkg-resources\n")
+    with tarfile.open(links / "legacy_pkg_resources-1.0.tar.gz", "w:gz") as sdist:
+        sdist.add(source, arcname="legacy_pkg_resources-1.0")
+    environ = offline_environ(wheelhouse, venv, PIP_CONFIG_FILE=str(config), SAFEPIP_YES="1")
+    args = ["install", "--find-links", str(links), "legacy-pkg-resources", "six"]
+    run = run_safepip(args, environ, cwd=tmp_path)
+    assert run.status == 0, run.err
+    assert "running pip again" in run.err
+    version = subprocess.run(
+        [str(venv), "-c", "import six; print(six.VERSION)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert version == "1.15.0", run.err
