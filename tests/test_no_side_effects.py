@@ -181,3 +181,41 @@ def test_a_real_retry_with_a_cap_keeps_the_configured_pin(
         check=True,
     ).stdout.strip()
     assert version == "1.15.0", run.err
+
+
+def test_on_pip_25_3_the_users_build_constraints_stay_beside_safepips(
+    wheelhouse: Path, tmp_path: Path
+) -> None:
+    """pip 25.3+: safepip's cap goes in --build-constraint on the command line, where pip adds it
+    to the user's own (the command line's, PIP_BUILD_CONSTRAINT, the configuration files'):
+    pip's parser, given the retry's command line and environment, keeps all of them."""
+    python = seeded_venv(tmp_path / "venv")
+    upgrade = [str(python), "-m", "pip", "install", "-q", "--upgrade", "pip>=25.3"]
+    subprocess.run(upgrade, env=offline_environ(wheelhouse, python), check=True)
+    config = tmp_path / "pip.conf"
+    config.write_text("[install]\nbuild-constraint = from-config.txt\n")
+    args = ["install", "--build-constraint", "from-cli.txt", "pkg"]
+    rerun = Rerun(args, cwd=str(tmp_path), user_unisolated=False, pip_version=lambda: (25, 3))
+    try:
+        rerun.add_constraint("setuptools<82")
+        retry = rerun.args()
+        assert rerun.env() is None  # no PIP_CONSTRAINT: nothing of the user's is replaced
+        ours = retry[retry.index("--build-constraint", 2) + 1]
+        parse = (
+            "import sys; from pip._internal.commands import create_command; "
+            "print(create_command('install').parse_args(sys.argv[2:])[0].build_constraints)"
+        )
+        for environ, theirs in (
+            ({"PIP_CONFIG_FILE": str(config)}, "from-config.txt"),
+            ({"PIP_BUILD_CONSTRAINT": "from-env.txt"}, "from-env.txt"),
+        ):
+            seen = subprocess.run(
+                [str(python), "-c", parse, *retry],
+                env=scrubbed_environ(environ),
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            assert seen.strip() == repr([theirs, "from-cli.txt", ours])
+    finally:
+        rerun.cleanup()
