@@ -154,7 +154,7 @@ def test_fetch_build_eggs_names_its_requirement(
     result = safepip(python, links, wheelhouse, report, "--yes", "install", "setup-requires-cython")
     assert result.returncode == 0, result.stderr
     document = json.loads(report.read_text())
-    assert document["failures"][0]["requirement"] == "Cython"
+    assert document["failures"][0]["requirement"] == "Cython>=0.29"  # the table's, not the log's
     assert applied(document)[0] == ("build-patched-sdist", "patched copy")
     assert imports(python, "setup_requires_cython")
 
