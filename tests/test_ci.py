@@ -146,8 +146,10 @@ def test_on_github_a_fixed_failure_warns_and_stdout_stays_pips(
     )
     assert plain.returncode == 0, plain.stderr
     assert '"name": "flit-ok"' in plain.stdout
+    # Not --dry-run, which changes nothing (docs/security.md): installed into a folder instead.
     result = sh(
-        "set -o pipefail; pip install -q --dry-run --report - ./flit-missing | python -m json.tool",
+        "set -o pipefail; pip install -q --target out --report - ./flit-missing"
+        " | python -m json.tool",
         tmp_path,
         environ,
     )

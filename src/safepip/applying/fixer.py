@@ -119,7 +119,9 @@ class Fixer:
         # The plan whose diff the user saw; re-planned only if the file changed meanwhile.
         plan = self._plans.get(action) or _plan(action)
         if not plan.changed:
-            raise SafepipError(f"{action.pyproject} already has this change; nothing to do")
+            # Made since pip failed (another run of the same command, say): pip runs again.
+            self._events.already_changed(plan.path)
+            return
         applied = apply_plan(plan, replan=lambda: _plan(action))
         if applied.already_done:
             self._events.already_changed(applied.path)
