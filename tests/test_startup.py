@@ -154,3 +154,33 @@ def test_an_install_that_needs_no_fix_loads_no_fixing_machinery(tmp_path: Path) 
     assert own <= BUILDING_NO_FIX, (
         f"an install that needed no fix imported {sorted(own - BUILDING_NO_FIX)}"
     )
+
+
+@pytest.mark.slow  # a real pip install
+def test_with_a_configuration_file_the_install_still_reads_nothing(tmp_path: Path) -> None:
+    """A configuration file (here one that names a mapping and preapproves a fix) is read before
+    pip runs, and asks for nothing to happen first: the session is still not loaded."""
+    (tmp_path / "safepip").mkdir()
+    (tmp_path / "safepip" / "config.toml").write_text(
+        '[extra-build-dependencies]\nwidget = ["numpy"]\n\n[mapping]\nfoo = "foo-dist"\n'
+    )
+    environ = clean_environ()
+    environ["SAFEPIP_PYTHON"] = sys.executable
+    environ["XDG_CONFIG_HOME"] = str(tmp_path)
+    environ.pop("SAFEPIP_CONFIG", None)
+    result = subprocess.run(
+        [sys.executable, "-c", BUILDING_CHILD, "install", "--no-index", "--no-deps", "pytest"],
+        env=environ, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    report = result.stdout.rsplit("\nREPORT ", 1)[-1].split()
+    assert report[0] == "0", result.stderr
+    loaded = set(report[1:])
+    assert "safepip.config" in loaded  # the file was read
+    reading = {
+        name
+        for name in loaded
+        if name == "safepip.session"
+        or name.startswith(("safepip.deciding", "safepip.applying", "safepip.reporting"))
+        or name in {"safepip.reading.diagnosis", "safepip.reading.piprun"}
+    }
+    assert not reading, f"an install that needed no fix imported {sorted(reading)}"

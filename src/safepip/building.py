@@ -9,7 +9,7 @@ read it live: same diagnosis, same lines, same report.
 
 Something has to happen before pip runs, and the whole session runs from the start, when:
 - a ``--report`` is asked for (it records every run);
-- a configuration file exists (it may ask for a report, set the fix mode or preapprove fixes);
+- the configuration file (read only when there is one) asks for a report;
 - a local project may get the pre-flight (a person can be asked, or ``--yes``, and the command
   names a local project).
 
@@ -28,6 +28,7 @@ TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from safepip.config import Config
     from safepip.options import Invocation
     from safepip.reading.consumer import LineConsumer
     from safepip.reading.spool import LineSpool
@@ -37,8 +38,9 @@ if TYPE_CHECKING:
 def run_building(invocation: Invocation, target: TargetPython) -> int:
     """Run a building command under safepip's watch; pip's status (the last run's)."""
     _check_report_path(invocation.options.report)
-    if _session_first(invocation):
-        return _session(invocation, target)
+    config = _configuration(invocation)
+    if _session_first(invocation, config):
+        return _session(invocation, target, config)
     from safepip.reading.spool import LineSpool
     from safepip.running import run_command
 
@@ -55,32 +57,52 @@ def run_building(invocation: Invocation, target: TargetPython) -> int:
                 "no diagnosis"
             )
             return status
-        return _session(invocation, target, first=_FirstRun(argv, status, spool))
+        return _session(invocation, target, config, first=_FirstRun(argv, status, spool))
     finally:
         spool.close()
 
 
-def _session_first(invocation: Invocation) -> bool:
-    """Whether something happens before pip runs (see the module's docstring)."""
+def _configuration(invocation: Invocation) -> Config | None:
+    """The configuration file, read (with its options under the command line's), or None when
+    there is none: then looking cost one ``stat``."""
     from safepip.places import config_file
 
+    path, explicit = config_file(os.environ)
+    if not explicit and not os.path.exists(path):
+        return None
+    from safepip.config import effective_options, load_config
+
+    config = load_config(os.environ)
+    invocation.options, _ = effective_options(invocation.options, config)
+    _check_report_path(invocation.options.report)
+    return config
+
+
+def _session_first(invocation: Invocation, config: Config | None) -> bool:
+    """Whether something happens before pip runs (see the module's docstring)."""
     if invocation.options.report is not None:
         return True
     try:
         os.getcwd()
     except FileNotFoundError:
         return True  # the session says so in one line, before pip runs
-    path, explicit = config_file(os.environ)
-    return explicit or os.path.exists(path) or _preflight_possible(invocation)
+    return _preflight_possible(invocation, config)
 
 
-def _preflight_possible(invocation: Invocation) -> bool:
+def _preflight_possible(invocation: Invocation, config: Config | None) -> bool:
     """The pre-flight's own conditions, in the session's order (``Session._preflight``)."""
-    fix = invocation.options.fix
-    if fix == EXPLAIN:
-        return False
-    if fix != APPLY and nobody_to_ask(invocation.pip_args, os.environ) is not None:
-        return False
+    if config is None:
+        # No file: the fix mode is the command line's or the environment's, else "ask".
+        fix = invocation.options.fix
+        if fix == EXPLAIN:
+            return False
+        if fix != APPLY and nobody_to_ask(invocation.pip_args, os.environ) is not None:
+            return False
+    else:
+        from safepip.config import resolve_fix
+
+        if resolve_fix(invocation.options, config, pip_args=invocation.pip_args).mode == EXPLAIN:
+            return False
     from safepip.reading.command import PipCommand
 
     if not PipCommand(invocation.pip_args, os.getcwd()).local_projects:
@@ -113,17 +135,24 @@ class _FirstRun:
         return run_command(argv, consumer, env=env)
 
 
-def _session(invocation: Invocation, target: TargetPython, first: _FirstRun | None = None) -> int:
+def _session(
+    invocation: Invocation,
+    target: TargetPython,
+    config: Config | None,
+    first: _FirstRun | None = None,
+) -> int:
     from safepip.config import effective_options, load_config, resolve_fix
     from safepip.session import run_session
 
-    config = load_config(os.environ)
-    invocation.options, _ = effective_options(invocation.options, config)
-    _check_report_path(invocation.options.report)
+    if config is None:
+        config = load_config(os.environ)  # none: an empty one, which knows where it would be
+        invocation.options, _ = effective_options(invocation.options, config)
     fix = resolve_fix(invocation.options, config, pip_args=invocation.pip_args)
     if first is None:
         return run_session(invocation, target, config, fix)
-    return run_session(invocation, target, config, fix, runner=first.run)
+    # pip has run: the session reads that run, and the pre-flight (which had nothing to do,
+    # _preflight_possible) is not for after it.
+    return run_session(invocation, target, config, fix, runner=first.run, preflight=False)
 
 
 def _check_report_path(path: str | None) -> None:

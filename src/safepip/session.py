@@ -120,10 +120,10 @@ class Session:
     def record(self) -> SessionRecord:
         return self._record
 
-    def run(self) -> int:
+    def run(self, *, preflight: bool = True) -> int:
         """Run the command, fix and run it again as agreed; the last pip run's status."""
         try:
-            return self._loop()
+            return self._loop(preflight=preflight)
         finally:
             self._rerun.cleanup()
             if self._invocation.options.report:
@@ -131,8 +131,9 @@ class Session:
                 self._record.python = self._target.executable
             self._reporter.finished(self._record)
 
-    def _loop(self) -> int:
-        self._preflight()
+    def _loop(self, *, preflight: bool) -> int:
+        if preflight:
+            self._preflight()
         status = 0
         for round_ in range(MAX_FIX_ROUNDS + 1):
             from_patched = bool(self._fixer.pending)
@@ -369,12 +370,15 @@ def run_session(
     fix: FixSetting,
     *,
     runner: Runner = run_command,
+    preflight: bool = True,
 ) -> int:
     """Run a building pip command (install, wheel, download) under safepip's watch, its fix
     mode ``fix`` resolved from the options and ``config`` (``config.resolve_fix``); ``runner``
-    runs pip (safepip/building.py's replays a first run that already happened)."""
+    runs pip (safepip/building.py's replays a first run that already happened, and then there
+    is no ``preflight``)."""
     try:
         cwd = os.getcwd()
     except FileNotFoundError:
         raise SafepipError("the current folder no longer exists") from None
-    return Session(invocation, target, cwd, config, fix=fix, runner=runner).run()
+    session = Session(invocation, target, cwd, config, fix=fix, runner=runner)
+    return session.run(preflight=preflight)
