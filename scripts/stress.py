@@ -200,8 +200,10 @@ def _vm_hwm_kb(pid: int) -> int | None:
 
 
 def _pass_through(
-    megabytes: float, through_safepip: bool, *, worst: bool = False
+    megabytes: float, through_safepip: bool, *, worst: bool = False, live: bool = True
 ) -> dict[str, object]:
+    """``live``: with a configuration file, so that the session reads pip's output as it comes;
+    without, pip's lines are only kept, to be read if pip fails (docs/architecture.md)."""
     with tempfile.TemporaryDirectory(prefix="safepip-volume-") as folder_name:
         folder = Path(folder_name)
         (folder / "pip").mkdir()
@@ -214,7 +216,8 @@ def _pass_through(
                 "PYTHONPATH": os.pathsep.join([str(folder), str(SRC)]),
                 "SAFEPIP_PYTHON": sys.executable,
                 "SAFEPIP_LOG_DIR": str(folder / "log"),
-                "SAFEPIP_CONFIG": str(folder / "config.toml"),
+                **({"SAFEPIP_CONFIG": str(folder / "config.toml")} if live else {}),
+                "XDG_CONFIG_HOME": str(folder / "no-config"),
                 "STRESS_MB": str(megabytes),
                 "STRESS_REPORT": str(report),
                 **({"STRESS_WORST": "1"} if worst else {}),
@@ -262,6 +265,9 @@ def campaign_volume(megabytes: float) -> dict[str, object]:
         "pip-alone": _pass_through(megabytes, through_safepip=False),
         "safepip-1MB": _pass_through(1.0, through_safepip=True),
         f"safepip-{megabytes:g}MB": _pass_through(megabytes, through_safepip=True),
+        f"safepip-{megabytes:g}MB-kept-not-read": _pass_through(
+            megabytes, through_safepip=True, live=False
+        ),
         # Every line one of pip's own: the diagnosis does the most work per byte.
         "safepip-50MB-pip-lines-only": _pass_through(50.0, through_safepip=True, worst=True),
     }

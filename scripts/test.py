@@ -10,8 +10,12 @@ safepip's dependencies (tests/constraints-minimum.txt, kept in step with pyproje
 others with today's releases (`--latest-only` or `--minimum-only` for one set).
 
 Tiers: by default every test runs (the real-pip tier marked `slow` included), spread over
-pytest-xdist workers. `--quick` runs only the in-process tier (`-m "not slow"`) on the newest
-Python, without the linters: the loop to work in, under a minute.
+pytest-xdist workers, except that the costliest real-pip tests, the fixes end to end through real
+isolated builds (marked `builds`), run once, on the newest Python: what they add over the rest
+(pip's builds, the fix loop) does not differ between Pythons, and the oldest Python with the
+minimum versions still runs every in-process test of the code they exercise (`--all` runs them
+everywhere). `--quick` runs only the in-process tier (`-m "not slow"`) on the newest Python,
+without the linters: the loop to work in, under a minute.
 
 With more than one Python, their pytest runs go side by side (most of a run is waiting on pip
 subprocesses): each writes its log under .cache/test-logs/, printed whole when it ends.
@@ -97,15 +101,8 @@ def main() -> int:
             print(f"== Python {newest}: {' '.join(check[1:])}", flush=True)
             if subprocess.run([str(lint_venv), *check], cwd=ROOT, check=False).returncode:
                 failed.append(f"{newest}: {' '.join(check[1:])}")
-    args = list(options.pytest_args)
-    if options.quick:
-        args = ["-m", "not slow", *args]
-    workers = options.workers or _workers(len(venvs), quick=options.quick)
-    if workers not in {"0", "1"}:
-        # worksteal: a worker that runs out takes tests queued for another, so that a few long
-        # real-pip tests (the CI recipes, the fixes) do not leave one worker finishing alone.
-        args = ["-n", workers, "--dist", "worksteal", *args]
-    failed += _pytest(venvs, args, serial=options.serial or len(venvs) == 1)
+    runs = {label: _pytest_args(options, label, venvs, newest) for label in venvs}
+    failed += _pytest(venvs, runs, serial=options.serial or len(venvs) == 1)
     if failed:
         print("FAILED: " + "; ".join(failed), file=sys.stderr)
         return 1
@@ -117,24 +114,48 @@ def _key(version: str) -> tuple[int, ...]:
     return tuple(map(int, version.split(".")))
 
 
-def _workers(pythons: int, *, quick: bool) -> str:
+def _pytest_args(
+    options: argparse.Namespace, label: str, venvs: dict[str, Path], newest: str
+) -> list[str]:
+    """pytest's arguments for one Python: its tier, its xdist workers, the user's own."""
+    args = list(options.pytest_args)
+    everything = options.all or len(venvs) == 1 or label.startswith(newest)
+    if options.quick:
+        args = ["-m", "not slow", *args]
+    elif not everything:
+        args = ["-m", "not builds", *args]
+    workers = options.workers or _workers(len(venvs), quick=options.quick, full=everything)
+    if workers not in {"0", "1"}:
+        # worksteal: a worker that runs out takes tests queued for another, so that a few long
+        # real-pip tests (the CI recipes, the fixes) do not leave one worker finishing alone.
+        args = ["-n", workers, "--dist", "worksteal", *args]
+    return args
+
+
+def _workers(pythons: int, *, quick: bool, full: bool) -> str:
     """xdist workers per Python. The real-pip tier mostly waits on pip and on venvs being copied,
-    so two workers per core keep the cores busy; the quick tier is CPU-bound (hypothesis) and
-    gains little beyond one worker per core."""
+    so about two workers per core keep the cores busy, most of them for the run that has the
+    `builds` tests (the other ends first); the quick tier is CPU-bound (hypothesis) and gains
+    little beyond one worker per core."""
     cores = os.cpu_count() or 1
     if quick:
         return str(max(1, cores // pythons))
-    return str(max(2, 2 * cores // pythons))
+    if pythons == 1:
+        return str(max(2, 2 * cores))
+    return str(max(2, 2 * cores - 1) if full else max(1, cores))
 
 
-def _pytest(venvs: dict[str, Path], args: list[str], *, serial: bool) -> list[str]:
+def _pytest(venvs: dict[str, Path], runs: dict[str, list[str]], *, serial: bool) -> list[str]:
     """Run pytest on each venv; the failures, as lines."""
     failed: list[str] = []
     if serial:
         for version, venv in venvs.items():
             print(f"== Python {version}: pytest", flush=True)
             status = subprocess.run(
-                [str(venv), "-m", "pytest", *args], cwd=ROOT, env=clean_environ(), check=False
+                [str(venv), "-m", "pytest", *runs[version]],
+                cwd=ROOT,
+                env=clean_environ(),
+                check=False,
             ).returncode
             if status:  # 5 (no test collected) is a failure too: the suite always has tests
                 failed.append(f"{version}: pytest exited {status}")
@@ -151,7 +172,7 @@ def _pytest(venvs: dict[str, Path], args: list[str], *, serial: bool) -> list[st
                     version,
                     log,
                     subprocess.Popen(
-                        [str(venv), "-m", "pytest", *args],
+                        [str(venv), "-m", "pytest", *runs[version]],
                         cwd=ROOT,
                         env=clean_environ(),
                         stdin=subprocess.DEVNULL,

@@ -156,13 +156,20 @@ def test_patch_pyproject_previews_the_diff_and_makes_it(tmp_path: Path, context:
     assert context.installer.argvs == []
 
 
-def test_patch_pyproject_already_made_is_refused(tmp_path: Path, context: Context) -> None:
+def test_patch_pyproject_already_made_writes_nothing_and_lets_pip_run(
+    tmp_path: Path, context: Context
+) -> None:
+    """Made since pip failed (another run of the same command): nothing is written, the user is
+    told, and the session runs pip again (no error: issue 18, item 12)."""
+    done = PYPROJECT.replace('"setuptools"', '"setuptools", "flit_core>=3.2"')
     pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text(PYPROJECT.replace('"setuptools"', '"setuptools", "flit_core>=3.2"'))
+    pyproject.write_text(done)
     action = PatchPyproject(str(pyproject), AddRequirement("flit_core>=3.2"))
-    with pytest.raises(SafepipError, match="already has this change; nothing to do"):
-        action.apply(context.fixer)
+    action.apply(context.fixer)
     assert context.changed == []
+    assert context.events.said == [("already_changed", str(pyproject))]
+    assert pyproject.read_text() == done
+    assert not list(tmp_path.glob("*safepip*"))
 
 
 @pytest.mark.parametrize(

@@ -102,6 +102,7 @@ def sh(script: str, cwd: Path, environ: Mapping[str, str]) -> subprocess.Complet
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 def test_launchers_route_bash_c_and_make_through_safepip(
     job: Path, offline: Mapping[str, str], tmp_path: Path
 ) -> None:
@@ -129,6 +130,7 @@ def test_launchers_route_bash_c_and_make_through_safepip(
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 def test_on_github_a_fixed_failure_warns_and_stdout_stays_pips(
     job: Path, offline: Mapping[str, str], tmp_path: Path
 ) -> None:
@@ -144,8 +146,10 @@ def test_on_github_a_fixed_failure_warns_and_stdout_stays_pips(
     )
     assert plain.returncode == 0, plain.stderr
     assert '"name": "flit-ok"' in plain.stdout
+    # Not --dry-run, which changes nothing (docs/security.md): installed into a folder instead.
     result = sh(
-        "set -o pipefail; pip install -q --dry-run --report - ./flit-missing | python -m json.tool",
+        "set -o pipefail; pip install -q --target out --report - ./flit-missing"
+        " | python -m json.tool",
         tmp_path,
         environ,
     )
@@ -302,6 +306,7 @@ def _workflow_steps(name: str) -> list[dict[str, object]]:
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 @pytest.mark.parametrize(
     "variant", ["github-action", pytest.param("github-step", marks=_SHELL_RECIPES_HERE)]
 )
@@ -378,6 +383,7 @@ def recipe(name: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 @_SHELL_RECIPES_HERE
 def test_gitlab_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
     yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) reads the recipe")
@@ -398,6 +404,7 @@ def test_gitlab_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) ->
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 @_SHELL_RECIPES_HERE
 def test_dockerfile_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
     """The RUN lines as the shell runs them, with each ENV applied and /opt/ under tmp_path."""
@@ -477,6 +484,7 @@ def tool_environ(job: Path, offline: Mapping[str, str], home: Path, **extra: str
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 def test_tox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
     tool("tox")
     widget = widget_project(tmp_path)
@@ -491,6 +499,7 @@ def test_tox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 def test_nox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
     tool("nox")
     widget = widget_project(tmp_path)
@@ -514,6 +523,7 @@ def git(cwd: Path, *args: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 def test_pre_commit_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
     tool("pre_commit")
     if shutil.which("git") is None or not (ROOT / ".git").exists():

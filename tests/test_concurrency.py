@@ -179,3 +179,34 @@ def test_two_safepip_runs_fix_one_project_at_once(tmp_path: Path, wheelhouse: Pa
     assert requires(project / "pyproject.toml") == ["flit_core>=3.2"]
     backups = list(project.glob("pyproject.toml.safepip-backup*"))
     assert len(backups) == 1
+
+
+@pytest.mark.slow
+def test_twenty_runs_needing_the_same_patch_all_run_pip_again(
+    tmp_path: Path, pip_venv: Path, wheelhouse: Path
+) -> None:
+    """Issue 18, item 12: 20 ``safepip --yes install`` of one broken project at once. Those that
+    find the change already made (by another run, before or while they waited for the lock)
+    run pip again instead of stopping: all 20 succeed, and the file is patched once, valid. Half
+    of them fix before pip runs (the pre-flight), half after pip failed (the path that exited 1)."""
+    project = tmp_path / "flit-missing"
+    shutil.copytree(PROJECTS / "flit-missing", project)
+    runs = [
+        subprocess.Popen(  # each into a folder of its own: 20 pips never share site-packages
+            safepip_argv(
+                "--yes", "install", "--no-deps", "--target", str(tmp_path / f"t{n}"), str(project)
+            ),
+            env=offline_environ(wheelhouse, pip_venv, SAFEPIP_PREFLIGHT=str(n % 2)),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(20)
+    ]
+    results = [run.communicate(timeout=TIMEOUT * 5)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0] * 20, [r for r in results if "error" in r]
+    assert not [result for result in results if "nothing to do" in result]
+    assert requires(project / "pyproject.toml") == ["flit_core>=3.2"]
+    assert len(list(project.glob("pyproject.toml.safepip-backup*"))) == 1
+    assert all((tmp_path / f"t{n}" / "flit_missing").is_dir() for n in range(20))

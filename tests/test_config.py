@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from safepip import config as config_module
-from safepip import tomlfile
+from safepip import places, tomlfile
 from safepip.config import (
     ConfigError,
     distribution_of,
@@ -123,8 +123,8 @@ def test_fast_paths_agree_with_platformdirs(
     monkeypatch.setenv("HOME", str(tmp_path))
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    assert config_module.user_config_dir(os.environ) == platformdirs.user_config_dir("safepip")
-    assert config_module.user_log_dir(os.environ) == platformdirs.user_log_dir("safepip")
+    assert places.user_config_dir(os.environ) == platformdirs.user_config_dir("safepip")
+    assert places.user_log_dir(os.environ) == platformdirs.user_log_dir("safepip")
 
 
 @pytest.mark.skipif(sys.platform in {"win32", "darwin"}, reason="the Linux fast path")
@@ -132,8 +132,8 @@ def test_relative_xdg_variables_are_ignored(tmp_path: Path) -> None:
     """The XDG spec: a relative path in these variables is invalid and ignored (platformdirs
     4.14 does too; 4.4 still used such a path as it was)."""
     environ = {"XDG_CONFIG_HOME": "relative", "XDG_STATE_HOME": "relative", "HOME": str(tmp_path)}
-    assert config_module.user_config_dir(environ) == str(tmp_path / ".config" / "safepip")
-    assert config_module.user_log_dir(environ) == str(tmp_path / ".local/state/safepip/log")
+    assert places.user_config_dir(environ) == str(tmp_path / ".config" / "safepip")
+    assert places.user_log_dir(environ) == str(tmp_path / ".local/state/safepip/log")
 
 
 def test_missing_file_costs_one_stat_and_no_import(tmp_path: Path) -> None:
@@ -560,6 +560,7 @@ def test_distribution_of_whatever_pip_printed(
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 def test_extra_build_dependencies_for_an_sdist_from_find_links(
     tmp_path: Path, wheelhouse: Path
 ) -> None:

@@ -314,14 +314,14 @@ def test_offline_summaries_name_no_interpreter() -> None:
 
 
 @pytest.mark.parametrize(
-    ("failure", "providers", "want_kind", "want_requirement"),
+    ("failure", "providers", "want_kind", "want_distribution"),
     [
         pytest.param(
             BuildFailure(kind="unidentified-import", package="oldpkg", module="yaml"),
             ["PyYAML"],
-            "build-dependency-missing",
+            "unidentified-import",
             "PyYAML",
-            id="one-provider-names-it",
+            id="one-provider-is-named-never-proposed",
         ),
         pytest.param(
             BuildFailure(kind="unidentified-import", package="oldpkg", module="yaml"),
@@ -347,15 +347,20 @@ def test_offline_summaries_name_no_interpreter() -> None:
     ],
 )
 def test_attribute(
-    failure: BuildFailure, providers: list[str], want_kind: str, want_requirement: str | None
+    failure: BuildFailure, providers: list[str], want_kind: str, want_distribution: str | None
 ) -> None:
+    """An installed distribution (in no curated table) is named as a hint, never proposed:
+    no requirement, no fix, whatever the build (issue 18, item 11)."""
     attributed = attribute(failure, providers, TARGET)
-    assert (attributed.kind, attributed.requirement) == (want_kind, want_requirement)
+    assert (attributed.kind, attributed.distribution) == (want_kind, want_distribution)
+    assert attributed.requirement is None
     assert failure.kind == "unidentified-import"  # the input is left as it was
-    if want_requirement:
+    for no_isolation in (False, True):
+        [decision] = decide([attributed], _facts(no_build_isolation=no_isolation))
+        assert not decision.remedies
+    if want_distribution:
         assert TARGET in attributed.explanation
-        [decision] = decide([attributed], _facts())
-        assert _shape(decision) == [("install-and-build-without-isolation", (), [want_requirement])]
+        assert f'yaml = "{want_distribution}" to [mapping]' in attributed.explanation
 
 
 @pytest.mark.parametrize(

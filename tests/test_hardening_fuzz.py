@@ -478,6 +478,52 @@ def test_a_requirement_from_the_log_is_never_a_url(tmp_path: Path) -> None:
             assert "@" not in words, remedy.summary
 
 
+@pytest.mark.parametrize(
+    ("logged", "also_unisolated"),
+    [
+        ("numpy==1.0.0", False),  # a pin: a downgrade, written or installed
+        ("numpy[evil]", False),  # an extra: whatever it pulls in
+        ("numpy[evil]>=1,<1.1", True),  # a cap and an extra, for an install into the target
+        ("Cython==0.28", True),  # a known build dependency, pinned below the table's bound
+    ],
+)
+def test_a_requirement_from_the_log_is_the_tables_name_and_bound(
+    tmp_path: Path, logged: str, *, also_unisolated: bool
+) -> None:
+    """Issue 18, item 10: only the name is taken from ``The 'X' distribution was not found``;
+    what reaches requires or an install is the curated table's requirement (at most a lower
+    bound), never the log's pin, cap or extra."""
+    work = tmp_path / "work"
+    project = work / "proj"
+    project.mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    log = SETUP_REQUIRES_URL.replace(
+        "numpy @ https://evil.example/numpy-9-py3-none-any.whl", logged
+    )
+    name = logged.split("[", maxsplit=1)[0].split("=", maxsplit=1)[0]
+    curated = knowledge.curated_requirement(name)
+    assert curated is not None
+    for args in (["install", "./proj"], ["install", "--no-build-isolation", "./proj"]):
+        if "--no-build-isolation" in args and not also_unisolated:
+            continue
+        failures = read([log.encode()], args, str(work)).failures()
+        assert [failure.requirement for failure in failures] == [curated]
+        remedies = [
+            remedy
+            for failure in failures
+            for remedy in propose(failure, PipCommand(args, str(work)), target_python="python")
+        ]
+        assert remedies
+        for remedy in remedies:
+            fields = remedy.action.report_fields()
+            words = [*fields["change"], *fields["install"]]  # type: ignore[misc]
+            assert words
+            assert all(logged not in word and "[" not in word for word in words), words
+            assert any(curated in word for word in words), words
+
+
 def test_a_nul_byte_in_a_logged_path_is_no_crash(workspace: tuple[Path, Path]) -> None:
     work, _ = workspace
     log = (TESTS / "logs" / "pip26.3-flit-missing.log").read_text(encoding="utf-8")

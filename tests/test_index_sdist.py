@@ -113,6 +113,7 @@ def test_a_hash_mismatch_is_refused(index: tuple[str, Path], tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 def test_install_from_an_index_builds_a_patched_copy(
     index: tuple[str, Path], tmp_path: Path, wheelhouse: Path
 ) -> None:
@@ -142,6 +143,7 @@ def test_install_from_an_index_builds_a_patched_copy(
 
 
 @pytest.mark.slow
+@pytest.mark.builds
 def test_extra_build_dependencies_apply_without_a_prompt(tmp_path: Path, wheelhouse: Path) -> None:
     python = seeded_venv(tmp_path / "venv")
     config = tmp_path / "config.toml"

@@ -206,3 +206,36 @@ def test_sigint_in_a_handed_over_command_is_pips_own(standin_environ: dict[str, 
     os.killpg(process.pid, signal.SIGINT)
     output, errors = process.communicate(timeout=TIMEOUT)
     assert (output, errors, process.returncode) == (b"interrupted\n", b"", 42)
+
+
+def test_sigint_to_safepips_pid_alone_reaches_pip(pip_venv: Path, tmp_path: Path) -> None:
+    """``kill -INT <safepip's pid>`` (a supervisor, ``timeout -s INT``): pip is not in on it, so
+    safepip passes it on once pip has not exited after a short grace; pip stops, safepip exits
+    130 and nothing hangs (issue 18, item 14). pip waits on an index that never answers."""
+    import socket
+
+    with socket.socket() as index:
+        index.bind(("127.0.0.1", 0))
+        index.listen(8)  # connections queue up, and nothing is ever read or answered
+        url = f"http://127.0.0.1:{index.getsockname()[1]}/simple"
+        args = ["install", "--index-url", url, "--timeout", "600", "--retries", "0", "nothing"]
+        process = subprocess.Popen(
+            safepip_argv(*args),
+            env=offline_environ(tmp_path, pip_venv, PIP_NO_INDEX="0"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # no terminal: the signal comes from kill, to one pid
+        )
+        try:
+            read_until(process, "stdout", b"Looking in indexes")
+            os.kill(process.pid, signal.SIGINT)
+            _, errors = process.communicate(timeout=TIMEOUT)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    assert process.returncode == 130, errors
+    assert b"Traceback" not in errors
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # pip, in safepip's process group, is gone too

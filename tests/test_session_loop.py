@@ -78,6 +78,9 @@ class Recorder:
     def explain_only(self) -> None:
         self._event("explain_only")
 
+    def dry_run(self, *, before_pip: bool) -> None:
+        self._event("dry_run")
+
     def trying_alternatives(self, remedies: Sequence[Remedy]) -> None:
         self._event("trying_alternatives", remedies)
 

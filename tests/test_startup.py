@@ -91,9 +91,28 @@ def test_pass_through_imports_nothing_heavy(
     assert not heavy, f"the pass-through path imported {sorted(heavy)}"
 
 
-#: What a building command that needs no fix must not import: the fixing machinery (the patcher's
-#: tomlkit and packaging, the sdist fetcher's urllib.request), loaded only when a fix is prepared.
-FIXING = frozenset({"tomlkit", "packaging", "urllib.request"})
+#: What a building command that needs no fix may import of safepip: the relay and the spool that
+#: keeps pip's lines to read them if pip fails (docs/architecture.md, "Read only when pip fails").
+#: Nothing of the reading, deciding or applying machinery, nor the session or the configuration.
+BUILDING_NO_FIX = frozenset(
+    {
+        "safepip",
+        "safepip.building",
+        "safepip.errors",
+        "safepip.fixmode",
+        "safepip.main",
+        "safepip.options",
+        "safepip.places",
+        "safepip.reading",
+        "safepip.reading.consumer",
+        "safepip.reading.lines",
+        "safepip.reading.spool",
+        "safepip.running",
+        "safepip.running.pipes",
+        "safepip.running.relay",
+        "safepip.target",
+    }
+)
 
 BUILDING_CHILD = """
 import os, sys
@@ -104,16 +123,18 @@ except SystemExit as exc:
     status = exc.code
 else:
     status = 0
-loaded = sorted(name for name in sys.modules if name.startswith(("tomlkit", "packaging", "urllib")))
-os.write(1, ("\\nREPORT %s %s\\n" % (status, " ".join(loaded))).encode())
+os.write(1, ("\\nREPORT %s %s\\n" % (status, " ".join(sorted(sys.modules)))).encode())
 """
 
 
 @pytest.mark.slow  # a real pip install
-def test_an_install_that_needs_no_fix_loads_no_fixing_machinery() -> None:
-    """`install` of something already there: pip runs under watch, and nothing is fixed."""
+def test_an_install_that_needs_no_fix_loads_no_fixing_machinery(tmp_path: Path) -> None:
+    """`install` of something already there: pip runs under watch, and nothing is fixed; as
+    cheap as the pass-through path (the same heavy modules stay out) plus the relay."""
     environ = clean_environ()
     environ["SAFEPIP_PYTHON"] = sys.executable  # the test venv, which has pytest already
+    environ["XDG_CONFIG_HOME"] = str(tmp_path)  # no configuration file: nothing to read first
+    environ.pop("SAFEPIP_CONFIG", None)
     result = subprocess.run(
         [sys.executable, "-c", BUILDING_CHILD, "install", "--no-index", "--no-deps", "pytest"],
         env=environ,
@@ -126,6 +147,40 @@ def test_an_install_that_needs_no_fix_loads_no_fixing_machinery() -> None:
     report = result.stdout.rsplit("\nREPORT ", 1)[-1].split()
     assert report[0] == "0", result.stderr
     loaded = set(report[1:])
-    assert not {name for name in loaded if name in FIXING or name.split(".")[0] in FIXING}, (
-        f"an install that needed no fix imported {sorted(loaded)}"
+    heavy = {name for name in loaded if name.split(".")[0] in HEAVY | {"urllib", "json"}}
+    assert not heavy, f"an install that needed no fix imported {sorted(heavy)}"
+    own = {name for name in loaded if name.split(".")[0] == "safepip"}
+    assert "safepip.reading.spool" in own  # the probe saw the building path
+    assert own <= BUILDING_NO_FIX, (
+        f"an install that needed no fix imported {sorted(own - BUILDING_NO_FIX)}"
     )
+
+
+@pytest.mark.slow  # a real pip install
+def test_with_a_configuration_file_the_install_still_reads_nothing(tmp_path: Path) -> None:
+    """A configuration file (here one that names a mapping and preapproves a fix) is read before
+    pip runs, and asks for nothing to happen first: the session is still not loaded."""
+    (tmp_path / "safepip").mkdir()
+    (tmp_path / "safepip" / "config.toml").write_text(
+        '[extra-build-dependencies]\nwidget = ["numpy"]\n\n[mapping]\nfoo = "foo-dist"\n'
+    )
+    environ = clean_environ()
+    environ["SAFEPIP_PYTHON"] = sys.executable
+    environ["XDG_CONFIG_HOME"] = str(tmp_path)
+    environ.pop("SAFEPIP_CONFIG", None)
+    result = subprocess.run(
+        [sys.executable, "-c", BUILDING_CHILD, "install", "--no-index", "--no-deps", "pytest"],
+        env=environ, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    report = result.stdout.rsplit("\nREPORT ", 1)[-1].split()
+    assert report[0] == "0", result.stderr
+    loaded = set(report[1:])
+    assert "safepip.config" in loaded  # the file was read
+    reading = {
+        name
+        for name in loaded
+        if name == "safepip.session"
+        or name.startswith(("safepip.deciding", "safepip.applying", "safepip.reporting"))
+        or name in {"safepip.reading.diagnosis", "safepip.reading.piprun"}
+    }
+    assert not reading, f"an install that needed no fix imported {sorted(reading)}"

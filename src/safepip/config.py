@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from safepip.errors import SafepipError
-from safepip.fixmode import ASK, EXPLAIN, FILE_WORDS, FROM_FILE_WORD, FixMode, nobody_to_ask
+from safepip.fixmode import ASK, EXPLAIN, FILE_WORDS, FROM_FILE_WORD, nobody_to_ask
 from safepip.knowledge import Provider
 from safepip.names import (
     SDIST_SUFFIXES,
@@ -32,16 +31,18 @@ from safepip.names import (
     sdist_project,
     wheel_project,
 )
+from safepip.places import (
+    CONFIG_VARIABLE,
+    config_file,
+)
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
     from safepip import tomlfile
+    from safepip.fixmode import FixMode
     from safepip.options import SafepipOptions
 
-CONFIG_VARIABLE = "SAFEPIP_CONFIG"
-FILE_NAME = "config.toml"
-APP_NAME = "safepip"
 
 #: PEP 508 distribution names (the "name" rule), ASCII letters and digits with ``-_.`` inside.
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -188,46 +189,10 @@ class Config:
 # -- where the file is --------------------------------------------------------------------------
 
 
-def _is_plain_unix() -> bool:
-    return sys.platform != "win32" and sys.platform != "darwin" and os.name == "posix"
-
-
-def _xdg_home(environ: Mapping[str, str], variable: str, fallback: str) -> str:
-    # platformdirs' Unix rules: an absolute $XDG_* wins, anything else falls back under $HOME.
-    value = environ.get(variable, "")
-    if os.path.isabs(value):
-        return value
-    home = environ.get("HOME", "")
-    if os.path.isabs(home):  # the environ given, not necessarily os.environ
-        return os.path.join(home, fallback[2:])
-    return os.path.expanduser(fallback)
-
-
-def user_config_dir(environ: Mapping[str, str]) -> str:
-    """platformdirs' ``user_config_dir("safepip")``, without importing it on Linux."""
-    if _is_plain_unix():
-        return os.path.join(_xdg_home(environ, "XDG_CONFIG_HOME", "~/.config"), APP_NAME)
-    import platformdirs
-
-    return platformdirs.user_config_dir(APP_NAME, appauthor=False)
-
-
-def user_log_dir(environ: Mapping[str, str]) -> str:
-    """platformdirs' ``user_log_dir("safepip")``, without importing it on Linux."""
-    if _is_plain_unix():
-        state = _xdg_home(environ, "XDG_STATE_HOME", "~/.local/state")
-        return os.path.join(state, APP_NAME, "log")
-    import platformdirs
-
-    return platformdirs.user_log_dir(APP_NAME, appauthor=False)
-
-
 def config_path(environ: Mapping[str, str]) -> tuple[str, Origin]:
     """The configuration file to read, and why that one."""
-    explicit = environ.get(CONFIG_VARIABLE)
-    if explicit:
-        return os.path.expanduser(explicit), Origin(f"${CONFIG_VARIABLE}")
-    return os.path.join(user_config_dir(environ), FILE_NAME), DEFAULT
+    path, explicit = config_file(environ)
+    return path, Origin(f"${CONFIG_VARIABLE}") if explicit else DEFAULT
 
 
 # -- reading ------------------------------------------------------------------------------------

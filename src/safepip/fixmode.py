@@ -5,16 +5,22 @@ The user spells it ``--yes`` / ``SAFEPIP_YES=1`` / ``fix = "yes"`` (apply), ``--
 spellings are read into a :data:`FixMode` where they are read (safepip.options, safepip.config),
 and :func:`safepip.config.resolve_fix` turns them, once per command, into the mode of the run.
 
-This module imports nothing of safepip's: the options, the configuration and every command use it.
+This module imports nothing of safepip's, nor typing: the options, the configuration, every
+command and the building path before pip runs use it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import Literal
 
-FixMode = Literal["ask", "apply", "explain"]
+# Not typing.TYPE_CHECKING: the building path reads the fix mode before pip runs, and imports no
+# typing there (docs/architecture.md, "Read only when pip fails").
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Literal
+
+    FixMode = Literal["ask", "apply", "explain"]
 
 #: A person at a terminal is asked [y/N].
 ASK: FixMode = "ask"

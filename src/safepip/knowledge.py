@@ -237,6 +237,27 @@ KNOWN_DISTRIBUTIONS: frozenset[str] = frozenset(
 )
 
 
+def curated_requirement(distribution: str) -> str | None:
+    """What the tables put in ``requires`` for ``distribution`` (any spelling): its name with at
+    most the tables' lower bound, never a pin, cap or extra; None when no table knows it.
+
+    A name read from a build's output (``The 'numpy==1.0.0' distribution was not found``) is
+    looked up here: the log chooses which curated entry, never its version or extras.
+    """
+    wanted = canonical_name(distribution)
+    entries = [(b.distribution, b.requirement) for b in BACKENDS.values()]
+    entries += [(p.distribution, p.requirement) for p in PROVIDERS.values()]
+    for name, requirement in entries:
+        if canonical_name(name) != wanted:
+            continue
+        bound = requirement[len(name) :].strip()
+        lower = bound.startswith(">=") and not set(",;[<=!~@ ") & set(bound[2:])
+        if requirement.startswith(name) and (not bound or lower):
+            return requirement
+        return name
+    return None
+
+
 def backend(path: str | None) -> Backend | None:
     """The distribution behind a backend path, or None when the path is not a known backend."""
     if not path:

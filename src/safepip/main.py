@@ -93,17 +93,11 @@ def _run_pip(invocation: Invocation) -> int:
 
     try:
         if command in BUILDING_COMMANDS:
-            # Commands that may build get the configuration, the diagnosis and the fixes; the
-            # rest only the relay, and pay for none of it.
-            from safepip.config import effective_options, load_config, resolve_fix
-            from safepip.session import run_session
+            # Commands that may build get the configuration, the diagnosis and the fixes (read
+            # only if pip fails: safepip/building.py); the rest only the relay.
+            from safepip.building import run_building
 
-            _check_report_path(invocation.options.report)
-            config = load_config(os.environ)
-            invocation.options, _ = effective_options(invocation.options, config)
-            _check_report_path(invocation.options.report)
-            fix = resolve_fix(invocation.options, config, pip_args=invocation.pip_args)
-            status = run_session(invocation, target, config, fix)
+            status = run_building(invocation, target)
         else:
             status = _relay_only(invocation, target)
             if shows_help and status == 0:
@@ -129,24 +123,6 @@ def _misplaced_own_flag(invocation: Invocation) -> str | None:
     if "--" in rest:
         rest = rest[: rest.index("--")]
     return next((arg for arg in rest if arg in _OWN_FLAGS), None)
-
-
-def _check_report_path(path: str | None) -> None:
-    """The --report file must be writable before pip runs, not found unwritable after it."""
-    if path is None:
-        return
-    if path == "-":
-        raise SafepipError(
-            "--report needs a file name; `-` is not one (stdout is pip's): "
-            "use --report /dev/stderr to see the report on the terminal"
-        )
-    if os.path.isdir(path):
-        raise SafepipError(f"--report {path}: that is a folder, not a file")
-    folder = os.path.dirname(path) or "."
-    if not os.path.isdir(folder):
-        raise SafepipError(f"--report {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) and not os.access(path, os.W_OK):
-        raise SafepipError(f"--report {path}: cannot write in {folder}")
 
 
 def _hand_over(argv: list[str], target: TargetPython) -> None:

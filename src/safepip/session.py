@@ -22,6 +22,7 @@ from safepip.deciding.gather import (
     pip_version,
     providers_in_target,
 )
+from safepip.deciding.pipsettings import PipSettings, read_pip_settings
 from safepip.deciding.remedies import Remedy
 from safepip.errors import SafepipError
 from safepip.fixmode import APPLY, EXPLAIN
@@ -95,11 +96,13 @@ class Session:
         #: The sdists pip fetched from indexes, by project (normalised).
         self._fetched: dict[str, str] = {}
         self._pip_version: tuple[int, ...] | None = None
+        self._pip_settings: PipSettings | None = None
         self._rerun = Rerun(
             invocation.pip_args,
             cwd=cwd,
             user_unisolated=self._command.no_build_isolation,
             pip_version=self._target_pip_version,
+            user_constraints=self._user_constraints,
         )
         self._fixer = Fixer(
             self._rerun,
@@ -117,10 +120,10 @@ class Session:
     def record(self) -> SessionRecord:
         return self._record
 
-    def run(self) -> int:
+    def run(self, *, preflight: bool = True) -> int:
         """Run the command, fix and run it again as agreed; the last pip run's status."""
         try:
-            return self._loop()
+            return self._loop(preflight=preflight)
         finally:
             self._rerun.cleanup()
             if self._invocation.options.report:
@@ -128,8 +131,9 @@ class Session:
                 self._record.python = self._target.executable
             self._reporter.finished(self._record)
 
-    def _loop(self) -> int:
-        self._preflight()
+    def _loop(self, *, preflight: bool) -> int:
+        if preflight:
+            self._preflight()
         status = 0
         for round_ in range(MAX_FIX_ROUNDS + 1):
             from_patched = bool(self._fixer.pending)
@@ -172,6 +176,8 @@ class Session:
         remedies = preflight_remedies(self._command)
         if not remedies:
             return
+        if self._settings().refusal is not None:
+            return  # pip will not run this command: nothing changes; pip says why
         self._record.explained += [Explained(remedy.failure, remedy) for remedy in remedies]
         self._reporter.before_pip([remedy.failure for remedy in remedies])
         self._record.propose(remedies)
@@ -247,6 +253,27 @@ class Session:
         providers = providers_in_target(self._target.executable, module)
         return attribute(failure, providers, self._target.executable)
 
+    def _settings(self) -> PipSettings:
+        """What the user's pip makes of the command (asked once, only before a change)."""
+        if self._pip_settings is None:
+            self._pip_settings = read_pip_settings(
+                self._target.executable, self._invocation.pip_args, cwd=self._command.cwd
+            )
+        return self._pip_settings
+
+    def _dry_run(self) -> bool:
+        return "--dry-run" in self._command.arguments or self._settings().dry_run
+
+    def _user_constraints(self) -> list[str]:
+        """The constraint files the user's pip has from PIP_CONSTRAINT or its configuration."""
+        settings = self._settings()
+        if settings.error is not None:
+            raise SafepipError(
+                f"could not ask pip for the constraints it is configured with ({settings.error}),"
+                " so they could not be kept beside the build constraint"
+            )
+        return list(settings.constraints)
+
     def _target_pip_version(self) -> tuple[int, ...]:
         if self._pip_version is None:
             self._pip_version = pip_version(self._target.pip_command())
@@ -313,9 +340,14 @@ class Session:
                 raise
             self._reporter.preview(remedy, preview)
             self._reporter.alternatives(self._consents.alternatives.get(remedy.key, []))
+        preapproved = all(remedy.preapproved for remedy in remedies) and not self._fix.refused
+        if (self._fix.mode != EXPLAIN or preapproved) and self._dry_run():
+            # pip changes nothing under --dry-run, and neither does safepip: it only explains.
+            self._reporter.dry_run(before_pip=before_pip)
+            return False
         if self._fix.mode == APPLY:
             return True
-        if all(remedy.preapproved for remedy in remedies) and not self._fix.refused:
+        if preapproved:
             # Even without a terminal: the user's configuration is the consent (not --no-fix).
             self._reporter.preapproved()
             return True
@@ -332,12 +364,21 @@ class Session:
 
 
 def run_session(
-    invocation: Invocation, target: TargetPython, config: Config | None, fix: FixSetting
+    invocation: Invocation,
+    target: TargetPython,
+    config: Config | None,
+    fix: FixSetting,
+    *,
+    runner: Runner = run_command,
+    preflight: bool = True,
 ) -> int:
     """Run a building pip command (install, wheel, download) under safepip's watch, its fix
-    mode ``fix`` resolved from the options and ``config`` (``config.resolve_fix``)."""
+    mode ``fix`` resolved from the options and ``config`` (``config.resolve_fix``); ``runner``
+    runs pip (safepip/building.py's replays a first run that already happened, and then there
+    is no ``preflight``)."""
     try:
         cwd = os.getcwd()
     except FileNotFoundError:
         raise SafepipError("the current folder no longer exists") from None
-    return Session(invocation, target, cwd, config, fix=fix).run()
+    session = Session(invocation, target, cwd, config, fix=fix, runner=runner)
+    return session.run(preflight=preflight)

@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from safepip.config import user_log_dir
+from safepip.places import user_log_dir
 
 LOG_DIR_VARIABLE = "SAFEPIP_LOG_DIR"
 KEEP_RUNS = 20

@@ -120,7 +120,9 @@ class Fixer:
         # The plan whose diff the user saw; re-planned only if the file changed meanwhile.
         plan = self._plans.get(action) or _plan(action)
         if not plan.changed:
-            raise SafepipError(f"{action.pyproject} already has this change; nothing to do")
+            # Made since pip failed (another run of the same command, say): pip runs again.
+            self._events.already_changed(plan.path)
+            return
         # No backup where git holds the original: `git add -A` would commit it.
         in_git = held_by_git(plan.path)
         applied = apply_plan(plan, replan=lambda: _plan(action), backup=not in_git)

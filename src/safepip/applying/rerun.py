@@ -27,12 +27,17 @@ class Rerun:
         cwd: str,
         user_unisolated: bool,
         pip_version: Callable[[], tuple[int, ...]],
+        user_constraints: Callable[[], list[str]] | None = None,
     ) -> None:
         self._pip_args = list(pip_args)
         self._cwd = cwd
         #: The user's command already says --no-build-isolation.
         self._user_unisolated = user_unisolated
         self._pip_version = pip_version
+        #: The constraint files the user's pip has from PIP_CONSTRAINT or its configuration
+        #: files (raises SafepipError when they cannot be learnt); None: PIP_CONSTRAINT only.
+        self._user_constraints = user_constraints
+        self._kept: list[str] | None = None
         self._workdir: str | None = None
         #: A fix installed what builds need into the target: build without isolation.
         self.no_build_isolation = False
@@ -61,8 +66,17 @@ class Rerun:
         return self._pip_version() >= BUILD_CONSTRAINT_PIP
 
     def add_constraint(self, constraint: str) -> None:
+        if not self.constraint_option() and self._kept is None:
+            # PIP_CONSTRAINT replaces what pip's configuration files say (`constraint = FILE`):
+            # learnt before the change is made, so that the retry keeps them beside the cap.
+            self._kept = self._configured()
         if constraint not in self._constraints:
             self._constraints.append(constraint)
+
+    def _configured(self) -> list[str]:
+        if self._user_constraints is not None:
+            return self._user_constraints()
+        return os.environ.get("PIP_CONSTRAINT", "").split()
 
     def args(self) -> list[str]:
         """The pip command as run now."""
@@ -90,7 +104,9 @@ class Rerun:
             return None
         path = self._write_list("build-constraints.txt", self._constraints)
         environ = dict(os.environ)
-        environ["PIP_CONSTRAINT"] = " ".join(filter(None, [environ.get("PIP_CONSTRAINT"), path]))
+        # The user's own (-c stays on the command line, where pip adds it to these).
+        kept = self._kept if self._kept is not None else self._configured()
+        environ["PIP_CONSTRAINT"] = " ".join([*kept, path])
         return environ
 
     def use_wheels(self, sdist: str, wheels: str, project: str) -> None:

@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from safepip.applying.pyproject import (
     PatchError,
@@ -34,8 +34,11 @@ from safepip.deciding.consent import ask
 from safepip.deciding.static import check_pyproject
 from safepip.deciding.static_findings import StaticCheckError, StaticFinding
 from safepip.errors import SafepipError
-from safepip.fixmode import APPLY, ASK, EXPLAIN, FixMode
+from safepip.fixmode import APPLY, ASK, EXPLAIN
 from safepip.options import SafepipOptions, parse_command_line
+
+if TYPE_CHECKING:
+    from safepip.fixmode import FixMode
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -238,8 +238,13 @@ def attributable_module(failure: BuildFailure) -> str | None:
 
 def attribute(failure: BuildFailure, providers: Sequence[str], target: str) -> BuildFailure:
     """An import the curated table does not know, given what the target environment says
-    provides it: exactly one installed distribution names it (and the finding says so); none,
-    several, or the package itself leave the import unidentified."""
+    provides it: exactly one installed distribution is named in the explanation, as a hint; none,
+    several, or the package itself say nothing.
+
+    The import stays unidentified and gets no fix: a name that merely happens to be installed
+    is not one to write into ``requires`` or install (security.md, "Names and versions"); the
+    user's ``[mapping]`` is how they make it one.
+    """
     module = attributable_module(failure)
     if module is None or len(providers) != 1:
         return failure
@@ -249,14 +254,16 @@ def attribute(failure: BuildFailure, providers: Sequence[str], target: str) -> B
         return failure  # the package's own module, installed from an earlier release
     return dataclasses.replace(
         failure,
-        kind=BUILD_DEPENDENCY_MISSING,
         distribution=name,
-        requirement=name,
+        requirement=None,
         explanation=(
             f"The build imported {module!r}, which the build environment does not have. The "
             f"curated table does not list it, but the target environment ({target}) does: "
             f"{name} is the one installed distribution that provides {module!r} "
-            "(importlib.metadata.packages_distributions())."
+            "(importlib.metadata.packages_distributions()). safepip proposes only "
+            "distributions of its curated tables or your [mapping]: if the build needs "
+            f'{name}, add {module} = "{name}" to [mapping] in your configuration file, or '
+            "declare it in [build-system] requires yourself."
         ),
     )
 

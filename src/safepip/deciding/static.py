@@ -19,8 +19,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from safepip import knowledge, tomlfile, versions
 from safepip.changes import AddRequirement, Change, SetBackend
 from safepip.deciding.static_findings import (
@@ -514,6 +512,10 @@ def _invalid_requirement(item: str) -> str | None:
     """Why ``item`` is not a PEP 508 requirement, or None when it is one."""
     if _SIMPLE_REQUIREMENT.match(item):
         return None
+    # packaging's parser only for what the pattern does not settle (its import costs tens of
+    # milliseconds, paid by the pre-flight of every `pip install .` at a terminal).
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         Requirement(item)
     except InvalidRequirement as exc:

@@ -28,7 +28,6 @@ from safepip.reading.findings import (
 )
 from safepip.reading.steps import (
     BUILD_DEPS,
-    PLAIN_REQUIREMENT,
     Step,
     canonical_hook,
 )
@@ -195,14 +194,15 @@ def _judge(  # noqa: PLR0911 - one exit per kind
     if step.setup_requirement:
         name = step.setup_requirement
         distribution = leading_name(name) or name
-        known = canonical_name(distribution) in knowledge.KNOWN_DISTRIBUTIONS
+        curated = knowledge.curated_requirement(distribution)
         return _failure(
             about,
             BUILD_DEPENDENCY_MISSING,
-            distribution=distribution if known else None,
-            # The log's text is kept only as a plain name and version bounds: a URL or a
-            # marker in it could come from a crafted log and must never be proposed.
-            requirement=name if PLAIN_REQUIREMENT.fullmatch(name) else distribution,
+            distribution=distribution if curated is not None else None,
+            # Only the name is taken from the log, and the curated table gives the rest (at
+            # most a lower bound): a pin, cap, extra, URL or marker in a build's output is
+            # anybody's text (issue 18) and must never reach requires or an install.
+            requirement=curated or distribution,
             explanation=(
                 f"setup.py requires the distribution {name!r} while it runs, and the build "
                 "environment does not have it."

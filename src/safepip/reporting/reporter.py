@@ -35,6 +35,7 @@ class Reporter(Protocol):
     def ask(self, *, before_pip: bool) -> bool: ...
     def preapproved(self) -> None: ...
     def explain_only(self) -> None: ...
+    def dry_run(self, *, before_pip: bool) -> None: ...
     def trying_alternatives(self, remedies: Sequence[Remedy]) -> None: ...
     def fix_failed(self, error: Exception) -> None: ...
     def cannot_prepare(self, error: Exception) -> None: ...
@@ -139,6 +140,11 @@ class TerminalReporter:
         say("nothing was changed. To apply this fix, run:")
         sys.stderr.write("  " + self._fix_command() + "\n")
 
+    @_at("warning")
+    def dry_run(self, *, before_pip: bool) -> None:
+        when = " before running pip" if before_pip else " and run pip again"
+        say(f"--dry-run: nothing changed; without --dry-run safepip would apply this fix{when}")
+
     @_at("info")
     def trying_alternatives(self, remedies: Sequence[Remedy]) -> None:
         for remedy in remedies:
@@ -184,7 +190,7 @@ class TerminalReporter:
 
     @_at("warning")
     def already_changed(self, path: str) -> None:
-        say(f"{path} already has this change (made while safepip was waiting)")
+        say(f"{path} already has this change (made meanwhile, by another run)")
 
     @_at("warning")
     def rebased(self, path: str) -> None:

@@ -103,6 +103,10 @@ class _Relay:
         os.close(self.source)
 
 
+#: Seconds after a SIGINT to safepip before it is passed on to a pip that is still running.
+INTERRUPT_GRACE = 2.0
+
+
 def _install_handlers(
     send: Callable[[int], None],
     interrupted: list[bool],
@@ -111,14 +115,21 @@ def _install_handlers(
     """While pip runs, Ctrl-C is pip's to handle; a SIGTERM or SIGHUP sent to safepip is passed on.
 
     The terminal sends SIGINT to pip too (same process group): pip decides what it means, and
-    ``interrupted`` records that it came, so that safepip stops once pip has exited. Ctrl-Z
+    ``interrupted`` records that it came, so that safepip stops once pip has exited. A SIGINT
+    sent to safepip's pid alone (``kill -INT``, a supervisor) never reaches pip: no signal says
+    who sent it, so a pip still running :data:`INTERRUPT_GRACE` seconds after safepip's first
+    SIGINT gets it passed on, once (a pip that got the terminal's has exited by then). Ctrl-Z
     (SIGTSTP) is left alone: it stops safepip and pip together, and ``fg`` resumes both.
     With a pty, SIGWINCH copies the user's window size to it (``resize``).
     """
 
+    timer = hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
+
     def note(signum: int, frame: FrameType | None) -> None:
         del signum, frame
         interrupted.append(True)
+        if timer and len(interrupted) == 1:
+            signal.setitimer(signal.ITIMER_REAL, INTERRUPT_GRACE)
 
     def forward(signum: int, frame: FrameType | None) -> None:
         del frame
@@ -127,9 +138,16 @@ def _install_handlers(
         except ProcessLookupError:
             pass  # pip has already gone
 
+    def late(signum: int, frame: FrameType | None) -> None:
+        # pip still runs after the grace: the SIGINT was safepip's alone. Pass it on.
+        del signum
+        forward(signal.SIGINT, frame)
+
     if not _in_main_thread():
         return {}  # signal.signal works only in the main thread
     previous: dict[int, object] = {signal.SIGINT: signal.signal(signal.SIGINT, note)}
+    if timer:
+        previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, late)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signum = getattr(signal, name)
@@ -151,6 +169,8 @@ def _install_handlers(
 
 
 def _restore_handlers(previous: dict[int, object]) -> None:
+    if hasattr(signal, "SIGALRM") and signal.SIGALRM in previous:
+        signal.setitimer(signal.ITIMER_REAL, 0)  # pip has exited: nothing left to pass on
     for signum, handler in previous.items():
         signal.signal(signum, handler)  # type: ignore[arg-type, unused-ignore]
 
@@ -258,8 +278,12 @@ class _Child:
     def send(self, signum: int) -> None:
         if self._pid is None:
             self._pending.append(signum)
-        else:
+        elif self._pid > 0:
             os.kill(self._pid, signum)
+
+    def reaped(self) -> None:
+        """pip's pid is no longer pip's: nothing more is sent to it."""
+        self._pid = -1
 
     def started(self, pid: int) -> None:
         self._pid = pid
@@ -324,11 +348,13 @@ def _run_spawned(
                     poller.unregister(fd)
                     by_fd.pop(fd).finish()
         _, wait_status = os.waitpid(pid, 0)
+        child.reaped()
     finally:
         for relay in by_fd.values():
             relay.finish()  # closes pip's pipes: a pip still writing finds out, and exits
         if wait_status is None:
             os.waitpid(pid, 0)  # never leave pip behind, whatever went wrong here
+            child.reaped()
         _restore_handlers(previous)
     return streams.relays, exit_status(os.waitstatus_to_exitcode(wait_status))
 

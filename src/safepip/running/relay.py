@@ -94,20 +94,32 @@ def exit_status(returncode: int) -> int:
 
 
 class LineFeed:
-    """One output stream's decoder, feeding complete lines to the consumer, a read at a time."""
+    """One output stream's decoder, feeding complete lines to the consumer, a read at a time.
+
+    A consumer with ``feed_raw`` and ``end_raw`` (the spool of a building command's first run,
+    reading/spool.py) gets the reads themselves, undecoded: it decodes them later, through a
+    ``LineFeed`` of its own, only if they are read at all.
+    """
 
     def __init__(self, stream: str, consumer: LineConsumer) -> None:
         self.stream = stream
         self.consumer = consumer
         self.decoder = LineDecoder()
+        self._raw = getattr(consumer, "feed_raw", None)
         # A consumer that takes a batch gets each read's lines in one call.
         self._batch = getattr(consumer, "feed_lines", None)
 
     def feed(self, data: bytes) -> None:
-        self._deliver(self.decoder.feed(data))
+        if self._raw is not None:
+            self._raw(self.stream, data)
+        else:
+            self._deliver(self.decoder.feed(data))
 
     def finish(self) -> None:
-        self._deliver(self.decoder.finish())
+        if self._raw is not None:
+            self.consumer.end_raw(self.stream)  # type: ignore[attr-defined]
+        else:
+            self._deliver(self.decoder.finish())
 
     def _deliver(self, lines: list[str]) -> None:
         if not lines:

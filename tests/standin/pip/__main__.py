@@ -92,7 +92,21 @@ def prompt(args: list[str]) -> int:
     return 0 if answer == "y" else 1
 
 
+def install(args: list[str]) -> int:
+    """A failing `pip install`: prints the pip log named by $STANDIN_LOG and exits 1, counting
+    its runs in $STANDIN_COUNT (one line per run)."""
+    count = os.open(os.environ["STANDIN_COUNT"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.write(count, (" ".join(args) + "\n").encode())
+    os.close(count)
+    log = os.open(os.environ["STANDIN_LOG"], os.O_RDONLY)
+    while data := os.read(log, 1 << 16):
+        _out(data)
+    os.close(log)
+    return 1
+
+
 BEHAVIOURS: dict[str, Callable[[list[str]], int]] = {
+    "install": install,
     "exit": exit_with,
     "kill": kill_self,
     "isatty": isatty,

@@ -1,0 +1,3 @@
+"""a sound setuptools project"""
+
+__version__ = "1.0"
