@@ -624,3 +624,22 @@ def test_sudo_safepip_yes_install_in_another_users_folder_writes_nothing(tmp_pat
         for line in refusals
     )
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
+@posix
+@needs_root
+def test_a_log_directory_inside_another_users_folder_is_not_made_nor_used(tmp_path: Path) -> None:
+    """`sudo safepip` with HOME still bob's: root makes nothing in bob's folders (bob could
+    rename root's log directory away and put his own, or a link, in its place)."""
+    bob = tmp_path / "bob"
+    bob.mkdir(mode=0o755)
+    os.chown(bob, OTHER_UID, OTHER_UID)
+    logs = bob / ".local" / "state" / "safepip" / "log"
+    with pytest.raises(OSError, match=rf"^the log directory {logs} is inside {bob}, which another"):
+        record(logs, ["Processing ./proj"])
+    assert list(bob.iterdir()) == []
+    # Made by root in there anyway (by an earlier version): still not used.
+    logs.mkdir(parents=True, mode=0o700)
+    with pytest.raises(OSError, match=rf"is inside {bob}, which another user owns"):
+        record(logs, ["Processing ./proj"])
+    assert list(logs.iterdir()) == []

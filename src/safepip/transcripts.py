@@ -120,6 +120,34 @@ def check_log_dir(directory: str) -> None:
         )
 
 
+def check_log_dir_parents(directory: str) -> None:
+    """Refuse (OSError, one line) a log directory inside a folder another user could rename it
+    out of, or swap for theirs (ssh's rule for ``~/.ssh``): every folder above it, from the
+    first that exists, must be the user's or root's and writable by nobody else, unless sticky
+    (``/tmp``). Checked before anything is made there."""
+    if not hasattr(os, "geteuid"):
+        return
+    folder = os.path.abspath(directory)
+    while not os.path.lexists(folder):
+        folder = os.path.dirname(folder)
+    folder = os.path.realpath(folder)
+    if folder == os.path.realpath(directory):
+        folder = os.path.dirname(folder)  # the directory itself: check_log_dir's to judge
+    while True:
+        status = os.stat(folder)
+        if status.st_uid not in {os.geteuid(), 0} or (
+            status.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not status.st_mode & stat.S_ISVTX
+        ):
+            raise OSError(
+                f"the log directory {directory} is inside {folder}, which another user owns or "
+                f"may write in; set {LOG_DIR_VARIABLE} to a directory of your own"
+            )
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return
+        folder = parent
+
+
 def list_transcripts(directory: str) -> list[str]:
     """The transcripts in ``directory``, oldest first (names sort by time)."""
     try:
@@ -196,6 +224,7 @@ class TranscriptRecorder:
     def _open(self) -> tuple[BinaryIO, str]:
         if self.directory is None:
             self.directory = log_dir(self.environ)
+        check_log_dir_parents(self.directory)
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         check_log_dir(self.directory)
         # A fresh name, mode 0600 (pip's output may hold private paths and names).
