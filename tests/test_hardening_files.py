@@ -643,3 +643,21 @@ def test_a_log_directory_inside_another_users_folder_is_not_made_nor_used(tmp_pa
     with pytest.raises(OSError, match=rf"is inside {bob}, which another user owns"):
         record(logs, ["Processing ./proj"])
     assert list(logs.iterdir()) == []
+
+
+@posix
+@needs_root
+def test_shim_makes_nothing_inside_another_users_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sudo safepip shim /home/bob/bin`: a folder root made there, bob could swap for his."""
+    bob = tmp_path / "bob"
+    bob.mkdir(mode=0o755)
+    os.chown(bob, OTHER_UID, OTHER_UID)
+    status, err = shim_run(bob / "bin", capsys)
+    assert status == 1
+    assert err == (
+        f"safepip shim: {bob / 'bin'} is inside {bob}, which another user owns or may write in: "
+        "they could swap the folder for one of their own; choose a folder of your own\n"
+    )
+    assert list(bob.iterdir()) == []

@@ -28,6 +28,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
+from safepip.folders import unsafe_parent
 from safepip.places import user_log_dir
 
 LOG_DIR_VARIABLE = "SAFEPIP_LOG_DIR"
@@ -122,30 +123,13 @@ def check_log_dir(directory: str) -> None:
 
 def check_log_dir_parents(directory: str) -> None:
     """Refuse (OSError, one line) a log directory inside a folder another user could rename it
-    out of, or swap for theirs (ssh's rule for ``~/.ssh``): every folder above it, from the
-    first that exists, must be the user's or root's and writable by nobody else, unless sticky
-    (``/tmp``). Checked before anything is made there."""
-    if not hasattr(os, "geteuid"):
-        return
-    folder = os.path.abspath(directory)
-    while not os.path.lexists(folder):
-        folder = os.path.dirname(folder)
-    folder = os.path.realpath(folder)
-    if folder == os.path.realpath(directory):
-        folder = os.path.dirname(folder)  # the directory itself: check_log_dir's to judge
-    while True:
-        status = os.stat(folder)
-        if status.st_uid not in {os.geteuid(), 0} or (
-            status.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not status.st_mode & stat.S_ISVTX
-        ):
-            raise OSError(
-                f"the log directory {directory} is inside {folder}, which another user owns or "
-                f"may write in; set {LOG_DIR_VARIABLE} to a directory of your own"
-            )
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return
-        folder = parent
+    out of, or swap for theirs (safepip.folders); checked before anything is made there."""
+    folder = unsafe_parent(directory)
+    if folder is not None:
+        raise OSError(
+            f"the log directory {directory} is inside {folder}, which another user owns or "
+            f"may write in; set {LOG_DIR_VARIABLE} to a directory of your own"
+        )
 
 
 def list_transcripts(directory: str) -> list[str]:

@@ -34,6 +34,7 @@ import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 
+from safepip.folders import unsafe_parent
 from safepip.options import SafepipOptions
 from safepip.target import LAUNCHER_HEADER
 
@@ -182,6 +183,12 @@ def _check_owner(folder: str, status: os.stat_result) -> None:
 @contextlib.contextmanager
 def _opened(folder: str) -> Iterator[int]:
     """The folder (made 0755 if missing), open, checked; its descriptor."""
+    above = unsafe_parent(folder)
+    if above is not None:  # checked before anything is made there
+        raise UnsafeFolderError(
+            f"{folder} is inside {above}, which another user owns or may write in: they could "
+            "swap the folder for one of their own; choose a folder of your own"
+        )
     created = not os.path.lexists(folder)
     os.makedirs(folder, mode=0o755, exist_ok=True)
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
