@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import pytest
 
-from safepip.applying.fetch import Network, fetch_sdist, index_urls
+from safepip.applying.fetch import Network, configured, fetch_sdist, index_urls
 from safepip.errors import SafepipError
 from safepip.reading.downloads import DownloadsReader
 from testing.environ import clean_environ, safepip_argv
@@ -396,3 +396,51 @@ def test_downloads_are_read_only_from_pips_own_lines() -> None:
     for line in lines:
         reader.feed_line("stdout", line)
     assert reader.sdists == {"good": "good-1.0.tar.gz", "other": "other-2.0.tar.gz"}
+
+
+def test_pips_configuration_files_are_read_as_pip_reads_them() -> None:
+    listing = "\n".join(
+        [
+            "global.index-url='https://user:tok@private.example/simple'",
+            "global.trusted-host='a.example b.example'",
+            "global.cert='/global.pem'",
+            "install.cert='/install.pem'",
+            "wheel.proxy='wheel-only:3128'",
+            ":env:.index-url='from the environment, read elsewhere'",
+            "global.constraint='/not/a/network/option.txt'",
+        ]
+    )
+    assert configured(listing, "install") == {
+        "PIP_INDEX_URL": "https://user:tok@private.example/simple",
+        "PIP_TRUSTED_HOST": "a.example b.example",
+        "PIP_CERT": "/install.pem",
+    }
+
+
+@pytest.mark.slow
+def test_the_index_of_pips_configuration_file_is_used(tmp_path: Path, wheelhouse: Path) -> None:
+    """No index on the command line or in the environment: pip's configuration file names it,
+    and safepip fetches from it (not from PyPI)."""
+    python = seeded_venv(tmp_path / "venv")
+    with changing_index(tmp_path / "index", {}) as (url, _, handler):
+        config = tmp_path / "pip.conf"
+        config.write_text(f"[global]\nindex-url = {url}\n")
+        environ = clean_environ(
+            {
+                "PIP_CONFIG_FILE": str(config),
+                "PIP_FIND_LINKS": str(wheelhouse),
+                "SAFEPIP_PYTHON": str(python),
+            }
+        )
+        result = subprocess.run(
+            safepip_argv("--yes", "install", "flit-missing"),
+            env=environ,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Successfully installed flit-missing-1.0" in result.stdout
+    files = [path for path, _ in handler.seen if path.startswith("/files/")]
+    assert len(files) == 2  # pip's download, then safepip's

@@ -10,7 +10,8 @@ rules (docs/security.md, "Downloads"):
   is refused. When pip printed where it downloaded from, the page's link must be that URL (pip
   prints a bare file name only for PyPI's file host), so an extra index cannot substitute its own
   file of the same name; the hashes a requirements file gives for the project are checked too.
-- with pip's network options: ``--cert``/``PIP_CERT`` (and requests' CA bundle variables),
+- with pip's network options, from its command line, its PIP_* variables and its configuration
+  files (``pip config list``): ``--cert``/``PIP_CERT`` (and requests' CA bundle variables),
   ``--client-cert``, ``--trusted-host`` (plain http only for a trusted or loopback host, as pip),
   ``--proxy`` and the environment's proxies, ``--timeout``, credentials in the index URL and the
   netrc file (sent only to the host they belong to, and never across a redirect). What it cannot
@@ -19,6 +20,7 @@ rules (docs/security.md, "Downloads"):
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import ipaddress
@@ -27,6 +29,7 @@ import netrc
 import os
 import re
 import ssl
+import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Collection, Mapping, Sequence
@@ -36,6 +39,7 @@ from safepip.errors import SafepipError
 from safepip.redaction import mask_credentials
 
 PYPI_SIMPLE = "https://pypi.org/simple/"
+_YES = {"1", "true", "yes", "on"}
 #: pip prints a bare file name, not the URL, for files on PyPI's file host (pip's download.py).
 PYPI_FILES = "files.pythonhosted.org"
 _ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.5"
@@ -54,12 +58,68 @@ def index_urls(index_options: Sequence[str], environ: Mapping[str, str]) -> list
             primary = value
         elif word == "--extra-index-url":
             extra.append(value)
-    if "--no-index" in index_options:
+    if "--no-index" in index_options or environ.get("PIP_NO_INDEX", "").lower() in _YES:
         return []
     if primary is None:
         primary = environ.get("PIP_INDEX_URL") or PYPI_SIMPLE
     extra += environ.get("PIP_EXTRA_INDEX_URL", "").split()
     return [primary, *extra]
+
+
+#: pip's configuration-file options that say where and how the fetch goes, as the PIP_*
+#: variables that stand for them.
+_CONFIGURED = {
+    "index-url": "PIP_INDEX_URL",
+    "extra-index-url": "PIP_EXTRA_INDEX_URL",
+    "cert": "PIP_CERT",
+    "client-cert": "PIP_CLIENT_CERT",
+    "trusted-host": "PIP_TRUSTED_HOST",
+    "proxy": "PIP_PROXY",
+    "timeout": "PIP_TIMEOUT",
+    "default-timeout": "PIP_DEFAULT_TIMEOUT",
+    "keyring-provider": "PIP_KEYRING_PROVIDER",
+    "no-index": "PIP_NO_INDEX",
+}
+
+
+def configured(listing: str, command: str | None) -> dict[str, str]:
+    """pip's configuration files (``pip config list``: ``section.key='value'``) as the PIP_*
+    variables that would say the same: the ``global`` section, then the command's, which wins
+    (pip's order; its environment, read elsewhere, wins over both)."""
+    found: dict[str, dict[str, str]] = {}
+    for line in listing.splitlines():
+        key, equals, value = line.partition("=")
+        section, _, option = key.partition(".")
+        if not equals or option not in _CONFIGURED or section not in {"global", command}:
+            continue
+        try:
+            text = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            continue
+        if isinstance(text, str):
+            found.setdefault(section, {})[_CONFIGURED[option]] = text
+    return {**found.get("global", {}), **found.get(command or "global", {})}
+
+
+def pip_environ(
+    prefix: Sequence[str], command: str | None, index_options: Sequence[str]
+) -> dict[str, str]:
+    """The environment the fetch reads pip's settings from: pip's configuration files under
+    its PIP_* variables (``--isolated``: neither, as pip)."""
+    if "--isolated" in index_options:
+        return {}
+    try:
+        listing = subprocess.run(
+            [*prefix, "config", "list"],
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        listing = ""  # an old pip without `config`: its files are not honoured, its env is
+    return {**configured(listing, command), **os.environ}
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ class Fixer:
         run_and_read: RunAndRead,
         changed: Callable[[str, str | None], None],
         hashes: Mapping[str, Collection[str]] | None = None,
+        pip_command: str | None = None,
     ) -> None:
         self._rerun = rerun
         #: How to run the user's pip for a helper command, aimed at the same environment (asked
@@ -92,6 +93,8 @@ class Fixer:
         #: The sha256 hashes the user's requirements files give, by project: a fetched sdist
         #: must match one of them, as the file pip downloaded did.
         self._hashes = dict(hashes or {})
+        #: The user's pip command (install, wheel, download): its section of pip's configuration.
+        self._pip_command = pip_command
         self._events = events
         self._runner = runner
         self._run_and_read = run_and_read
@@ -189,15 +192,16 @@ class Fixer:
 
     def _fetch(self, action: PatchedSdist) -> str:
         """Fetch the sdist pip downloaded from an index, unbuilt, into the work folder."""
-        from safepip.applying.fetch import Network, fetch_sdist, index_urls
+        from safepip.applying.fetch import Network, fetch_sdist, index_urls, pip_environ
 
         remote = action.remote_sdist
         if remote is None:
             raise SafepipError("no sdist to build a patched copy of")
         if remote in self._sdists.paths:
             return self._sdists.paths[remote]
-        indexes = index_urls(self._index_options, os.environ)
-        network = Network.from_pip(self._index_options, os.environ, indexes)
+        environ = pip_environ(self._pip_prefix(), self._pip_command, self._index_options)
+        indexes = index_urls(self._index_options, environ)
+        network = Network.from_pip(self._index_options, environ, indexes)
         project = _project(remote)
         self._events.fetching(remote, indexes[0] if indexes else "no index")
         path = fetch_sdist(
