@@ -81,7 +81,8 @@ def annotation(
     if pyproject:
         key = "build-backend" if finding.get("suggestion") else "requires"
         line = build_system_line(pyproject, key)
-        properties = [f"file={_escape_property(_relative(pyproject))}", f"line={line}", *properties]
+        where = _escape_property(shown(_relative(pyproject)))
+        properties = [f"file={where}", f"line={line}", *properties]
     return f"::{command} {','.join(properties)}::{_escape_data(message)}"
 
 
