@@ -50,9 +50,9 @@ def test_summary_block_says_found_done_and_the_command() -> None:
     ]  # fmt: skip
     summary = github.step_summary(["install", "./p"], rows, 1, "safepip --yes install ./p")
     assert summary.startswith("### safepip: `pip install ./p`\n\npip exited with status 1.")
-    assert "**Found**\n\n- `./p`: flit_core is missing\n" in summary
+    assert "**Found**\n\n- `./p`: flit\\_core is missing\n" in summary
     assert "**Done**\n\n- nothing was changed\n" in summary
-    assert '**To fix**\n\n- add "flit_core>=3.2" to [build-system]' in summary
+    assert '**To fix**\n\n- add "flit\\_core&gt;=3\\.2" to \\[build\\-system\\]' in summary
     assert "```\nsafepip --yes install ./p\n```" in summary
 
 

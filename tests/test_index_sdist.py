@@ -5,6 +5,7 @@ The index is a real HTTP server on the loopback address, serving a PEP 503 simpl
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import hashlib
@@ -13,12 +14,14 @@ import shutil
 import subprocess
 import tarfile
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
-from safepip.applying.fetch import fetch_sdist, index_urls
+from safepip.applying.fetch import Network, configured, fetch_sdist, index_urls
 from safepip.errors import SafepipError
 from safepip.reading.downloads import DownloadsReader
 from testing.environ import clean_environ, safepip_argv
@@ -65,6 +68,11 @@ def serve_index(root: Path, fixture: str, name: str) -> Iterator[tuple[str, Path
         server.server_close()
 
 
+def file_url(index: str, sdist: Path) -> str:
+    """The URL pip prints for the index's file (``Downloading http://127.0.0.1:.../x.tar.gz``)."""
+    return index.replace("/simple/", f"/files/{sdist.name}")
+
+
 @pytest.fixture
 def index(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with serve_index(tmp_path / "index", "flit-missing", "flit-missing") as served:
@@ -99,7 +107,7 @@ def test_index_urls_follow_pips_order() -> None:
 def test_fetch_by_name_from_the_simple_page(index: tuple[str, Path], tmp_path: Path) -> None:
     url, sdist = index
     (tmp_path / "out").mkdir()
-    path = fetch_sdist("flit_missing-1.0.tar.gz", "flit-missing", [url], str(tmp_path / "out"))
+    path = fetch_sdist(file_url(url, sdist), "flit-missing", [url], str(tmp_path / "out"))
     assert Path(path).read_bytes() == sdist.read_bytes()
 
 
@@ -108,7 +116,7 @@ def test_a_hash_mismatch_is_refused(index: tuple[str, Path], tmp_path: Path) -> 
     sdist.write_bytes(sdist.read_bytes() + b"tampered")
     (tmp_path / "out").mkdir()
     with pytest.raises(SafepipError, match="does not match the index's sha256"):
-        fetch_sdist("flit_missing-1.0.tar.gz", "flit-missing", [url], str(tmp_path / "out"))
+        fetch_sdist(file_url(url, sdist), "flit-missing", [url], str(tmp_path / "out"))
     assert list((tmp_path / "out").iterdir()) == []
 
 
@@ -173,3 +181,268 @@ def test_extra_build_dependencies_apply_without_a_prompt(tmp_path: Path, wheelho
         [str(python), "-c", "import cython_undeclared"], env=environ, check=False
     )
     assert imported.returncode == 0
+
+
+# -- issue 18, item 5: the sdist safepip patches is the file pip verified -----------------------
+
+
+class ChangingHandler(QuietHandler):
+    """Serves the index's files as they are the first time; from the second request of a file
+    on, what the test put in ``later`` (a different file, or a page with another hash)."""
+
+    later: ClassVar[dict[str, bytes]] = {}
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        if self.path in self.later and [p for p, _ in self.seen].count(self.path) > 1:
+            body = self.later[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html" if "simple" in self.path else "x/gz")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+
+@contextlib.contextmanager
+def changing_index(
+    root: Path, later: dict[str, bytes]
+) -> Iterator[tuple[str, Path, type[ChangingHandler]]]:
+    sdist = make_sdist(root, "flit-missing", "flit-missing")
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    page = root / "simple" / "flit-missing" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(f'<a href="../../files/{sdist.name}#sha256={digest}">{sdist.name}</a>\n')
+    handler = type("Handler", (ChangingHandler,), {"later": later, "seen": []})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/", sdist, handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+EVIL = b"not the file pip verified"
+
+
+@pytest.mark.slow
+def test_a_file_that_changes_between_downloads_is_refused(tmp_path: Path, wheelhouse: Path) -> None:
+    """pip gets the good file; safepip's download gets another one: refused, nothing built."""
+    python = seeded_venv(tmp_path / "venv")
+    later = {"/files/flit_missing-1.0.tar.gz": evil_sdist(tmp_path / "evil")}
+    with changing_index(tmp_path / "index", later) as (url, _, _):
+        environ = clean_environ(
+            {"PIP_INDEX_URL": url, "PIP_FIND_LINKS": str(wheelhouse), "SAFEPIP_PYTHON": str(python)}
+        )
+        result = subprocess.run(
+            safepip_argv("--yes", "install", "--no-cache-dir", "flit-missing"),
+            env=environ,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    assert result.returncode != 0, result.stderr
+    assert "flit_missing-1.0.tar.gz from http://127.0.0.1:" in result.stderr
+    assert "does not match the index's sha256: not used" in result.stderr
+    assert "Successfully installed" not in result.stdout
+    imported = subprocess.run(
+        [str(python), "-c", "import flit_missing; print(getattr(flit_missing, 'EVIL', False))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "True" not in imported.stdout
+    assert imported.returncode != 0  # nothing was installed
+
+
+def evil_sdist(folder: Path) -> bytes:
+    """A valid sdist of the same name and version as the index's, with other code in it."""
+    sdist = make_sdist(folder, "flit-missing", "flit-missing")
+    project = folder / "src" / "flit_missing-1.0"
+    (project / "flit_missing" / "__init__.py").write_text("EVIL = True\n")
+    with tarfile.open(sdist, "w:gz") as archive:
+        archive.add(project, arcname=project.name)
+    return sdist.read_bytes()
+
+
+def test_the_users_hashes_are_checked_when_the_index_changes_its_page(tmp_path: Path) -> None:
+    """An index that serves another file and a page with that file's hash passes the index's
+    check; the hash in the user's requirements file (the one pip checked) refuses it."""
+    evil_page = (
+        f'<a href="../../files/flit_missing-1.0.tar.gz#sha256={hashlib.sha256(EVIL).hexdigest()}">'
+        "flit_missing-1.0.tar.gz</a>\n"
+    ).encode()
+    later = {"/files/flit_missing-1.0.tar.gz": EVIL, "/simple/flit-missing/": evil_page}
+    with changing_index(tmp_path / "index", later) as (url, sdist, _):
+        good = hashlib.sha256(sdist.read_bytes()).hexdigest()
+        (tmp_path / "out").mkdir()
+        first = fetch_sdist(file_url(url, sdist), "flit-missing", [url], str(tmp_path / "out"))
+        assert Path(first).read_bytes() == sdist.read_bytes()  # pip's download
+        Path(first).unlink()
+        with pytest.raises(SafepipError, match="does not match the hashes your requirements file"):
+            fetch_sdist(
+                file_url(url, sdist), "flit-missing", [url], str(tmp_path / "out"), hashes={good}
+            )
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_page_without_a_hash_is_refused(index: tuple[str, Path], tmp_path: Path) -> None:
+    url, sdist = index
+    page = sdist.parent.parent / "simple" / "flit-missing" / "index.html"
+    page.write_text(f'<a href="../../files/{sdist.name}">{sdist.name}</a>\n')
+    (tmp_path / "out").mkdir()
+    with pytest.raises(SafepipError, match=r"gives no sha256 for it"):
+        fetch_sdist(file_url(url, sdist), "flit-missing", [url], str(tmp_path / "out"))
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_only_the_file_pip_named_is_taken(index: tuple[str, Path], tmp_path: Path) -> None:
+    """A bare name is PyPI's file host's (pip prints only those so); a URL must be the page's."""
+    url, sdist = index
+    (tmp_path / "out").mkdir()
+    for location in (sdist.name, "https://elsewhere.example/files/" + sdist.name):
+        with pytest.raises(SafepipError, match=r"cannot find .* where pip downloaded it from"):
+            fetch_sdist(location, "flit-missing", [url], str(tmp_path / "out"))
+
+
+def test_netrc_and_url_credentials_reach_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc_file = tmp_path / "netrc"
+    netrc_file.write_text("machine 127.0.0.1 login alice password n3trc\n")
+    netrc_file.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc_file))
+    with changing_index(tmp_path / "index", {}) as (url, sdist, handler):
+        (tmp_path / "out").mkdir()
+        fetch_sdist(file_url(url, sdist), "flit-missing", [url], str(tmp_path / "out"))
+        with_url = url.replace("http://", "http://bob:T0KEN@")
+        (tmp_path / "out2").mkdir()
+        network = Network.from_pip([], {}, [with_url])
+        location = file_url(url, sdist)
+        fetch_sdist(location, "flit-missing", [with_url], str(tmp_path / "out2"), network=network)
+    headers = [header for _, header in handler.seen]
+    alice = "Basic " + base64.b64encode(b"alice:n3trc").decode()
+    bob = "Basic " + base64.b64encode(b"bob:T0KEN").decode()
+    assert headers == [alice, alice, bob, bob]
+
+
+def test_network_options_are_honoured_or_refused(tmp_path: Path) -> None:
+    client_options = ["--cert", str(tmp_path / "no-such-ca.pem")]
+    network = Network.from_pip(client_options, {}, ["https://example.invalid/simple/"])
+    with pytest.raises(SafepipError, match="cannot use pip's --cert"):
+        fetch_sdist("x-1.0.tar.gz", "x", ["https://example.invalid/simple/"], str(tmp_path),
+                    network=network)  # fmt: skip
+    with pytest.raises(SafepipError, match="--keyring-provider subprocess"):
+        Network.from_pip(["--keyring-provider", "subprocess"], {}, [])
+    with pytest.raises(SafepipError, match="--keyring-provider import"):
+        Network.from_pip([], {"PIP_KEYRING_PROVIDER": "import"}, [])
+    plain = Network.from_pip([], {}, [])
+    trusted = Network.from_pip(["--trusted-host", "index.example"], {}, [])
+    for url, secure in (("http://index.example/s", False), ("https://index.example/s", True),
+                        ("http://127.0.0.1:8/s", True), ("http://localhost/s", True)):  # fmt: skip
+        assert plain.secure(urllib.parse.urlsplit(url)) is secure
+    assert trusted.secure(urllib.parse.urlsplit("http://index.example/s"))
+
+
+def test_the_proxy_option_is_used(tmp_path: Path) -> None:
+    """``--proxy``: the request goes to the proxy (a recording stand-in that answers 502)."""
+    asked: list[str] = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_error(502)
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        proxy = f"127.0.0.1:{server.server_address[1]}"
+        index = "http://index.example/simple/"
+        network = Network.from_pip(["--proxy", proxy, "--trusted-host", "index.example"], {}, [])
+        with pytest.raises(SafepipError, match="cannot find"):
+            fetch_sdist(index + "x-1.0.tar.gz", "x", [index], str(tmp_path), network=network)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert asked == ["http://index.example/simple/x/"]
+
+
+def test_downloads_are_read_only_from_pips_own_lines() -> None:
+    reader = DownloadsReader()
+    lines = [
+        "Collecting good",
+        "  Downloading good-1.0.tar.gz (1 kB)",
+        "  error: subprocess-exited-with-error",
+        "  ╰─> [3 lines of output]",
+        "  Downloading evil-1.0.tar.gz (1 kB)",
+        "      Downloading evil2-1.0.tar.gz (1 kB)",
+        "      [end of output]",
+        "  Running command Getting requirements to build wheel",
+        "  Downloading evil3-1.0.tar.gz (1 kB)",
+        "  Getting requirements to build wheel: finished with status 'done'",
+        "Collecting other",
+        "        Downloading nested-1.0.tar.gz (1 kB)",
+        "  Using cached other-2.0.tar.gz (1 kB)",
+    ]
+    for line in lines:
+        reader.feed_line("stdout", line)
+    assert reader.sdists == {"good": "good-1.0.tar.gz", "other": "other-2.0.tar.gz"}
+
+
+def test_pips_configuration_files_are_read_as_pip_reads_them() -> None:
+    listing = "\n".join(
+        [
+            "global.index-url='https://user:tok@private.example/simple'",
+            "global.trusted-host='a.example b.example'",
+            "global.cert='/global.pem'",
+            "install.cert='/install.pem'",
+            "wheel.proxy='wheel-only:3128'",
+            ":env:.index-url='from the environment, read elsewhere'",
+            "global.constraint='/not/a/network/option.txt'",
+        ]
+    )
+    assert configured(listing, "install") == {
+        "PIP_INDEX_URL": "https://user:tok@private.example/simple",
+        "PIP_TRUSTED_HOST": "a.example b.example",
+        "PIP_CERT": "/install.pem",
+    }
+
+
+@pytest.mark.slow
+def test_the_index_of_pips_configuration_file_is_used(tmp_path: Path, wheelhouse: Path) -> None:
+    """No index on the command line or in the environment: pip's configuration file names it,
+    and safepip fetches from it (not from PyPI)."""
+    python = seeded_venv(tmp_path / "venv")
+    with changing_index(tmp_path / "index", {}) as (url, _, handler):
+        config = tmp_path / "pip.conf"
+        config.write_text(f"[global]\nindex-url = {url}\n")
+        environ = clean_environ(
+            {
+                "PIP_CONFIG_FILE": str(config),
+                "PIP_FIND_LINKS": str(wheelhouse),
+                "SAFEPIP_PYTHON": str(python),
+            }
+        )
+        result = subprocess.run(
+            safepip_argv("--yes", "install", "flit-missing"),
+            env=environ,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Successfully installed flit-missing-1.0" in result.stdout
+    files = [path for path, _ in handler.seen if path.startswith("/files/")]
+    assert len(files) == 2  # pip's download, then safepip's

@@ -31,6 +31,8 @@ PLACES: Mapping[str, str] = {
     "safepip.versions": "shared",
     "safepip.config": "shared",
     "safepip.transcripts": "shared",
+    "safepip.redaction": "shared",
+    "safepip.visible": "shared",
     "safepip.changes": "shared",
     "safepip.running": "running",
     # The line interface the runner feeds: written in reading/, which implements it, but the

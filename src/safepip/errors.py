@@ -29,18 +29,29 @@ def _write_crash_log(exc: BaseException) -> str | None:
     import tempfile
     import traceback
 
+    from safepip.redaction import mask_credentials, redact_argv
+
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     try:
         fd, path = tempfile.mkstemp(prefix="safepip-crash-", suffix=".log")
         with os.fdopen(fd, "w", encoding="utf-8") as log:
-            log.write(f"safepip crashed; argv: {sys.argv!r}\n\n{text}")
+            # The command line and the traceback may hold an index URL's token: masked.
+            log.write(
+                mask_credentials(f"safepip crashed; argv: {redact_argv(sys.argv)!r}\n\n{text}")
+            )
     except OSError:
         return None
     return path
 
 
 def say(message: str) -> None:
-    """One line from safepip itself on stderr, after whatever pip printed."""
+    """One line from safepip itself on stderr, after whatever pip printed: a URL's credentials
+    masked and control characters made visible, whatever the message quotes (pip's output, a
+    path, a command line)."""
+    if not message.isprintable() or ("@" in message and "://" in message):
+        from safepip.visible import shown
+
+        message = shown(message)
     try:
         sys.stderr.write(f"safepip: {message}\n")
         sys.stderr.flush()
@@ -77,7 +88,7 @@ def guarded(run: Callable[[], int]) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that turns any bug into a message
         path = _write_crash_log(exc)
         where = f" (traceback in {path})" if path else ""
-        say(f"internal error: {type(exc).__name__}: {exc}{where}")
+        say(f"internal error: {type(exc).__name__}: {exc}{where}")  # say() masks it
         return EXIT_INTERNAL_ERROR
     return status
 

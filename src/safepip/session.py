@@ -108,6 +108,8 @@ class Session:
             self._rerun,
             pip_prefix=lambda: pip_prefix(target.executable, invocation.pip_python),
             index_options=self._command.index_options(),
+            hashes=self._command.hashes,
+            pip_command=self._command.command,
             events=self._reporter,
             runner=runner,
             run_and_read=self._run_and_read,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import stat
 import time
@@ -30,6 +29,9 @@ from typing import Any, BinaryIO
 
 from safepip.folders import unsafe_parent
 from safepip.places import user_log_dir
+from safepip.redaction import MASK, mask_credentials, redact_json
+
+__all__ = ["MASK", "mask_credentials"]  # re-exported: the masker was here
 
 LOG_DIR_VARIABLE = "SAFEPIP_LOG_DIR"
 KEEP_RUNS = 20
@@ -44,7 +46,6 @@ PREFIX = "transcript-"
 SUFFIX = ".log"
 SIDECAR_SUFFIX = ".json"
 _SPOOL_PREFIX = ".spool-"
-MASK = "****"
 _NEW_FILE = (
     os.O_WRONLY
     | os.O_CREAT
@@ -53,38 +54,6 @@ _NEW_FILE = (
     | getattr(os, "O_CLOEXEC", 0)
     | getattr(os, "O_BINARY", 0)
 )
-
-# scheme://userinfo@ : the userinfo runs to the last "@" before the host's end (a password may
-# hold an unencoded "@"), and never crosses "/", "?", "#", quotes or white space, so the "@" of
-# a plain https://host/path@v1 is not taken for one.
-_USERINFO = re.compile(r"""(\b[A-Za-z][A-Za-z0-9+.-]*://)([^/\s?#'"<>]*)@""")
-
-
-def _mask_match(match: re.Match[str]) -> str:
-    scheme, info = match.group(1), match.group(2)
-    user, colon, _secret = info.partition(":")
-    if colon and "@" not in user:
-        # user:password -> keep the user name, which helps to tell indexes apart.
-        return f"{scheme}{user}:{MASK}@"
-    # A lone "token@" or "user@": either may be the secret (GitHub tokens go there).
-    return f"{scheme}{MASK}@"
-
-
-def mask_credentials(text: str) -> str:
-    """``text`` with the credentials inside URLs masked: ``https://user:****@host/``."""
-    if "@" not in text or "://" not in text:
-        return text  # the common case, at the cost of two scans
-    return _USERINFO.sub(_mask_match, text)
-
-
-def _mask_values(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_credentials(value)
-    if isinstance(value, list):
-        return [_mask_values(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _mask_values(item) for key, item in value.items()}
-    return value
 
 
 def log_dir(environ: Mapping[str, str] | None = None) -> str:
@@ -297,7 +266,7 @@ class TranscriptRecorder:
             sidecar = {
                 "safepip_transcript_version": 1,
                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-                **_mask_values(metadata),
+                **redact_json(metadata),
                 "transcript": name,
                 "lines": self.lines,
                 "bytes_seen": self.bytes_seen,

@@ -14,7 +14,7 @@ use them, when a fix is prepared or made: an install that needs no fix never loa
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -82,12 +82,19 @@ class Fixer:
         runner: Runner,
         run_and_read: RunAndRead,
         changed: Callable[[str, str | None, bool], None],
+        hashes: Mapping[str, Collection[str]] | None = None,
+        pip_command: str | None = None,
     ) -> None:
         self._rerun = rerun
         #: How to run the user's pip for a helper command, aimed at the same environment (asked
         #: when a fix needs it: it may cost a process to ask a pip program for its interpreter).
         self._pip_prefix = pip_prefix
         self._index_options = list(index_options)
+        #: The sha256 hashes the user's requirements files give, by project: a fetched sdist
+        #: must match one of them, as the file pip downloaded did.
+        self._hashes = dict(hashes or {})
+        #: The user's pip command (install, wheel, download): its section of pip's configuration.
+        self._pip_command = pip_command
         self._events = events
         self._runner = runner
         self._run_and_read = run_and_read
@@ -190,16 +197,26 @@ class Fixer:
 
     def _fetch(self, action: PatchedSdist) -> str:
         """Fetch the sdist pip downloaded from an index, unbuilt, into the work folder."""
-        from safepip.applying.fetch import fetch_sdist, index_urls
+        from safepip.applying.fetch import Network, fetch_sdist, index_urls, pip_environ
 
         remote = action.remote_sdist
         if remote is None:
             raise SafepipError("no sdist to build a patched copy of")
         if remote in self._sdists.paths:
             return self._sdists.paths[remote]
-        indexes = index_urls(self._index_options, dict(os.environ))
-        self._events.fetching(remote, indexes[0])
-        path = fetch_sdist(remote, _project(remote), indexes, self._rerun.scratch())
+        environ = pip_environ(self._pip_prefix(), self._pip_command, self._index_options)
+        indexes = index_urls(self._index_options, environ)
+        network = Network.from_pip(self._index_options, environ, indexes)
+        project = _project(remote)
+        self._events.fetching(remote, indexes[0] if indexes else "no index")
+        path = fetch_sdist(
+            remote,
+            project,
+            indexes,
+            self._rerun.scratch(),
+            network=network,
+            hashes=self._hashes.get(project, ()),
+        )
         self._sdists.paths[remote] = path
         return path
 

@@ -27,6 +27,7 @@ from typing import BinaryIO
 from safepip.config import ConfigError, load_config
 from safepip.deciding.decide import decide
 from safepip.deciding.gather import gather_facts
+from safepip.errors import say
 from safepip.options import SafepipOptions
 from safepip.reading.command import PipCommand
 from safepip.reading.diagnosis import Diagnosis
@@ -34,6 +35,7 @@ from safepip.reading.findings import BuildFailure
 from safepip.reading.lines import LineDecoder
 from safepip.reporting import text
 from safepip.transcripts import latest_transcript, log_dir, read_metadata
+from safepip.visible import shown
 
 CHUNK = 256 * 1024
 
@@ -138,7 +140,8 @@ def run_last(json: bool) -> int:
     cwd = cwd if isinstance(cwd, str) and os.path.isdir(cwd) else os.getcwd()
     when = metadata.get("time", "an unknown time")
     command = " ".join(["pip", *pip_args]) if pip_args else "a pip run"
-    print(f"safepip: reading the transcript of `{command}` ({when}): {path}", file=sys.stderr)
+    # The sidecar is a file anyone with the folder could have written: its words are shown safe.
+    say(f"reading the transcript of `{command}` ({when}): {path}")
 
     return diagnose_log(
         path, pip_args, cwd, as_json=json, what="transcript", extra_json={"transcript": path}
@@ -182,9 +185,10 @@ def diagnose_log(
     failures = diagnosis.failures()
     if as_json:
         document = {"failures": [failure.to_json() for failure in failures], **(extra_json or {})}
-        print(json.dumps(document, indent=2))
+        print(json.dumps(document, indent=2))  # ensure_ascii: control characters as \u escapes
     elif failures:
-        print(render_human(failures, pip_args, cwd))
+        # The explanations quote the log, which may come from anyone: masked, made visible.
+        print(shown(render_human(failures, pip_args, cwd), lines=True))
     else:
         print(f"safepip found no build failure it recognises in this {what}.")
     return 1 if failures else 0

@@ -8,11 +8,12 @@ a log line mentions some path.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
-from safepip.names import is_sdist
+from safepip.names import canonical_name, is_sdist
 from safepip.options import PIP_GLOBAL_OPTIONS_WITH_VALUE, command_index
 
 #: Options of install/wheel/download (pip 21.3 to 26.x) that take a value, so that the value is
@@ -37,6 +38,9 @@ INDEX_OPTIONS = {
     "--keyring-provider", "--pypi-url",
 }  # fmt: skip
 INDEX_FLAGS = {"--no-index", "--pre", "--isolated"}
+
+#: Where the name ends in a requirement line: extras, a version, a marker, a URL.
+_NAME_END = re.compile(r"[\s\[<>=!~;@(]")
 
 BUILD_COMMANDS = frozenset({"install", "wheel", "download"})
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
@@ -70,6 +74,9 @@ class PipCommand:
         self.local_projects: list[LocalProject] = []
         self.sdist_files: list[str] = []
         self.requirement_files: list[str] = []
+        #: The sha256 hashes a requirements file gives for a project (``--hash=sha256:...``),
+        #: by canonical name.
+        self.hashes: dict[str, set[str]] = {}
         self.no_build_isolation = "--no-build-isolation" in self.arguments
         if self.command in BUILD_COMMANDS:
             self._read_arguments()
@@ -149,6 +156,25 @@ class PipCommand:
             elif not first.startswith("-"):
                 # Requirement lines may carry options after the requirement (--hash=...).
                 self._add_target(first, editable=False, origin=origin, base=folder)
+                self._note_hashes(first, rest)
+
+    def _note_hashes(self, requirement: str, options: list[str]) -> None:
+        """Keep a requirement line's ``--hash=sha256:...`` values: a file safepip fetches again
+        for that project must match one of them, as pip's did."""
+        values = [
+            value if option == "--hash=" else options[index + 1] if index + 1 < len(options) else ""
+            for index, (option, value) in enumerate(
+                (word[:7], word[7:]) if word.startswith("--hash=") else (word, "")
+                for word in options
+            )
+            if option in {"--hash=", "--hash"}
+        ]
+        digests = {
+            value[len("sha256:") :].lower() for value in values if value.startswith("sha256:")
+        }
+        if digests:
+            name = canonical_name(_NAME_END.split(requirement, 1)[0])
+            self.hashes.setdefault(name, set()).update(digests)
 
 
 def iter_options(

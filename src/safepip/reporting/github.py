@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from safepip import tomlfile
+from safepip.redaction import redact_argv
+from safepip.visible import shown
 
 
 def active(environ: Mapping[str, str]) -> bool:
@@ -71,12 +73,16 @@ def annotation(
     elif fix:
         message += f" Fix: {fix}"
     command = "warning" if applied else "error"
-    properties = [f"title={_escape_property(f'safepip: {kind} ({package})')}"]
+    # The message quotes pip's output: masked and made visible, then escaped as GitHub documents.
+    message = shown(message, lines=True)
+    title = shown(f"safepip: {kind} ({package})")
+    properties = [f"title={_escape_property(title)}"]
     pyproject = finding.get("pyproject")
     if pyproject:
         key = "build-backend" if finding.get("suggestion") else "requires"
         line = build_system_line(pyproject, key)
-        properties = [f"file={_escape_property(_relative(pyproject))}", f"line={line}", *properties]
+        where = _escape_property(shown(_relative(pyproject)))
+        properties = [f"file={where}", f"line={line}", *properties]
     return f"::{command} {','.join(properties)}::{_escape_data(message)}"
 
 
@@ -107,10 +113,54 @@ class Row:
         self.changed_file = changed_file
 
 
+# Everything put in the step summary goes through one of the three below: it may quote pip's
+# output (a build prints anything), so it is masked (credentials), made visible (control
+# characters) and neutralised (no Markdown or HTML of its own renders: no link, image or tag).
+
+
+def _fence(text: str, least: int) -> str:
+    # CommonMark: a code span or block ends only at a backtick run as long as its fence, so a
+    # fence longer than any run in the text cannot be closed by it.
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(least, longest + 1)
+
+
 def _code(text: str) -> str:
-    # Inline code that survives backticks in the text (CommonMark: a longer fence).
-    fence = "``" if "`" in text else "`"
-    return f"{fence}{text}{fence}" if fence == "`" else f"{fence} {text} {fence}"
+    """Inline code: one line, whatever backticks the text holds."""
+    text = shown(text).replace("\t", " ")
+    fence = _fence(text, 1)
+    # A space inside the fence keeps a backtick at either end of the text out of the fence.
+    return f"{fence} {text} {fence}" if "`" in text else f"{fence}{text}{fence}"
+
+
+def _code_block(text: str) -> list[str]:
+    text = shown(text)
+    fence = _fence(text, 3)
+    return [fence, text, fence]
+
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+#: What can start Markdown of its own (GitHub's flavour): emphasis, code, links and images,
+#: headings, lists, tables, strikethrough, maths, autolinks (``http://``, ``www.``, ``a@b``).
+#: CommonMark shows a backslash-escaped punctuation character as itself.
+_MARKDOWN = frozenset("\\`*_{}[]()#+-.!|~$:@")
+
+
+def _text(text: str) -> str:
+    """Plain text: HTML-escaped and Markdown-escaped, so ``[x](url)``, ``![x](url)``,
+    ``<img>``, ``<details>``, emphasis, headings, lists, tables and autolinks show as typed."""
+    out = []
+    for char in shown(text).replace("\n", " ").replace("\r", " "):
+        if char in _HTML:
+            out.append(_HTML[char])
+        elif char in _MARKDOWN:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def step_summary(
@@ -122,7 +172,7 @@ def step_summary(
     """One Markdown block for ``$GITHUB_STEP_SUMMARY`` per safepip run: what was found, what
     was done, and the exact command that would fix what was left undone."""
     lines = [
-        f"### safepip: {_code('pip ' + ' '.join(pip_args))}",
+        f"### safepip: {_code('pip ' + ' '.join(redact_argv(pip_args)))}",
         "",
         f"pip exited with status {exit_status}.",
         "",
@@ -133,20 +183,20 @@ def step_summary(
         failure = row.failure
         what = str(failure.get("explanation") or failure.get("kind") or "a build failure")
         package = f"{_code(str(failure['package']))}: " if failure.get("package") else ""
-        lines.append(f"- {package}{what}".replace("\n", " "))
+        lines.append(f"- {package}{_text(what)}")
     lines += ["", "**Done**", ""]
     done = [row for row in rows if row.applied]
     for row in done:
         where = f" (commit {_code(_relative(row.changed_file))})" if row.changed_file else ""
-        lines.append(f"- {row.fix or 'a fix was applied'}{where}")
+        lines.append(f"- {_text(row.fix or 'a fix was applied')}{where}")
     if not done:
         lines.append("- nothing was changed")
     undone = [row for row in rows if not row.applied and row.fix]
     if undone:
         lines += ["", "**To fix**", ""]
-        lines += [f"- {row.fix}" for row in undone]
+        lines += [f"- {_text(row.fix)}" for row in undone if row.fix]
         if fix_command:
-            lines += ["", "Run:", "", "```", fix_command, "```"]
+            lines += ["", "Run:", "", *_code_block(fix_command)]
     return "\n".join(lines) + "\n\n"
 
 

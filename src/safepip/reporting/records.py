@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from safepip.deciding.remedies import Remedy
 from safepip.reading.findings import BuildFailure
+from safepip.redaction import redact_json
 
 Json = dict[str, object]
 
@@ -23,6 +24,9 @@ class RunRecord:
     interrupted: bool = False
 
     def to_json(self) -> Json:
+        return redact_json(self._to_json())
+
+    def _to_json(self) -> Json:
         if self.interrupted:
             return {"argv": self.argv, "exit_status": self.exit_status, "interrupted": True}
         return {"argv": self.argv, "exit_status": self.exit_status, "purpose": self.purpose}
@@ -155,6 +159,12 @@ class SessionRecord:
         self.rounds[-1].fixes.append(FixRecord(remedy, applied_as))
 
     def to_json(self) -> Json:
+        # The report is uploaded as a CI artifact, which nothing masks: every string in it is
+        # masked here, the one place it is made, so that no field can forget it (argv, URLs,
+        # explanations quoting pip's output).
+        return redact_json(self._to_json())
+
+    def _to_json(self) -> Json:
         return {
             "safepip_report_version": 1,
             "pip_command": self.pip_command,

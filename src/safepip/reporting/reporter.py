@@ -20,8 +20,18 @@ from safepip.deciding.remedies import Remedy
 from safepip.errors import say
 from safepip.reading.findings import BuildFailure
 from safepip.reading.verbosity import pip_verbosity
+from safepip.redaction import redact_argv
 from safepip.reporting import github, text
 from safepip.reporting.records import SessionRecord
+from safepip.visible import shown
+
+
+def _write(lines: str) -> None:
+    """safepip's own lines that are not one ``say``: explanations quoting pip's output, the diff,
+    the command to run. Like ``say``'s, masked and with control characters made visible: they
+    quote what a build printed."""
+    sys.stderr.write(shown(lines, lines=True))
+    sys.stderr.flush()
 
 
 class Reporter(Protocol):
@@ -94,7 +104,7 @@ class TerminalReporter:
 
     def _fix_command(self) -> str:
         own = ["--report", self._report] if self._report else []
-        return consent.fix_command("safepip", own, self._pip_args)
+        return consent.fix_command("safepip", own, redact_argv(self._pip_args))
 
     @_at("error")
     def before_pip(self, failures: Sequence[BuildFailure]) -> None:
@@ -107,8 +117,7 @@ class TerminalReporter:
         explanation = text.render_failure(failure, advice)
         if not self.shows("warning"):
             explanation = explanation.split("\n", 1)[0]  # -qq: what failed; why is a detail
-        sys.stderr.write("\n" + text.prefixed(explanation) + "\n")
-        sys.stderr.flush()
+        _write("\n" + text.prefixed(explanation) + "\n")
 
     def proposed(self, remedy: Remedy) -> None:
         say(f"proposed fix: {remedy.summary}")
@@ -120,7 +129,7 @@ class TerminalReporter:
         installed where."""
         del remedy  # the preview says it
         if preview:
-            sys.stderr.write(preview if preview.endswith("\n") else preview + "\n")
+            _write(preview if preview.endswith("\n") else preview + "\n")
 
     def alternatives(self, remedies: Sequence[Remedy]) -> None:
         for alternative in remedies:
@@ -138,7 +147,7 @@ class TerminalReporter:
     @_at("warning")
     def explain_only(self) -> None:
         say("nothing was changed. To apply this fix, run:")
-        sys.stderr.write("  " + self._fix_command() + "\n")
+        _write("  " + self._fix_command() + "\n")
 
     @_at("warning")
     def dry_run(self, *, before_pip: bool) -> None:
@@ -162,7 +171,7 @@ class TerminalReporter:
     @_at("info")
     def running_again(self, args: Sequence[str], pip_constraint: str | None) -> None:
         extra = f" (PIP_CONSTRAINT={pip_constraint})" if pip_constraint else ""
-        say("running pip again: " + " ".join(args) + extra)
+        say("running pip again: " + " ".join(redact_argv(args)) + extra)
 
     @_at("warning")
     def stopping(self, rounds: int) -> None:
