@@ -115,7 +115,7 @@ class Context:
             events=self.events,
             runner=self.installer,
             run_and_read=self.builds,
-            changed=lambda path, backup: self.changed.append((path, backup)),
+            changed=lambda path, backup, in_git: self.changed.append((path, backup)),
         )
 
 

@@ -298,3 +298,40 @@ def test_fix_keeps_a_backup_only_when_git_lacks_the_original(
     out = capsys.readouterr().out
     assert (broken / "pyproject.toml.safepip-backup").exists() is backup_kept
     assert ("git has the original" in out) is not backup_kept
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+def test_fix_names_the_file_a_link_inside_the_project_points_to(
+    broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """issue 18, item 4: the diff and the question name the real file, which is what changes."""
+    (broken / "config").mkdir()
+    (broken / "pyproject.toml").rename(broken / "config" / "pyproject.toml")
+    (broken / "pyproject.toml").symlink_to(Path("config") / "pyproject.toml")
+    assert run(["--fix", "--yes", str(broken)]) == 0
+    out = capsys.readouterr().out
+    real = broken / "config" / "pyproject.toml"
+    assert f"safepip doctor: changed {real} (backup: {real}.safepip-backup)" in out
+    assert "flit_core>=3.2" in real.read_text(encoding="utf-8")
+    assert (broken / "pyproject.toml").is_symlink()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+def test_fix_refuses_a_link_out_of_the_project(
+    broken: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """issue 18, item 4: one line naming the link and its target; nothing written."""
+    outside = tmp_path / "elsewhere" / "pyproject.toml"
+    outside.parent.mkdir()
+    (broken / "pyproject.toml").rename(outside)
+    (broken / "pyproject.toml").symlink_to(outside)
+    before = outside.read_bytes()
+    run(["--fix", "--yes", str(broken)])
+    out = capsys.readouterr().out
+    link = broken / "pyproject.toml"
+    assert (
+        f"safepip doctor: cannot prepare the fix of {link}: {link} is a symbolic link to "
+        f"{outside}, outside its project folder {broken}"
+    ) in out
+    assert outside.read_bytes() == before
+    assert sorted(p.name for p in outside.parent.iterdir()) == ["pyproject.toml"]

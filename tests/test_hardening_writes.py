@@ -169,13 +169,13 @@ def test_killed_patching_leaves_original_or_patched(tmp_path: Path) -> None:
     assert states["patched"] > 0
 
 
-# The child dies (SIGKILL, by its own hand) at the first file it opens to write through
-# os.fdopen: that is the backup, created with O_EXCL and not yet written.
+# The child dies (SIGKILL, by its own hand) at the first file it syncs: that is the backup's
+# temporary file, created with O_EXCL and not yet linked to its name.
 DIES_WHILE_BACKING_UP = PATCHER.replace(
     'os.write(1, b"ready\\n")',
     'os.write(1, b"ready\\n")\n'
     "import signal\n"
-    "os.fdopen = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)",
+    "os.fsync = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)",
 )
 
 

@@ -418,9 +418,10 @@ def test_failed_write_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.Monkey
     original = path.read_bytes()
     plan = plan_add_requirement(str(path), "cython")
 
-    def full_disk(source: str, target: str) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
+    monkeypatch.setattr(patcher.os, "rename", full_disk)
     monkeypatch.setattr(patcher.os, "replace", full_disk)
     with pytest.raises(PatchError, match=r"^cannot write .*: No space left on device$"):
         apply_plan(plan)
@@ -429,21 +430,47 @@ def test_failed_write_leaves_no_trace(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
-def test_symlink_is_written_through(tmp_path: Path) -> None:
+def test_symlink_inside_the_project_is_written_through_and_named(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "config").mkdir(parents=True)
+    real = copy_fixture("inline-array", project / "config")
+    link = project / "pyproject.toml"
+    link.symlink_to(Path("config") / "pyproject.toml")
+
+    plan = plan_add_requirement(str(link), "cython>=3.0")
+    # The diff names the file that changes, not the link.
+    assert plan.path == str(project / "config" / "pyproject.toml")
+    assert plan.diff().splitlines()[1].endswith("/project/config/pyproject.toml")
+    applied = apply_plan(plan)
+
+    assert link.is_symlink()
+    assert real.read_bytes() == (FIXTURES / "inline-array.expected.toml").read_bytes()
+    assert applied.target == os.path.realpath(real)
+    assert applied.backup == str(project / "config" / "pyproject.toml.safepip-backup")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+def test_symlink_out_of_the_project_is_refused(tmp_path: Path) -> None:
+    """issue 18, item 4: a pyproject.toml linked to a file outside the project is not changed
+    there: one line naming the link and its target, nothing written."""
     shared = tmp_path / "shared"
     shared.mkdir()
     real = copy_fixture("inline-array", shared)
+    original = real.read_bytes()
     project = tmp_path / "project"
     project.mkdir()
     link = project / "pyproject.toml"
     link.symlink_to(real)
 
-    applied = apply_plan(plan_add_requirement(str(link), "cython>=3.0"))
-
-    assert link.is_symlink()
-    assert real.read_bytes() == (FIXTURES / "inline-array.expected.toml").read_bytes()
-    assert applied.target == os.path.realpath(real)
-    assert applied.backup == os.path.realpath(real) + ".safepip-backup"
+    with pytest.raises(PatchError) as caught:
+        plan_add_requirement(str(link), "cython>=3.0")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{link} is a symbolic link to {real}, outside its project folder")
+    assert message.endswith("nothing written")
+    assert real.read_bytes() == original
+    assert sorted(p.name for p in shared.iterdir()) == ["pyproject.toml"]
+    assert sorted(p.name for p in project.iterdir()) == ["pyproject.toml"]
 
 
 def test_remove_stray_temporaries(tmp_path: Path) -> None:

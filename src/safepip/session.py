@@ -113,8 +113,8 @@ class Session:
             events=self._reporter,
             runner=runner,
             run_and_read=self._run_and_read,
-            changed=lambda path, backup: self._record.changed_files.append(
-                ChangedFile(path, backup)
+            changed=lambda path, backup, in_git: self._record.changed_files.append(
+                ChangedFile(path, backup, in_git)
             ),
         )
 

@@ -5,8 +5,9 @@ In order (docs/usage.md has the table):
 1. ``$SAFEPIP_PYTHON``: ``<that python> -m pip``. pip's own ``--python`` is always left to pip.
 2. Called as ``pip``, ``pip3``, ``pip3.X`` (``$SAFEPIP_INVOKED_AS``, set by the shell-init
    functions and by safepip's launchers): the command of that name that ``PATH`` would find next,
-   skipping folders of safepip's launchers (they hold a ``.safepip-launchers`` file) and anything
-   that is safepip's own script. This covers PATH-only venvs, conda, pyenv shims, system pips.
+   skipping folders of safepip's launchers (they hold a ``.safepip-launchers`` file), launchers
+   copied elsewhere (known by their first lines) and anything that is safepip's own script.
+   This covers PATH-only venvs, conda, pyenv shims, system pips.
 3. Called as ``safepip``: the active environment (``$VIRTUAL_ENV``, then ``$CONDA_PREFIX``); a
    stale ``$VIRTUAL_ENV`` (its folder is gone) gets a one-line note and the pip on ``PATH``.
 4. The environment safepip is installed in, unless it is an application environment of pipx
@@ -35,6 +36,9 @@ _WINDOWS = sys.platform == "win32"
 INVOKED_AS = "SAFEPIP_INVOKED_AS"
 #: A file in each folder of safepip's launchers: such folders are skipped when looking for pip.
 LAUNCHERS_MARKER = ".safepip-launchers"
+#: The first bytes of each of safepip's launchers: a launcher copied without its folder's marker
+#: file is still known for one, and skipped.
+LAUNCHER_HEADER = b"#!/bin/sh\n# safepip launcher"
 #: Files at the root of application environments, whose pip is not the user's.
 APPLICATION_MARKERS = ("pipx_metadata.json", "uv-receipt.toml")
 
@@ -163,11 +167,20 @@ def which(name: str, environ: Mapping[str, str], *, skip_launchers: bool = False
                 if os.path.exists(os.path.join(folder or ".", LAUNCHERS_MARKER)):
                     break
                 real = os.path.realpath(candidate)
-                if real in own or real in seen:
+                if real in own or real in seen or _is_launcher(candidate):
                     continue
                 seen.add(real)
             return candidate
     return None
+
+
+def _is_launcher(path: str) -> bool:
+    """Whether ``path`` starts with a launcher's header (a copy of one, far from its marker)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(LAUNCHER_HEADER)) == LAUNCHER_HEADER
+    except OSError:
+        return False
 
 
 def _environment(python: str, reason: str) -> TargetPython:

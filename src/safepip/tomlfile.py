@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -36,10 +37,12 @@ __all__ = [
     "TomlFileError",
     "decode",
     "describe_too_large",
+    "file_to_name",
     "parse_document",
     "parse_plain",
     "read_build_system",
     "read_bytes",
+    "real_file",
     "refuse_bom",
     "split_bom",
     "toml_parser",
@@ -69,12 +72,13 @@ def describe_too_large(path: str) -> str:
 def read_bytes(path: str) -> bytes | None:
     """The file's bytes (at most MAX_PYPROJECT_BYTES), or None when it does not exist.
 
-    A broken symbolic link, a directory, a file that cannot be read or one over the cap is a
-    TomlFileError.
+    A broken symbolic link, a directory, anything but a regular file (a FIFO would block the
+    read forever, a device never end), a file that cannot be read or one over the cap is a
+    TomlFileError. So is a path with a NUL in it (it can come from pip's output).
     """
     try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_PYPROJECT_BYTES + 1)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; cleared once it is a file.
+        fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_BINARY | _O_CLOEXEC)
     except FileNotFoundError:
         if os.path.islink(path):
             raise TomlFileError(f"cannot read {path}: it is a broken symbolic link") from None
@@ -86,11 +90,70 @@ def read_bytes(path: str) -> bytes | None:
         if os.path.isdir(path):
             raise TomlFileError(f"cannot read {path}: it is a directory") from None
         raise TomlFileError(f"cannot read {path}: permission denied") from None
+    except ValueError:  # a NUL in the path
+        raise TomlFileError(f"cannot read {path!r}: a path cannot hold a NUL") from None
+    except OSError as exc:
+        raise TomlFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return _read_regular(path, fd)
+    finally:
+        os.close(fd)
+
+
+def _read_regular(path: str, fd: int) -> bytes:
+    """What the open ``fd`` holds, if it is a regular file (and not too large)."""
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise TomlFileError(f"cannot read {path}: it is a directory")
+        if not stat.S_ISREG(mode):
+            raise TomlFileError(f"cannot read {path}: it is not a regular file")
+        if _O_NONBLOCK:
+            os.set_blocking(fd, True)
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read(MAX_PYPROJECT_BYTES + 1)
     except OSError as exc:
         raise TomlFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > MAX_PYPROJECT_BYTES:
         raise TomlFileError(describe_too_large(path))
     return data
+
+
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def real_file(path: str) -> str:
+    """The file a change to ``path`` would be written to, named as the user would see it.
+
+    ``path`` itself when it is not a symbolic link; the file a link points to when that is
+    inside the link's own folder (the project), named from that folder, so that the diff and the
+    question name the file that changes. A link that leads outside the project is refused
+    (TomlFileError): its target is a file the user did not name, perhaps shared by other
+    projects or not theirs at all.
+    """
+    if not os.path.islink(path) or not os.path.exists(path):
+        return path  # a broken link is refused by whoever reads it, in its own words
+    folder = os.path.dirname(path)
+    real_folder = os.path.realpath(folder or os.curdir)
+    real = os.path.realpath(path)
+    if os.path.commonpath([real, real_folder]) != real_folder:
+        raise TomlFileError(
+            f"{path} is a symbolic link to {real}, outside its project folder {real_folder}; "
+            f"safepip changes no file outside the project: make the change in {real} yourself, "
+            "or replace the link with a copy of the file; nothing written"
+        )
+    return os.path.join(folder, os.path.relpath(real, real_folder))
+
+
+def file_to_name(path: str) -> str:
+    """:func:`real_file` for naming a proposal: a link that leads outside the project keeps
+    its own name (the patcher refuses it in its own words when the fix is planned)."""
+    try:
+        return real_file(path)
+    except TomlFileError:
+        return path
 
 
 def split_bom(data: bytes) -> tuple[bool, bytes]:

@@ -8,6 +8,12 @@ bounded three ways: the last :data:`KEEP_RUNS` runs, :data:`MAX_TRANSCRIPT_BYTES
 :data:`MAX_TOTAL_BYTES` overall. Credentials pip prints inside URLs are masked before anything
 reaches the disk. Lines are spooled to a file as they arrive, so memory stays flat however much pip
 prints.
+
+The directory may be shared (``SAFEPIP_LOG_DIR=/tmp/logs`` on a CI runner): it is used only when
+it belongs to the user and nobody else may write in it, and every file is created new and
+private (``O_CREAT|O_EXCL|O_NOFOLLOW``, 0600), so no link planted there is written through and
+nobody else can read pip's output. Otherwise the transcript is not kept (one line; pip's run and
+its exit status are unaffected).
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
+import stat
 import time
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
+from safepip.folders import unsafe_parent
 from safepip.places import user_log_dir
 from safepip.redaction import MASK, mask_credentials, redact_json
 
@@ -39,6 +46,14 @@ PREFIX = "transcript-"
 SUFFIX = ".log"
 SIDECAR_SUFFIX = ".json"
 _SPOOL_PREFIX = ".spool-"
+_NEW_FILE = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 def log_dir(environ: Mapping[str, str] | None = None) -> str:
@@ -48,6 +63,42 @@ def log_dir(environ: Mapping[str, str] | None = None) -> str:
     if explicit:
         return os.path.expanduser(explicit)
     return user_log_dir(environ)
+
+
+def _create(path: str) -> BinaryIO:
+    """A new private file (0600), never an existing one nor through a link."""
+    return os.fdopen(os.open(path, _NEW_FILE, 0o600), "wb")
+
+
+def check_log_dir(directory: str) -> None:
+    """Refuse (OSError, one line) a log directory another user owns or may write in: they could
+    read pip's output there, or plant links for safepip to write through."""
+    if not hasattr(os, "geteuid"):
+        return  # Windows: the user's profile folder, with its own access lists
+    status = os.stat(directory)
+    if not stat.S_ISDIR(status.st_mode):
+        raise OSError(f"{directory} is not a directory")
+    if status.st_uid != os.geteuid():
+        raise OSError(
+            f"the log directory {directory} belongs to another user (uid {status.st_uid}); "
+            f"set {LOG_DIR_VARIABLE} to a directory of your own"
+        )
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise OSError(
+            f"the log directory {directory} is writable by other users; make it private "
+            f"(chmod go-w) or set {LOG_DIR_VARIABLE} to a directory of your own"
+        )
+
+
+def check_log_dir_parents(directory: str) -> None:
+    """Refuse (OSError, one line) a log directory inside a folder another user could rename it
+    out of, or swap for theirs (safepip.folders); checked before anything is made there."""
+    folder = unsafe_parent(directory)
+    if folder is not None:
+        raise OSError(
+            f"the log directory {directory} is inside {folder}, which another user owns or "
+            f"may write in; set {LOG_DIR_VARIABLE} to a directory of your own"
+        )
 
 
 def list_transcripts(directory: str) -> list[str]:
@@ -126,11 +177,18 @@ class TranscriptRecorder:
     def _open(self) -> tuple[BinaryIO, str]:
         if self.directory is None:
             self.directory = log_dir(self.environ)
+        check_log_dir_parents(self.directory)
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        # mkstemp: a fresh name, mode 0600 (pip's output may hold private paths and names).
-        fd, path = tempfile.mkstemp(prefix=_SPOOL_PREFIX, suffix=".head", dir=self.directory)
-        self._base = path[: -len(".head")]
-        self._head = os.fdopen(fd, "wb")
+        check_log_dir(self.directory)
+        # A fresh name, mode 0600 (pip's output may hold private paths and names).
+        while True:
+            base = os.path.join(self.directory, _SPOOL_PREFIX + os.urandom(8).hex())
+            try:
+                self._head = _create(base + ".head")
+            except FileExistsError:
+                continue
+            break
+        self._base = base
         return self._head, self._base
 
     def feed_line(self, stream: str, line: str) -> None:
@@ -169,7 +227,7 @@ class TranscriptRecorder:
             _remove(self._tail_paths.pop(0))
         self._segments += 1
         path = f"{self._base}.tail{self._segments}"
-        tail = open(path, "wb")  # noqa: SIM115 - held open across feed_line calls
+        tail = _create(path)  # held open across feed_line calls
         self._tail = tail
         self._tail_paths.append(path)
         self._tail_bytes = 0
@@ -214,10 +272,9 @@ class TranscriptRecorder:
                 "bytes_seen": self.bytes_seen,
                 "bytes_cut": cut,
             }
-            temporary = sidecar_path(final) + ".tmp"
-            with open(temporary, "w", encoding="utf-8") as handle:
-                json.dump(sidecar, handle, indent=2)
-                handle.write("\n")
+            temporary = f"{sidecar_path(final)}.{os.urandom(6).hex()}.tmp"
+            with _create(temporary) as handle:
+                handle.write((json.dumps(sidecar, indent=2) + "\n").encode("utf-8"))
             os.replace(temporary, sidecar_path(final))
         finally:
             self._remove_spool()

@@ -81,7 +81,7 @@ class Fixer:
         events: FixEvents,
         runner: Runner,
         run_and_read: RunAndRead,
-        changed: Callable[[str, str | None], None],
+        changed: Callable[[str, str | None, bool], None],
         hashes: Mapping[str, Collection[str]] | None = None,
         pip_command: str | None = None,
     ) -> None:
@@ -98,7 +98,8 @@ class Fixer:
         self._events = events
         self._runner = runner
         self._run_and_read = run_and_read
-        #: Told of each file of the user's changed: (its path, its backup or None).
+        #: Told of each file of the user's changed: (its path, its backup or None, whether git
+        #: holds its original instead of a backup).
         self._changed = changed
         #: The changes shown to the user for each pyproject.toml fix, by the action.
         self._plans: dict[PatchPyproject, PatchPlan] = {}
@@ -121,7 +122,7 @@ class Fixer:
         return str(plan.diff())
 
     def patch_pyproject(self, action: PatchPyproject) -> None:
-        from safepip.applying.pyproject import apply_plan
+        from safepip.applying.pyproject import apply_plan, held_by_git
 
         # The plan whose diff the user saw; re-planned only if the file changed meanwhile.
         plan = self._plans.get(action) or _plan(action)
@@ -129,13 +130,15 @@ class Fixer:
             # Made since pip failed (another run of the same command, say): pip runs again.
             self._events.already_changed(plan.path)
             return
-        applied = apply_plan(plan, replan=lambda: _plan(action))
+        # No backup where git holds the original: `git add -A` would commit it.
+        in_git = held_by_git(plan.path)
+        applied = apply_plan(plan, replan=lambda: _plan(action), backup=not in_git)
         if applied.already_done:
             self._events.already_changed(applied.path)
             return
         if applied.rebased:
             self._events.rebased(applied.path)
-        self._changed(applied.path, applied.backup)
+        self._changed(applied.path, applied.backup, in_git)
 
     # --- build-patched-sdist --------------------------------------------------------------------
 

@@ -38,8 +38,10 @@ from safepip.applying.safewrite import (
     BACKUP_SUFFIX,
     TEMP_PREFIX,
     PatchError,
+    held_by_git,
     remove_stray_temporaries,
     replace_file,
+    undo_hint,
 )
 from safepip.applying.tomledit import (
     UnsafeEditError,
@@ -65,12 +67,15 @@ __all__ = [
     "PatchError",
     "PatchPlan",
     "apply_plan",
+    "held_by_git",
     "plan_add_requirement",
     "plan_change",
     "plan_changes",
     "plan_constrain_requirement",
     "plan_set_backend",
+    "real_pyproject",
     "remove_stray_temporaries",
+    "undo_hint",
 ]
 
 #: What pip assumes when a project declares no ``[build-system] requires`` at all (PEP 518). A
@@ -142,6 +147,15 @@ def _read_bytes(path: str) -> bytes | None:
     """The file's bytes, or None when it does not exist. Any other failure is a PatchError."""
     try:
         return tomlfile.read_bytes(path)
+    except tomlfile.TomlFileError as exc:
+        raise PatchError(str(exc)) from None
+
+
+def real_pyproject(path: str) -> str:
+    """The file a change to ``path`` is made in: ``path``, or the file inside the project a
+    symbolic link ``path`` points to. A link out of the project is refused (PatchError)."""
+    try:
+        return tomlfile.real_file(path)
     except tomlfile.TomlFileError as exc:
         raise PatchError(str(exc)) from None
 
@@ -306,6 +320,7 @@ def plan_add_requirement(
     A missing file is an error unless ``create_if_missing``: then a minimal one is planned, naming
     the legacy setuptools backend if ``legacy_backend_if_created``.
     """
+    path = real_pyproject(path)  # the file that changes, named so in the plan
     parsed = _parse_requirement(requirement)
     summary = f"add {requirement} to [build-system] requires"
     source = _require(path, create_if_missing)
@@ -358,6 +373,7 @@ def plan_constrain_requirement(path: str, name: str, specifier: str) -> PatchPla
     ``"setuptools>=40,<82"``), quoted as it was; an item that already implies it is left alone.
     If ``name`` is not declared, ``name + specifier`` is added as ``plan_add_requirement`` would.
     """
+    path = real_pyproject(path)  # the file that changes, named so in the plan
     try:
         wanted = SpecifierSet(specifier)
     except InvalidSpecifier:
@@ -440,6 +456,7 @@ def _merge_specifier(path: str, item: str, wanted: SpecifierSet) -> str:
 
 def plan_set_backend(path: str, backend: str) -> PatchPlan:
     """Set ``[build-system] build-backend`` to ``backend``, keeping its quoting and comment."""
+    path = real_pyproject(path)  # the file that changes, named so in the plan
     if not _BACKEND_RE.match(backend):
         raise PatchError(f"not a valid build backend path: {backend!r}")
     source = _load(path)
@@ -497,9 +514,10 @@ def apply_plan(
     Read-only means what ``os.access`` says *or* no write bit in the mode at all: root may write
     anywhere, but a file someone made read-only (chmod a-w) is a statement we honour for root too.
     """
-    # A symbolic link is written through: the file it points to is replaced, so the link stays
-    # a link (replacing the link itself would silently detach it from the shared file).
-    target = os.path.realpath(plan.path)
+    # A symbolic link is written through when it points inside the project (the plan names
+    # that file already): the file is replaced, so the link stays a link. A link out of the
+    # project is refused, also one that appeared since the plan was made.
+    target = os.path.realpath(real_pyproject(plan.path))
     if not plan.changed:
         return AppliedPatch(plan.path, target, None)
     directory = os.path.dirname(target)
@@ -554,8 +572,11 @@ PATCHER = _Patcher()
 
 
 def plan_change(pyproject: str, change: Change, *, create_if_missing: bool = False) -> PatchPlan:
-    """``change`` planned against ``pyproject``: the new bytes and the diff, nothing written."""
-    return change.plan(PATCHER, pyproject, create_if_missing=create_if_missing)
+    """``change`` planned against ``pyproject``: the new bytes and the diff, nothing written.
+
+    The plan names the file that changes: a link's target inside the project, never the link.
+    """
+    return change.plan(PATCHER, real_pyproject(pyproject), create_if_missing=create_if_missing)
 
 
 def plan_changes(
@@ -563,13 +584,12 @@ def plan_changes(
 ) -> PatchPlan:
     """One plan for all of a file's changes: each is planned on a scratch copy in turn, so that
     the user sees (and approves) a single diff."""
+    pyproject = real_pyproject(pyproject)
     if len(changes) == 1:
         return plan_change(pyproject, changes[0], create_if_missing=create_if_missing)
-    try:
-        with open(pyproject, "rb") as file:
-            original = file.read()
-    except OSError as exc:
-        raise PatchError(f"cannot read {pyproject}: {exc.strerror or exc}") from None
+    original = _read_bytes(pyproject)
+    if original is None:
+        raise PatchError(f"cannot read {pyproject}: it does not exist")
     scratch = tempfile.mkdtemp(prefix="safepip-doctor-")
     try:
         copy = os.path.join(scratch, "pyproject.toml")

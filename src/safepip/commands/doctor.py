@@ -15,12 +15,19 @@ import argparse
 import json
 import os
 import shlex
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from safepip.applying.pyproject import PatchError, PatchPlan, apply_plan, plan_changes
+from safepip.applying.pyproject import (
+    PatchError,
+    PatchPlan,
+    apply_plan,
+    held_by_git,
+    plan_changes,
+    real_pyproject,
+    undo_hint,
+)
 from safepip.changes import Change
 from safepip.config import FixSetting, load_config, resolve_fix
 from safepip.deciding.consent import ask
@@ -197,6 +204,7 @@ def _fix_file(
     """Show one file's diff and apply it with consent: what changed, _EXPLAINED, or None."""
 
     try:
+        pyproject = real_pyproject(pyproject)  # the diff and the question name the real file
         plan = plan_changes(pyproject, changes)
     except PatchError as exc:
         print(f"safepip doctor: cannot prepare the fix of {pyproject}: {exc}", file=out)
@@ -215,11 +223,9 @@ def _fix_file(
 def _write(
     plan: PatchPlan, replan: Callable[[], PatchPlan], out: TextIO
 ) -> dict[str, str | None] | None:
-    # A file git tracks and whose content git holds (the working copy matches the index:
-    # committed, or staged as under a pre-commit hook) needs no backup: git has the original,
-    # and a stray pyproject.toml.safepip-backup would be committed by the next `git add -A`
-    # (doctor --fix as a pre-commit hook).
-    in_git = _clean_in_git(plan.path)
+    # No backup where git holds the original (doctor --fix as a pre-commit hook would have the
+    # backup committed by the next `git add -A`).
+    in_git = held_by_git(plan.path)
     try:
         applied = apply_plan(plan, replan=replan, backup=not in_git)
     except SafepipError as exc:  # PatchError, or another run holding the folder too long
@@ -230,25 +236,6 @@ def _write(
         return None
     backup = f" (backup: {applied.backup})" if applied.backup else ""
     if in_git:
-        backup = " (no backup: git has the original; `git diff` shows the change)"
+        backup = f" ({undo_hint(plan.path)})"
     print(f"safepip doctor: changed {plan.path}{backup}", file=out)
     return {"path": plan.path, "backup": applied.backup}
-
-
-def _clean_in_git(path: str) -> bool:
-    """Whether git tracks ``path`` and holds its content (the file matches the index)."""
-    folder, name = os.path.split(os.path.abspath(path))
-    try:
-        for check in (["ls-files", "--error-unmatch", "--", name], ["diff", "--quiet", "--", name]):
-            result = subprocess.run(
-                ["git", "-C", folder, *check],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=False,
-            )
-            if result.returncode != 0:
-                return False
-    except OSError:  # no git: keep the backup
-        return False
-    return True

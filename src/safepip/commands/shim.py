@@ -8,26 +8,43 @@ path, found as ``safepip shell-init`` finds it) is still executable, it runs
 ``SAFEPIP_INVOKED_AS=<its name> exec <safepip> "$@"``, and safepip then looks for the real pip of
 that name on PATH behind the launchers. When safepip has been removed it says so in one line and
 runs the next command of its own name on PATH itself, skipping every folder that holds the marker
-file ``.safepip-launchers`` (written into DIR too), so DIR on PATH twice cannot loop.
+file ``.safepip-launchers`` (written into DIR too), so DIR on PATH twice cannot loop, and every
+launcher, known by its first lines (a copy made without the marker: ``cp DIR/* ~/bin``). As a
+last guard, a launcher that finds itself exec'd by itself (``$SAFEPIP_LAUNCHER_PID`` is its own
+process id, which exec keeps) says so in one line and exits 127 instead of looping.
 
 ``python -m pip`` starts pip inside Python and runs no ``pip`` command: no launcher can see it.
 
-Exit status: 0; 2 on bad input (one line on stderr), nothing written.
+DIR is a folder on PATH, so whoever can write in it can run code as whoever runs ``pip``:
+safepip refuses a DIR that is not owned by the user (or root) or that group or others may write
+in, and makes each file new (``O_CREAT|O_EXCL|O_NOFOLLOW``, relative to the folder's descriptor)
+before renaming it into place, so that no link planted there is written through.
+
+Exit status: 0; 2 on bad input; 1 for a folder that is not safe (one line on stderr, nothing
+written either way).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import secrets
+import stat
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
+from safepip.folders import unsafe_parent
 from safepip.options import SafepipOptions
+from safepip.target import LAUNCHER_HEADER
 
 #: The file that marks a folder of launchers: target resolution and the launchers skip it.
 MARKER = ".safepip-launchers"
 #: The first lines of every launcher: how an earlier launcher is told from a real pip.
-HEADER = "#!/bin/sh\n# safepip launcher"
+HEADER = LAUNCHER_HEADER.decode()
+#: Set by a launcher to its process id before it execs: a launcher that finds it equal to its
+#: own was exec'd by itself (through safepip or the PATH walk), and stops instead of looping.
+GUARD = "SAFEPIP_LAUNCHER_PID"
 _VERSIONED = re.compile(r"^(?:python|pip)3\.(\d+)$")
 
 USAGE = "usage: safepip shim DIR [--github]"
@@ -35,6 +52,10 @@ USAGE = "usage: safepip shim DIR [--github]"
 
 class ShimError(Exception):
     """Bad input: one line for the user, nothing written."""
+
+
+class UnsafeFolderError(ShimError):
+    """A folder others could change: one line for the user, nothing written (exit status 1)."""
 
 
 def _quote(word: str) -> str:
@@ -48,6 +69,13 @@ def launcher(name: str, command: list[str]) -> str:
     return f"""\
 {HEADER}: `{name}` runs safepip (made by `safepip shim`; delete this folder to undo).
 # safepip: {" ".join(command).replace(chr(10), "?")}
+if [ "${{{GUARD}:-}}" = "$$" ]; then
+    echo "safepip: $0 is a safepip launcher that ran itself again" \\
+        "(a copy without its folder's {MARKER} file?); stopping: remove it from PATH" >&2
+    exit 127
+fi
+{GUARD}=$$
+export {GUARD}
 if [ -x {program} ]; then
     SAFEPIP_INVOKED_AS={name} exec {words} "$@"
 fi
@@ -58,6 +86,10 @@ for __safepip_dir in $PATH; do
     [ -n "$__safepip_dir" ] || __safepip_dir=.
     [ -e "$__safepip_dir/{MARKER}" ] && continue
     if [ -f "$__safepip_dir/{name}" ] && [ -x "$__safepip_dir/{name}" ]; then
+        __safepip_head=
+        {{ IFS= read -r __safepip_head; IFS= read -r __safepip_head; }} \\
+            < "$__safepip_dir/{name}" 2>/dev/null
+        case $__safepip_head in "{HEADER.splitlines()[1]}"*) continue ;; esac
         unset IFS
         set +f
         exec "$__safepip_dir/{name}" "$@"
@@ -113,39 +145,98 @@ def _check_folder(folder: str, wanted: list[str]) -> None:
         path = os.path.join(folder, name)
         if not os.path.lexists(path):
             continue
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                head = handle.read(len(HEADER))
-        except OSError:
-            head = ""
-        if head != HEADER:
+        if not _is_launcher(path):
             raise ShimError(
                 f"{path} exists and is not a safepip launcher (an environment's own pip?): "
                 "choose an empty folder of its own"
             )
 
 
-def _write(path: str, text: str, mode: int) -> None:
-    temporary = f"{path}.safepip-tmp"
-    with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    os.chmod(temporary, mode)
-    os.replace(temporary, path)
+def _is_launcher(path: str) -> bool:
+    """Whether ``path`` is a regular file (not a link) that starts with a launcher's header."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        return os.read(fd, len(HEADER)) == HEADER.encode()
+    finally:
+        os.close(fd)
+
+
+def _check_owner(folder: str, status: os.stat_result) -> None:
+    """DIR goes first on PATH: only its user (or root) may be able to put a program in it."""
+    if status.st_uid not in {os.geteuid(), 0}:
+        raise UnsafeFolderError(
+            f"{folder} belongs to another user (uid {status.st_uid}), who could replace the "
+            "launchers with their own programs; choose a folder of your own"
+        )
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise UnsafeFolderError(
+            f"{folder} is writable by other users, who could put their own pip in it; "
+            "choose a folder only you can write in (or chmod go-w it)"
+        )
+
+
+@contextlib.contextmanager
+def _opened(folder: str) -> Iterator[int]:
+    """The folder (made 0755 if missing), open, checked; its descriptor."""
+    above = unsafe_parent(folder)
+    if above is not None:  # checked before anything is made there
+        raise UnsafeFolderError(
+            f"{folder} is inside {above}, which another user owns or may write in: they could "
+            "swap the folder for one of their own; choose a folder of your own"
+        )
+    created = not os.path.lexists(folder)
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        if created:  # a umask of 002 would leave it writable by the group
+            os.fchmod(fd, 0o755)
+        _check_owner(folder, os.fstat(fd))
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _write(folder: int, name: str, text: str, mode: int) -> None:
+    """``name`` in the folder ``folder`` becomes ``text``: written to a new file (never through
+    a link), mode set on its descriptor, synced, renamed over ``name``."""
+    temporary = f".{name}.safepip-{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(temporary, flags, 0o600, dir_fd=folder)
+    try:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data) :]
+        os.fchmod(fd, mode)
+        os.fsync(fd)
+        os.rename(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=folder)
+        raise
+    finally:
+        os.close(fd)
 
 
 def write_launchers(folder: str, command: list[str], wanted: list[str]) -> None:
     _check_folder(folder, [*wanted, "safepip"])
     try:
-        os.makedirs(folder, exist_ok=True)
-        _write(
-            os.path.join(folder, MARKER),
-            "safepip launchers live in this folder (`safepip shim`): safepip and its launchers\n"
-            "skip it when they look for the real pip on PATH.\n",
-            0o644,
-        )
-        for name in wanted:
-            _write(os.path.join(folder, name), launcher(name, command), 0o755)
-        _write(os.path.join(folder, "safepip"), safepip_launcher(command), 0o755)
+        with _opened(folder) as fd:
+            _check_folder(folder, [*wanted, "safepip"])  # now that it is certainly this folder
+            _write(
+                fd,
+                MARKER,
+                "safepip launchers live in this folder (`safepip shim`): safepip and its "
+                "launchers\nskip it when they look for the real pip on PATH.\n",
+                0o644,
+            )
+            for name in wanted:
+                _write(fd, name, launcher(name, command), 0o755)
+            _write(fd, "safepip", safepip_launcher(command), 0o755)
     except OSError as exc:
         raise ShimError(f"cannot write the launchers in {folder}: {exc.strerror or exc}") from None
 
@@ -209,7 +300,7 @@ def run(args: list[str], own: SafepipOptions | None = None) -> int:
         github_path = _add_to_github_path(folder, os.environ) if github else None
     except ShimError as exc:
         print(f"safepip shim: {exc}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, UnsafeFolderError) else 2
     print(f"safepip shim: wrote {', '.join(wanted)} and safepip in {folder}")
     print(f"safepip shim: they run {' '.join(command)} ({why})")
     if github_path:

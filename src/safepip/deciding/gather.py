@@ -14,6 +14,7 @@ from safepip.deciding.facts import ExtraRequirement, Facts, PackageFacts
 from safepip.names import canonical_name, is_sdist, requirement_name, sdist_project
 from safepip.reading.command import PipCommand
 from safepip.reading.findings import BuildFailure
+from safepip.tomlfile import file_to_name
 
 #: Prints the installed version of the distribution named by its argument (in the target).
 _VERSION_PROBE = "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))"
@@ -86,7 +87,9 @@ def _named_pyproject(failure: BuildFailure, command: PipCommand, *, logged: bool
     if project is None and failure.source in _LOCAL_SOURCES and failure.package:
         # pip named a local path; patch it only if the command line names that project too.
         project = command.project_for(os.path.join(command.cwd, failure.package, "pyproject.toml"))
-    return project.pyproject if project is not None else None
+    # A pyproject.toml linked to a file inside the project is named as that file, so that the
+    # proposal, the diff and the question all name the file that changes (docs/security.md).
+    return file_to_name(project.pyproject) if project is not None else None
 
 
 def local_sdist(failure: BuildFailure, command: PipCommand) -> str | None:

@@ -10,6 +10,7 @@ from safepip.deciding.static import check_pyproject
 from safepip.deciding.static_findings import StaticCheckError
 from safepip.reading.command import PipCommand
 from safepip.reading.findings import BACKEND_UNAVAILABLE, BuildFailure
+from safepip.tomlfile import file_to_name
 
 
 def preflight_remedies(command: PipCommand) -> list[Remedy]:
@@ -35,5 +36,6 @@ def preflight_remedies(command: PipCommand) -> list[Remedy]:
                 explanation=finding.message,
                 evidence=f"{finding.path}:{finding.line}",
             )
-            remedies.append(Remedy(failure, PatchPyproject(project.pyproject, finding.change)))
+            pyproject = file_to_name(project.pyproject)  # the file that changes, not a link
+            remedies.append(Remedy(failure, PatchPyproject(pyproject, finding.change)))
     return remedies

@@ -16,6 +16,8 @@ class DiskProjectFiles:
 
     def project_folder(self, cwd: str, location: str) -> str | None:
         """The folder ``location`` (as pip printed it) names from ``cwd``, if it is one."""
+        if "\0" in location:  # no file has such a name: only a crafted log prints one
+            return None
         if location.startswith("file://"):
             location = location[len("file://") :]
         path = os.path.join(cwd, os.path.expanduser(location))

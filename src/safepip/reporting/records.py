@@ -93,8 +93,14 @@ class ChangedFile:
 
     path: str
     backup: str | None
+    #: git holds the original (no backup was made): the words say how to see and undo it.
+    in_git: bool = False
 
     def describe(self) -> str:
+        if self.in_git:
+            from safepip.applying.safewrite import undo_hint
+
+            return f"{self.path} ({undo_hint(self.path)})"
         return self.path + (f" (backup: {self.backup})" if self.backup else "")
 
     def to_json(self) -> Json:

@@ -1,0 +1,35 @@
+"""Who else can change a folder: the check safepip makes before it keeps files in one (a log
+directory, the launchers' folder), as ssh checks the folders above ``~/.ssh``."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+__all__ = ["unsafe_parent"]
+
+
+def unsafe_parent(directory: str) -> str | None:
+    """The first folder above ``directory`` (from the first that exists, links resolved) that
+    another user could rename ``directory`` out of, or swap for theirs: one owned by neither the
+    user nor root, or writable by group or others without the sticky bit (``/tmp`` is fine).
+    None when there is none (and on Windows, where folders have access lists instead)."""
+    if not hasattr(os, "geteuid"):
+        return None
+    folder = os.path.abspath(directory)
+    while not os.path.lexists(folder):
+        folder = os.path.dirname(folder)
+    folder = os.path.realpath(folder)
+    if folder == os.path.realpath(directory):
+        folder = os.path.dirname(folder)  # the directory itself is its caller's to judge
+    while True:
+        status = os.stat(folder)
+        others_write = status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if status.st_uid not in {os.geteuid(), 0} or (
+            others_write and not status.st_mode & stat.S_ISVTX
+        ):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
