@@ -5,7 +5,7 @@ costs. So when nothing has to happen before pip runs, pip runs with its output r
 and only kept (:class:`~safepip.reading.spool.LineSpool`), and none of the reading, deciding or
 applying machinery is imported. Only when pip exits non-zero does the session start
 (``safepip.session``), and it reads that first run from what was kept, exactly as it would have
-read it live: same diagnosis, same lines, same report.
+read it live: the same diagnosis and the same lines.
 
 Something has to happen before pip runs, and the whole session runs from the start, when:
 - a ``--report`` is asked for (it records every run);
