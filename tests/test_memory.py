@@ -138,6 +138,19 @@ def test_the_same_local_sdist_is_offered_its_wheel(tmp_path: Path) -> None:
     assert not Path(made.folder).exists()
 
 
+def test_an_sdist_file_the_command_names_is_replaced_by_its_wheel(tmp_path: Path) -> None:
+    environ = _environ(tmp_path)
+    remember(environ, [_built(tmp_path)])
+    sdist = _links(tmp_path) / SDIST
+    made, _ = offer(["install", f"links/{SDIST}"], str(tmp_path), environ)
+    assert made is not None
+    try:
+        assert made.replaced == {f"links/{SDIST}": str(Path(made.folder, WHEEL))}
+    finally:
+        made.cleanup()
+    assert sdist.exists()
+
+
 def test_another_sdist_of_the_same_version_is_not_offered(tmp_path: Path) -> None:
     environ = _environ(tmp_path)
     remember(environ, [_built(tmp_path, b"sdist")])

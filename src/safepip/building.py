@@ -98,7 +98,8 @@ def _offer(invocation: Invocation, config: Config | None) -> Offer | None:
     if note is not None:
         say(note)
     if made is not None:
-        invocation.pip_args = [*invocation.pip_args, *made.args]
+        words = [made.replaced.get(arg, arg) for arg in invocation.pip_args]
+        invocation.pip_args = [*words, *made.args]
     return made
 
 

@@ -42,6 +42,9 @@ class Offer:
     args: list[str]
     #: The wheel file names offered, by entry.
     wheels: dict[str, Entry] = field(default_factory=dict)
+    #: Words of the command replaced: an sdist file it names, by the wheel of its fix (pip
+    #: builds a file it is given by name, whatever else it could find).
+    replaced: dict[str, str] = field(default_factory=dict)
 
     #: The entries pip installed, as seen in its output (``feed_line``).
     seen: list[Entry] = field(default_factory=list)
@@ -88,7 +91,7 @@ def offer(  # noqa: PLR0911 - each early return is a reason not to offer
         if store is None:
             return None, None
         with store:
-            matching = _matching(store.entries(), command, environ)
+            matching, files = _matching(store.entries(), command, environ)
             if not matching:
                 return None, None
             if "--require-hashes" in command.arguments or command.hashes:
@@ -98,12 +101,14 @@ def offer(  # noqa: PLR0911 - each early return is a reason not to offer
                     "checks every file against your hashes, which a wheel safepip built cannot "
                     "match"
                 )
-            return _make(store, matching, command), None
+            return _make(store, matching, command, files), None
     except (OSError, ValueError) as exc:
         return None, f"remembered fixes not offered: {exc}"
 
 
-def _make(store: Store, matching: list[Entry], command: PipCommand) -> Offer:
+def _make(
+    store: Store, matching: list[Entry], command: PipCommand, files: dict[str, Entry]
+) -> Offer:
     folder = tempfile.mkdtemp(prefix="safepip-remembered-")
     try:
         wheels = {entry.wheel: entry for entry in matching}
@@ -125,16 +130,25 @@ def _make(store: Store, matching: list[Entry], command: PipCommand) -> Offer:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write("".join(pin + "\n" for pin in pins))
             args += ["-c", constraints]
-        return Offer(folder, matching, args, wheels)
+        replaced = {}
+        for arg in command.arguments:
+            entry = files.get(os.path.realpath(os.path.join(command.cwd, arg)))
+            if entry is not None:
+                replaced[arg] = paths[entry.wheel]
+        return Offer(folder, matching, args, wheels, replaced=replaced)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
 
 
-def _matching(entries: list[Entry], command: PipCommand, environ: Mapping[str, str]) -> list[Entry]:
-    """The entries whose sdist this command would get (the same file, or the same index)."""
+def _matching(
+    entries: list[Entry], command: PipCommand, environ: Mapping[str, str]
+) -> tuple[list[Entry], dict[str, Entry]]:
+    """The entries whose sdist this command would get (the same file, or the same index), and
+    the local sdist files matched (real paths)."""
+    files: dict[str, Entry] = {}
     if not entries:
-        return []
+        return [], files
     local = _local_sdists(command)
     index = None if _no_index(command, environ) else _index(command, environ)
     matching = []
@@ -148,11 +162,12 @@ def _matching(entries: list[Entry], command: PipCommand, environ: Mapping[str, s
                     except OSError:
                         hashes[path] = ""
                 if hashes[path] == entry.sdist_sha256:
-                    matching.append(entry)
-                    break
+                    files[os.path.realpath(path)] = entry
+                    if entry not in matching:
+                        matching.append(entry)
         elif index is not None and entry.index.rstrip("/") == index.rstrip("/"):
             matching.append(entry)
-    return matching
+    return matching, files
 
 
 def _local_sdists(command: PipCommand) -> dict[str, list[str]]:
