@@ -173,6 +173,18 @@ def test_an_index_entry_is_offered_for_the_same_index_only(tmp_path: Path) -> No
     assert offer(["install", "flit-missing"], "/", {**environ, "PIP_NO_INDEX": "1"})[0] is None
 
 
+def test_an_index_with_credentials_is_matched_masked(tmp_path: Path) -> None:
+    environ = _environ(tmp_path)
+    # The fixer records the index masked (applying/fixer.py): so is the command's, to compare.
+    remember(environ, [_built(tmp_path, index="https://user:****@idx.example/simple")])
+    args = ["install", "-i", "https://user:secret@idx.example/simple", "flit-missing"]
+    made, _ = offer(args, "/", environ)
+    assert made is not None
+    made.cleanup()
+    for path in (tmp_path / "cache").rglob("*"):
+        assert path.is_dir() or b"secret" not in path.read_bytes()
+
+
 @pytest.mark.parametrize(
     ("args", "extra"),
     [

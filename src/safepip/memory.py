@@ -13,7 +13,7 @@ above it, and every file is created new (``O_CREAT|O_EXCL|O_NOFOLLOW``) relative
 descriptor; an entry appears whole (made under a temporary name, then renamed) or not at all.
 
 Imports nothing beyond ``os`` and ``stat`` at start-up: the building path asks
-:func:`store_exists` (one ``stat``) before every command.
+:func:`store_exists` (one ``stat``, or one listing) before every command.
 """
 
 from __future__ import annotations
@@ -74,8 +74,13 @@ def turned_off(environ: Mapping[str, str], configured: bool | None) -> str | Non
 
 
 def store_exists(environ: Mapping[str, str]) -> bool:
-    """Whether anything may be remembered: one ``stat``."""
-    return os.path.isdir(os.path.join(store_dir(environ), WHEELS))
+    """Whether anything may be remembered: one ``stat`` when there is no store, one listing
+    when it is empty (nothing imported either way)."""
+    try:
+        names = os.listdir(os.path.join(store_dir(environ), WHEELS))
+    except OSError:
+        return False  # none yet (or unreadable: then the offer would say nothing either)
+    return any(not name.startswith(".") for name in names)
 
 
 class Entry:
