@@ -215,6 +215,22 @@ def test_memory_false_in_the_configuration(tmp_path: Path) -> None:
     assert remember(environ, [_built(tmp_path, b"new")], configured=False) == []
 
 
+def test_config_show_says_whether_the_memory_is_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from safepip.commands import config_show
+
+    path = tmp_path / "config.toml"
+    path.write_text("[options]\nmemory = false\n")
+    monkeypatch.setenv("SAFEPIP_CONFIG", str(path))
+    monkeypatch.delenv("SAFEPIP_NO_MEMORY", raising=False)
+    assert config_show.run(["--json"]) == 0
+    memory = json.loads(capsys.readouterr().out)["effective_options"]["memory"]
+    assert memory["value"] is False
+    assert config_show.run([]) == 0
+    assert any(line.startswith("memory = false") for line in capsys.readouterr().out.splitlines())
+
+
 def test_require_hashes_is_not_offered_and_says_why(tmp_path: Path) -> None:
     environ = _environ(tmp_path)
     remember(environ, [_built(tmp_path)])
