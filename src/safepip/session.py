@@ -148,8 +148,8 @@ class Session:
         if self._offer is not None and self._offer.seen:
             self._reporter.reused(self._offer.seen)
             self._record.reused = [entry.to_json() for entry in self._offer.seen]
-        if not self._fixer.built or self._dry_run():
-            return
+        if not self._fixer.built:
+            return  # (under --dry-run nothing is built)
         configured = self._config.memory if self._config is not None else None
         lines = remember(
             os.environ, self._fixer.built, configured=configured, pip_args=self._command.arguments
