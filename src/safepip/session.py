@@ -85,6 +85,8 @@ class Session:
         self._invocation = invocation
         #: The remembered fixed wheels offered to pip (building.py), if any.
         self._offer = offer
+        #: The projects whose patched wheel the last run did not use (not remembered).
+        self._unused: set[str] = set()
         self._target = target
         self._config = config
         #: The user's [mapping], for the diagnosis of every pip run.
@@ -148,12 +150,11 @@ class Session:
         if self._offer is not None and self._offer.seen:
             self._reporter.reused(self._offer.seen)
             self._record.reused = [entry.to_json() for entry in self._offer.seen]
-        if not self._fixer.built:
+        built = [item for item in self._fixer.built if item.distribution not in self._unused]
+        if not built:
             return  # (under --dry-run nothing is built)
         configured = self._config.memory if self._config is not None else None
-        lines = remember(
-            os.environ, self._fixer.built, configured=configured, pip_args=self._command.arguments
-        )
+        lines = remember(os.environ, built, configured=configured, pip_args=self._command.arguments)
         self._reporter.remembered(lines)
 
     def _loop(self, *, preflight: bool) -> int:
@@ -234,6 +235,7 @@ class Session:
             recorder.discard()  # removes the spool unless it was kept
         self._fetched.update(run.fetched)
         unused = sorted(set(pins) - run.wheels_used) if run.status == 0 else []
+        self._unused = set(unused)
         if unused:
             self._reporter.wheels_unused(unused)
         raise_if_pip_missing(run.status, run.short_output, self._target)
