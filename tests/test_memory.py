@@ -204,6 +204,14 @@ def test_nothing_is_offered_or_kept_when_the_user_says_so(
     assert remember({**environ, **extra}, [_built(tmp_path, b"new")], pip_args=args) == []
 
 
+def test_a_memory_flag_that_is_no_boolean_is_an_error(tmp_path: Path) -> None:
+    from safepip.errors import SafepipError
+
+    with pytest.raises(SafepipError, match="SAFEPIP_NO_MEMORY must be 1 or 0"):
+        offer(["install", "x"], "/", _environ(tmp_path, SAFEPIP_NO_MEMORY="maybe"))
+    assert offer(["install", "x"], "/", _environ(tmp_path, SAFEPIP_NO_MEMORY="0")) == (None, None)
+
+
 def test_memory_false_in_the_configuration(tmp_path: Path) -> None:
     config = parse_config(b"[options]\nmemory = false\n", str(tmp_path / "config.toml"))
     assert config.memory is False

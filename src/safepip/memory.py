@@ -23,6 +23,7 @@ import os
 import stat
 
 from safepip.folders import unsafe_parent
+from safepip.options import env_flag
 from safepip.places import user_cache_dir
 
 TYPE_CHECKING = False  # see safepip.reading.consumer
@@ -64,9 +65,9 @@ def store_dir(environ: Mapping[str, str]) -> str:
 
 
 def turned_off(environ: Mapping[str, str], configured: bool | None) -> str | None:
-    """Why nothing is stored or offered (``SAFEPIP_NO_MEMORY``, ``memory = false``), or None."""
-    value = environ.get(OFF_VARIABLE, "").strip().lower()
-    if value and value not in {"0", "false", "no", "off"}:
+    """Why nothing is stored or offered (``SAFEPIP_NO_MEMORY``, ``memory = false``), or None;
+    SafepipError when the variable is not a boolean (as every ``SAFEPIP_*`` flag)."""
+    if env_flag(environ, OFF_VARIABLE):
         return OFF_VARIABLE
     if configured is False:
         return "memory = false"
