@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -131,7 +132,25 @@ def test_the_same_local_sdist_is_offered_its_wheel(tmp_path: Path) -> None:
         assert made.args == ["--find-links", made.folder]
         assert [path.name for path in Path(made.folder).iterdir()] == [WHEEL]
         # pip's line for a wheel it took from the folder: the entry is seen as used.
+        made.feed_line("stdout", f"Processing {made.folder}/other-1.0-py3-none-any.whl")
+        made.feed_line("stdout", f"Processing {tmp_path}/{WHEEL}")
+        assert made.seen == []
         made.feed_line("stdout", f"Processing {made.folder}/{WHEEL}")
+        assert [entry.name for entry in made.seen] == ["flit-missing"]
+    finally:
+        made.cleanup()
+    assert not Path(made.folder).exists()
+
+
+def test_pips_line_relative_to_its_folder_is_read(tmp_path: Path) -> None:
+    """pip shows a path under its working folder relative to it: ``Processing ./x/y.whl``."""
+    environ = _environ(tmp_path)
+    remember(environ, [_built(tmp_path)])
+    links = _links(tmp_path)
+    made, _ = offer(["install", "-f", str(links), "flit-missing"], tempfile.gettempdir(), environ)
+    assert made is not None
+    try:
+        made.feed_line("stdout", f"Processing ./{Path(made.folder).name}/{WHEEL}")
         assert [entry.name for entry in made.seen] == ["flit-missing"]
     finally:
         made.cleanup()

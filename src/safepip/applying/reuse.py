@@ -46,6 +46,8 @@ class Offer:
     #: builds a file it is given by name, whatever else it could find).
     replaced: dict[str, str] = field(default_factory=dict)
 
+    #: The folder pip runs in (it shows paths under it relative to it).
+    cwd: str = "/"
     #: The entries pip installed, as seen in its output (``feed_line``).
     seen: list[Entry] = field(default_factory=list)
 
@@ -59,11 +61,11 @@ class Offer:
         if location.startswith("file://"):
             location = location[len("file://") :]
         entry = self.wheels.get(os.path.basename(location))
-        if (
-            entry is not None
-            and os.path.dirname(location) == self.folder
-            and entry not in self.seen
-        ):
+        if entry is None or entry in self.seen:
+            return
+        # pip shows a path under its working folder relative to it (``./...``: display_path).
+        folder = os.path.dirname(os.path.join(self.cwd, location))
+        if os.path.realpath(folder) == os.path.realpath(self.folder):
             self.seen.append(entry)
 
     def cleanup(self) -> None:
@@ -135,7 +137,7 @@ def _make(
             entry = files.get(os.path.realpath(os.path.join(command.cwd, arg)))
             if entry is not None:
                 replaced[arg] = paths[entry.wheel]
-        return Offer(folder, matching, args, wheels, replaced=replaced)
+        return Offer(folder, matching, args, wheels, replaced=replaced, cwd=command.cwd)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
