@@ -190,7 +190,12 @@ class Fixer:
             index = self._sdists.indexes.get(sdist)
             # A later build of the same sdist (another change) replaces the earlier one.
             self.built = [built for built in self.built if built.sdist != sdist]
-            self.built.append(Built(wheel, sdist, index, action.summary, action.kind))
+            # What the patched copy had, in the words the proposal used.
+            made = [change.describe("its pyproject.toml") for change in self._changes_for(action)]
+            made += [
+                f'add "{extra}" to its build requirements' for extra in action.extra_requirements
+            ]
+            self.built.append(Built(wheel, sdist, index, "; ".join(made), action.kind))
             return
         if not run.failures:
             raise SafepipError(
