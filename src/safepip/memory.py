@@ -48,6 +48,16 @@ _NEW_FILE = (
     | getattr(os, "O_BINARY", 0)
 )
 _READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+#: The store is made only where files can be created relative to a folder descriptor.
+_DIR_FD = {
+    os.open,
+    os.mkdir,
+    os.stat,
+    os.rename,
+    os.unlink,
+    os.rmdir,
+    os.link,
+} <= os.supports_dir_fd
 #: A record larger than this is not one of ours.
 _MAX_RECORD = 64 * 1024
 
@@ -69,6 +79,8 @@ def turned_off(environ: Mapping[str, str], configured: bool | None) -> str | Non
     SafepipError when the variable is not a boolean (as every ``SAFEPIP_*`` flag)."""
     if env_flag(environ, OFF_VARIABLE):
         return OFF_VARIABLE
+    if not _DIR_FD:
+        return "this platform"  # Windows: no writes relative to a folder descriptor (yet)
     if configured is False:
         return "memory = false"
     return None
