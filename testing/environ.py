@@ -61,6 +61,10 @@ def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     environ["PYTHONDONTWRITEBYTECODE"] = "1"
     environ["SAFEPIP_LOG_DIR"] = str(state / "log")
     environ["SAFEPIP_CONFIG"] = str(state / "config.toml")
+    # Never the user's store of fixed wheels; and none at all unless a test of it asks (a wheel
+    # remembered by one test must not change what the next one sees).
+    environ["SAFEPIP_CACHE_DIR"] = str(state / "cache")
+    environ["SAFEPIP_NO_MEMORY"] = "1"
     if extra:
         environ.update(extra)
     return environ

@@ -446,3 +446,44 @@ def test_the_index_of_pips_configuration_file_is_used(tmp_path: Path, wheelhouse
     assert "Successfully installed flit-missing-1.0" in result.stdout
     files = [path for path, _ in handler.seen if path.startswith("/files/")]
     assert len(files) == 2  # pip's download, then safepip's
+
+
+@pytest.mark.slow
+@pytest.mark.builds
+def test_an_index_sdist_fixed_once_is_reused_from_that_index_only(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """The store of fixed wheels (safepip.memory): the second venv installs with one pip run
+    from the same index; another index's sdist of the same version is built as pip would."""
+
+    def environ(venv: str, url: str) -> dict[str, str]:
+        python = seeded_venv(tmp_path / venv)
+        values = clean_environ(
+            {
+                "PIP_INDEX_URL": url,
+                "PIP_FIND_LINKS": str(wheelhouse),
+                "SAFEPIP_PYTHON": str(python),
+                "SAFEPIP_CACHE_DIR": str(tmp_path / "cache"),
+            }
+        )
+        values.pop("SAFEPIP_NO_MEMORY")
+        return values
+
+    def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            safepip_argv(*args), env=env, capture_output=True, text=True,
+            stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+
+    with serve_index(tmp_path / "index", "flit-missing", "flit-missing") as (url, _):
+        first = run(["--yes", "install", "flit-missing"], environ("one", url))
+        assert first.returncode == 0, first.stderr
+        assert "safepip: remembered flit_missing-1.0-py3-none-any.whl" in first.stderr
+        second = run(["install", "flit-missing"], environ("two", url))
+        assert second.returncode == 0, second.stderr
+        assert "safepip: reused the remembered fixed wheel of flit-missing 1.0" in second.stderr
+        assert "could not be built" not in second.stderr
+    with serve_index(tmp_path / "other", "flit-missing", "flit-missing") as (other, _):
+        third = run(["install", "flit-missing"], environ("three", other))
+    assert third.returncode != 0
+    assert "reused" not in third.stderr

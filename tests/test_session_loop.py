@@ -12,6 +12,7 @@ import pytest
 
 from safepip.config import resolve_fix
 from safepip.deciding.remedies import Remedy
+from safepip.memory import Entry
 from safepip.options import Invocation, SafepipOptions
 from safepip.reading.consumer import Fanout
 from safepip.reading.findings import BuildFailure
@@ -122,6 +123,12 @@ class Recorder:
 
     def fetching(self, sdist: str, index: str) -> None:
         self._event("fetching", sdist)
+
+    def reused(self, entries: Sequence[Entry]) -> None:
+        self._event("reused", ", ".join(entry.name for entry in entries))
+
+    def remembered(self, lines: Sequence[str]) -> None:
+        self._event("remembered", "; ".join(lines))
 
     def finished(self, record: SessionRecord) -> None:
         self.record = record

@@ -93,14 +93,17 @@ def test_pass_through_imports_nothing_heavy(
 
 #: What a building command that needs no fix may import of safepip: the relay and the spool that
 #: keeps pip's lines to read them if pip fails (docs/architecture.md, "Read only when pip fails").
-#: Nothing of the reading, deciding or applying machinery, nor the session or the configuration.
+#: Nothing of the reading, deciding or applying machinery, nor the session or the configuration;
+#: of the store of fixed wheels only the ``stat`` that finds it empty (safepip.memory).
 BUILDING_NO_FIX = frozenset(
     {
         "safepip",
         "safepip.building",
         "safepip.errors",
         "safepip.fixmode",
+        "safepip.folders",
         "safepip.main",
+        "safepip.memory",
         "safepip.options",
         "safepip.places",
         "safepip.reading",
@@ -135,6 +138,9 @@ def test_an_install_that_needs_no_fix_loads_no_fixing_machinery(tmp_path: Path) 
     environ["SAFEPIP_PYTHON"] = sys.executable  # the test venv, which has pytest already
     environ["XDG_CONFIG_HOME"] = str(tmp_path)  # no configuration file: nothing to read first
     environ.pop("SAFEPIP_CONFIG", None)
+    # The store of fixed wheels is on, and empty: looking costs one stat and no import.
+    environ.pop("SAFEPIP_NO_MEMORY", None)
+    environ["SAFEPIP_CACHE_DIR"] = str(tmp_path / "cache")
     result = subprocess.run(
         [sys.executable, "-c", BUILDING_CHILD, "install", "--no-index", "--no-deps", "pytest"],
         env=environ,

@@ -28,6 +28,7 @@ TYPE_CHECKING = False  # see safepip.reading.consumer
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from safepip.applying.reuse import Offer
     from safepip.config import Config
     from safepip.options import Invocation
     from safepip.reading.consumer import LineConsumer
@@ -39,8 +40,19 @@ def run_building(invocation: Invocation, target: TargetPython) -> int:
     """Run a building command under safepip's watch; pip's status (the last run's)."""
     _check_report_path(invocation.options.report)
     config = _configuration(invocation)
+    offer = _offer(invocation, config)
+    try:
+        return _run(invocation, target, config, offer)
+    finally:
+        if offer is not None:
+            offer.cleanup()
+
+
+def _run(
+    invocation: Invocation, target: TargetPython, config: Config | None, offer: Offer | None
+) -> int:
     if _session_first(invocation, config):
-        return _session(invocation, target, config)
+        return _session(invocation, target, config, offer=offer)
     from safepip.reading.spool import LineSpool
     from safepip.running import run_command
 
@@ -49,6 +61,10 @@ def run_building(invocation: Invocation, target: TargetPython) -> int:
     try:
         status = run_command(argv, spool)
         if status == 0:
+            if offer is not None:
+                spool.replay(offer)
+                for entry in offer.seen:
+                    say(f"reused the remembered fixed wheel of {entry.describe()}")
             return status
         if spool.lost is not None:
             # Nothing to read from (a full disk): pip's status stands, and that is said.
@@ -57,9 +73,34 @@ def run_building(invocation: Invocation, target: TargetPython) -> int:
                 "no diagnosis"
             )
             return status
-        return _session(invocation, target, config, first=_FirstRun(argv, status, spool))
+        return _session(
+            invocation, target, config, first=_FirstRun(argv, status, spool), offer=offer
+        )
     finally:
         spool.close()
+
+
+def _offer(invocation: Invocation, config: Config | None) -> Offer | None:
+    """The remembered fixed wheels for this command (safepip.applying.reuse), added to it as
+    a ``--find-links`` folder; with an empty or absent store this costs one ``stat``."""
+    from safepip.memory import store_exists, turned_off
+
+    configured = config.memory if config is not None else None
+    if turned_off(os.environ, configured) is not None or not store_exists(os.environ):
+        return None
+    try:
+        cwd = os.getcwd()
+    except FileNotFoundError:
+        return None  # the session says so
+    from safepip.applying.reuse import offer
+
+    made, note = offer(invocation.pip_args, cwd, os.environ, configured=configured)
+    if note is not None:
+        say(note)
+    if made is not None:
+        words = [made.replaced.get(arg, arg) for arg in invocation.pip_args]
+        invocation.pip_args = [*words, *made.args]
+    return made
 
 
 def _configuration(invocation: Invocation) -> Config | None:
@@ -140,6 +181,7 @@ def _session(
     target: TargetPython,
     config: Config | None,
     first: _FirstRun | None = None,
+    offer: Offer | None = None,
 ) -> int:
     from safepip.config import effective_options, load_config, resolve_fix
     from safepip.session import run_session
@@ -149,10 +191,12 @@ def _session(
         invocation.options, _ = effective_options(invocation.options, config)
     fix = resolve_fix(invocation.options, config, pip_args=invocation.pip_args)
     if first is None:
-        return run_session(invocation, target, config, fix)
+        return run_session(invocation, target, config, fix, offer=offer)
     # pip has run: the session reads that run, and the pre-flight (which had nothing to do,
     # _preflight_possible) is not for after it.
-    return run_session(invocation, target, config, fix, runner=first.run, preflight=False)
+    return run_session(
+        invocation, target, config, fix, runner=first.run, preflight=False, offer=offer
+    )
 
 
 def _check_report_path(path: str | None) -> None:

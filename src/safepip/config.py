@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 _TABLES = ("options", "extra-build-dependencies", "mapping")
-_OPTION_KEYS = ("fix", "report")
+_OPTION_KEYS = ("fix", "report", "memory")
 
 
 class ConfigError(SafepipError):
@@ -133,7 +133,10 @@ class Config:
         self.fix: FixMode | None = None
         #: ``[options] report``: a path (``~`` expanded); None when the file does not say.
         self.report: str | None = None
-        #: Where each option value came from, by key ("fix", "report").
+        #: ``[options] memory``: false keeps no fixed wheel and offers none (safepip.memory);
+        #: None when the file does not say.
+        self.memory: bool | None = None
+        #: Where each option value came from, by key ("fix", "report", "memory").
         self.origins: dict[str, Origin] = {}
         #: Normalised distribution name -> its extra build requirements, in file order.
         self.extra_build_dependencies: dict[str, list[ExtraBuildDependency]] = {}
@@ -183,6 +186,8 @@ class Config:
     def _option_as_written(self, key: str) -> str | None:
         if key == "fix":
             return None if self.fix is None else FILE_WORDS[self.fix]
+        if key == "memory":
+            return None if self.memory is None else str(self.memory).lower()
         return self.report
 
 
@@ -270,6 +275,12 @@ class _Reader:
             where = ("options", key)
             if key not in _OPTION_KEYS:
                 raise self.fail(where, "unknown key: [options] takes " + ", ".join(_OPTION_KEYS))
+            if key == "memory":
+                if not isinstance(value, bool):
+                    raise self.fail(where, f"must be true or false, not {_type_name(value)}")
+                config.memory = value
+                config.origins[key] = self.origin(*where)
+                continue
             if not isinstance(value, str):
                 raise self.fail(where, f"must be a string, not {_type_name(value)}")
             if key == "fix":

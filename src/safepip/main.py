@@ -23,6 +23,7 @@ OWN_COMMANDS: dict[str, str] = {
     "shell-init": "safepip.commands.shell_init",
     "shim": "safepip.commands.shim",
     "config-show": "safepip.commands.config_show",
+    "memory": "safepip.commands.memory",
 }
 
 HELP = f"""\
@@ -44,6 +45,7 @@ safepip's own commands (names pip does not use):
   safepip shell-init [bash|zsh|fish|powershell]  make `pip` run safepip in your shell
   safepip shim DIR [--github]                launchers: every `pip` on PATH runs safepip
   safepip config-show [--json]               the effective configuration and its sources
+  safepip memory [list|show NAME|remove NAME|purge]  the fixed wheels safepip remembers
 
 Which pip runs: the one you would have got without safepip. $SAFEPIP_PYTHON (`-m pip`); called
 as pip/pip3 (shell-init, launchers): the one PATH finds next; else the active environment

@@ -1,4 +1,4 @@
-"""Where safepip's own files are: the configuration file and the log folder.
+"""Where safepip's own files are: the configuration file, the log folder and the cache.
 
 platformdirs' answers, computed here without importing it on Linux (platformdirs alone costs tens
 of milliseconds to import), so that the building path can look for the configuration file with
@@ -51,6 +51,15 @@ def user_log_dir(environ: Mapping[str, str]) -> str:
     import platformdirs
 
     return platformdirs.user_log_dir(APP_NAME, appauthor=False)
+
+
+def user_cache_dir(environ: Mapping[str, str]) -> str:
+    """platformdirs' ``user_cache_dir("safepip")``, without importing it on Linux."""
+    if _is_plain_unix():
+        return os.path.join(_xdg_home(environ, "XDG_CACHE_HOME", "~/.cache"), APP_NAME)
+    import platformdirs
+
+    return platformdirs.user_cache_dir(APP_NAME, appauthor=False)
 
 
 def config_file(environ: Mapping[str, str]) -> tuple[str, bool]:

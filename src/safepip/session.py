@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from safepip.applying.environment import pip_prefix
 from safepip.applying.fixer import Fixer, Runner
 from safepip.applying.rerun import Rerun
+from safepip.applying.reuse import Offer, remember
 from safepip.deciding.decide import attributable_module, attribute, decide
 from safepip.deciding.gather import (
     gather_facts,
@@ -29,6 +30,7 @@ from safepip.fixmode import APPLY, EXPLAIN
 from safepip.knowledge import NO_USER_PROVIDERS
 from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
+from safepip.reading.consumer import Fanout
 from safepip.reading.findings import BuildFailure
 from safepip.reading.piprun import PipRun, read_pip_run
 from safepip.reporting.records import ChangedFile, Explained, RunRecord, SessionRecord
@@ -78,8 +80,13 @@ class Session:
         reporter: Reporter | None = None,
         runner: Runner = run_command,
         fix: FixSetting,
+        offer: Offer | None = None,
     ) -> None:
         self._invocation = invocation
+        #: The remembered fixed wheels offered to pip (building.py), if any.
+        self._offer = offer
+        #: The projects whose patched wheel the last run did not use (not remembered).
+        self._unused: set[str] = set()
         self._target = target
         self._config = config
         #: The user's [mapping], for the diagnosis of every pip run.
@@ -124,14 +131,31 @@ class Session:
 
     def run(self, *, preflight: bool = True) -> int:
         """Run the command, fix and run it again as agreed; the last pip run's status."""
+        status = None
         try:
-            return self._loop(preflight=preflight)
+            status = self._loop(preflight=preflight)
+            return status
         finally:
+            if status == 0:
+                self._remember()
             self._rerun.cleanup()
             if self._invocation.options.report:
                 # Asked of a pip program only when needed (it costs a process).
                 self._record.python = self._target.executable
             self._reporter.finished(self._record)
+
+    def _remember(self) -> None:
+        """Keep the wheels built from patched copies, now that the command succeeded with them;
+        and say which remembered ones pip used."""
+        if self._offer is not None and self._offer.seen:
+            self._reporter.reused(self._offer.seen)
+            self._record.reused = [entry.to_json() for entry in self._offer.seen]
+        built = [item for item in self._fixer.built if item.distribution not in self._unused]
+        if not built:
+            return  # (under --dry-run nothing is built)
+        configured = self._config.memory if self._config is not None else None
+        lines = remember(os.environ, built, configured=configured, pip_args=self._command.arguments)
+        self._reporter.remembered(lines)
 
     def _loop(self, *, preflight: bool) -> int:
         if preflight:
@@ -195,7 +219,10 @@ class Session:
         recorder = TranscriptRecorder()  # creates nothing until pip prints
         pins = self._rerun.wheel_pins
         try:
-            run = self._run_and_read(args, recorder=recorder, wheel_pins=pins)
+            consumer: LineConsumer = recorder
+            if self._offer is not None:
+                consumer = Fanout(recorder, self._offer)
+            run = self._run_and_read(args, recorder=consumer, wheel_pins=pins)
             if run.failures:
                 metadata = {"pip_args": args, "exit_status": run.status}
                 try:
@@ -208,6 +235,7 @@ class Session:
             recorder.discard()  # removes the spool unless it was kept
         self._fetched.update(run.fetched)
         unused = sorted(set(pins) - run.wheels_used) if run.status == 0 else []
+        self._unused = set(unused)
         if unused:
             self._reporter.wheels_unused(unused)
         raise_if_pip_missing(run.status, run.short_output, self._target)
@@ -373,6 +401,7 @@ def run_session(
     *,
     runner: Runner = run_command,
     preflight: bool = True,
+    offer: Offer | None = None,
 ) -> int:
     """Run a building pip command (install, wheel, download) under safepip's watch, its fix
     mode ``fix`` resolved from the options and ``config`` (``config.resolve_fix``); ``runner``
@@ -382,5 +411,5 @@ def run_session(
         cwd = os.getcwd()
     except FileNotFoundError:
         raise SafepipError("the current folder no longer exists") from None
-    session = Session(invocation, target, cwd, config, fix=fix, runner=runner)
+    session = Session(invocation, target, cwd, config, fix=fix, runner=runner, offer=offer)
     return session.run(preflight=preflight)

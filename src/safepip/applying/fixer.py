@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from safepip.applying.environment import install_requirements
 from safepip.applying.rerun import Rerun
+from safepip.applying.reuse import Built
 from safepip.errors import SafepipError
 from safepip.names import canonical_name, sdist_project
 from safepip.reading.findings import BuildFailure
 from safepip.reading.piprun import PipRun
+from safepip.redaction import mask_credentials
 
 if TYPE_CHECKING:
     from safepip.applying.pyproject import PatchPlan
@@ -67,6 +69,8 @@ class _Sdists:
     changes: dict[str, list[Change]] = field(default_factory=dict)
     #: Sdists built in this round (several fixes for one sdist make one build).
     built: set[str] = field(default_factory=set)
+    #: The index each fetched sdist came from (masked), by its path.
+    indexes: dict[str, str] = field(default_factory=dict)
 
 
 class Fixer:
@@ -106,6 +110,8 @@ class Fixer:
         self._sdists = _Sdists()
         #: Failures of safepip's own patched build, diagnosed: the next round starts from them.
         self.pending: list[BuildFailure] = []
+        #: The wheels built from patched copies, to remember once the command succeeds.
+        self.built: list[Built] = []
 
     def start_round(self) -> None:
         self._sdists.built = set()
@@ -180,7 +186,16 @@ class Fixer:
         )
         if run.status == 0:
             self.pending = []
-            self._rerun.use_wheels(sdist, copy.wheels, _project(name))
+            wheel = self._rerun.use_wheels(sdist, copy.wheels, _project(name))
+            index = self._sdists.indexes.get(sdist)
+            # A later build of the same sdist (another change) replaces the earlier one.
+            self.built = [built for built in self.built if built.sdist != sdist]
+            # What the patched copy had, in the words the proposal used.
+            made = [change.describe("its pyproject.toml") for change in self._changes_for(action)]
+            made += [
+                f'add "{extra}" to its build requirements' for extra in action.extra_requirements
+            ]
+            self.built.append(Built(wheel, sdist, index, "; ".join(made), action.kind))
             return
         if not run.failures:
             raise SafepipError(
@@ -218,6 +233,8 @@ class Fixer:
             hashes=self._hashes.get(project, ()),
         )
         self._sdists.paths[remote] = path
+        if indexes:
+            self._sdists.indexes[path] = mask_credentials(indexes[0])
         return path
 
     # --- build-constraint -----------------------------------------------------------------------

@@ -109,8 +109,8 @@ class Rerun:
         environ["PIP_CONSTRAINT"] = " ".join([*kept, path])
         return environ
 
-    def use_wheels(self, sdist: str, wheels: str, project: str) -> None:
-        """Have pip install the wheel built from ``sdist``'s patched copy."""
+    def use_wheels(self, sdist: str, wheels: str, project: str) -> str:
+        """Have pip install the wheel built from ``sdist``'s patched copy; its path."""
         built = sorted(entry for entry in os.listdir(wheels) if entry.endswith(".whl"))
         if not built:
             raise SafepipError(f"the build of the patched copy of {sdist} left no wheel")
@@ -119,10 +119,11 @@ class Rerun:
             # The command named the sdist file itself: install the wheel in its place.
             if os.path.realpath(os.path.join(self._cwd, arg)) == os.path.realpath(sdist):
                 self._replaced[arg] = wheel
-                return
+                return wheel
         # Anywhere else (a name, a pin, a line of -r, a dependency deep in the resolve): a
         # constraint naming the wheel by URL, which pip follows even under --no-binary NAME.
         self.wheel_pins[project] = wheel
+        return wheel
 
     def _write_list(self, name: str, lines: list[str]) -> str:
         path = os.path.join(self.workdir(), name)

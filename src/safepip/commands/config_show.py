@@ -24,6 +24,7 @@ from safepip.config import (
 )
 from safepip.errors import SafepipError
 from safepip.fixmode import FILE_WORDS, GLOSS
+from safepip.memory import OFF_VARIABLE, turned_off
 from safepip.options import SafepipOptions, parse_command_line
 
 
@@ -68,7 +69,18 @@ def _as_json(
         "fix": {"value": FILE_WORDS[fix.chosen], **fix.origin.to_json()},
         "report": {"value": values.report, **sources["report"].to_json()},
     }
+    memory, origin = _memory(config)
+    document["effective_options"]["memory"] = {"value": memory, **origin.to_json()}
     return document
+
+
+def _memory(config: Config) -> tuple[bool, Origin]:
+    """Whether the store of fixed wheels is on (safepip.memory), and what said so."""
+    if turned_off(os.environ, None) is not None:
+        return False, Origin(f"${OFF_VARIABLE}")
+    if config.memory is not None:
+        return config.memory, config.origins["memory"]
+    return True, Origin("default")
 
 
 def _toml_string(text: str) -> str:
@@ -95,6 +107,9 @@ def _as_text(
         out.append(_row("# report: not set", sources["report"]))
     else:
         out.append(_row(f"report = {_toml_string(values.report)}", sources["report"]))
+    memory, memory_origin = _memory(config)
+    if not memory or config.memory is not None:
+        out.append(_row(f"memory = {str(memory).lower()}", memory_origin))
 
     out.append("\n[extra-build-dependencies]\n")
     if not config.extra_build_dependencies:

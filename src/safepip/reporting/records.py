@@ -129,6 +129,8 @@ class SessionRecord:
     changed_files: list[ChangedFile] = field(default_factory=list)
     #: The keys of the fixes actually made.
     fixed: set[str] = field(default_factory=set)
+    #: The remembered fixed wheels pip used (safepip.memory's records).
+    reused: list[Json] = field(default_factory=list)
 
     @property
     def exit_status(self) -> int | None:
@@ -175,4 +177,5 @@ class SessionRecord:
             "rounds": [round_.to_json() for round_ in self.rounds],
             "changed_files": [changed.to_json() for changed in self.changed_files],
             "exit_status": self.exit_status,
+            **({"reused": self.reused} if self.reused else {}),
         }

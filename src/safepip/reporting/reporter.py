@@ -18,6 +18,7 @@ from typing import Literal, Protocol, TypeVar
 from safepip.deciding import consent
 from safepip.deciding.remedies import Remedy
 from safepip.errors import say
+from safepip.memory import Entry
 from safepip.reading.findings import BuildFailure
 from safepip.reading.verbosity import pip_verbosity
 from safepip.redaction import redact_argv
@@ -60,6 +61,8 @@ class Reporter(Protocol):
     def rebased(self, path: str) -> None: ...
     def patched_build_failed(self, sdist_name: str) -> None: ...
     def fetching(self, sdist: str, index: str) -> None: ...
+    def reused(self, entries: Sequence[Entry]) -> None: ...
+    def remembered(self, lines: Sequence[str]) -> None: ...
     def finished(self, record: SessionRecord) -> None: ...
 
 
@@ -184,6 +187,16 @@ class TerminalReporter:
     @_at("warning")
     def wheels_unused(self, projects: Sequence[str]) -> None:
         say("pip did not use the wheel built from the patched copy of " + ", ".join(projects))
+
+    @_at("info")
+    def reused(self, entries: Sequence[Entry]) -> None:
+        for entry in entries:
+            say(f"reused the remembered fixed wheel of {entry.describe()}")
+
+    @_at("info")
+    def remembered(self, lines: Sequence[str]) -> None:
+        for line in lines:
+            say(line)
 
     @_at("error")
     def pip_killed(self, signal_name: str) -> None:
