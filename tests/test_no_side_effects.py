@@ -170,7 +170,9 @@ def test_a_real_retry_with_a_cap_keeps_the_configured_pin(
     with tarfile.open(links / "legacy_pkg_resources-1.0.tar.gz", "w:gz") as sdist:
         sdist.add(source, arcname="legacy_pkg_resources-1.0")
     environ = offline_environ(wheelhouse, venv, PIP_CONFIG_FILE=str(config), SAFEPIP_YES="1")
-    args = ["install", "--find-links", str(links), "legacy-pkg-resources", "six"]
+    # --use-pep517: the isolated build this case is about, also on pips before 23.1, which
+    # install a setup.py-only sdist with `setup.py install` when wheel is not installed.
+    args = ["install", "--use-pep517", "--find-links", str(links), "legacy-pkg-resources", "six"]
     run = run_safepip(args, environ, cwd=tmp_path)
     assert run.status == 0, run.err
     assert "running pip again" in run.err
