@@ -104,6 +104,14 @@ CASES = [
         ('constrain "setuptools<82" in [build-system] requires of ' + PYPROJECT,),
     ), id="build-dependency-missing/named-project/patch-pyproject-cap"),
     pytest.param(Case(
+        _pkg_resources("./proj", source="local", pyproject=PYPROJECT),
+        _facts(packages={
+            "./proj": PackageFacts(named_pyproject=PYPROJECT, named_pyproject_exists=False)
+        }),
+        [("build-constraint", ("constrain", "setuptools", "<82"), [])],
+        ('the build constraint "setuptools<82"',),
+    ), id="build-dependency-missing/named-setup-py-only-project/build-constraint"),
+    pytest.param(Case(
         _flit(isolated=False), _facts(packages=NAMED),
         [("install-build-dependency", (), ["flit_core>=3.2"])],
         (f'install "flit_core>=3.2" into the target environment ({TARGET})',),

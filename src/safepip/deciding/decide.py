@@ -111,7 +111,11 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
         # missing distribution belongs.
         return [Remedy(failure, InstallInto(requirement, _target(facts)))]
     known = facts.about(failure.package)
-    if known.named_pyproject is not None:
+    # A cap is merged into a [build-system] that exists. A setup.py-only project has none: it
+    # gets the build constraint below, which writes nothing (a new pyproject.toml is made only
+    # to declare a requirement).
+    capless = isinstance(change, CapRequirement) and not known.named_pyproject_exists
+    if known.named_pyproject is not None and not capless:
         return [Remedy(failure, PatchPyproject(known.named_pyproject, change))]
     constraint = _constraint_remedy(failure, change)
     if failure.source in _LOCAL_SOURCES:

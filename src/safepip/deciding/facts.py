@@ -30,6 +30,8 @@ class PackageFacts:
     #: The pyproject.toml of the project the command line names for it (the only kind of file
     #: ever patched in place).
     named_pyproject: str | None = None
+    #: Whether that pyproject.toml exists (a setup.py-only project has none yet).
+    named_pyproject_exists: bool = True
     #: The user's ``[extra-build-dependencies]`` for it, and where they are configured.
     extras: tuple[ExtraRequirement, ...] = ()
     extras_origin: str = ""

@@ -64,9 +64,11 @@ def gather_facts(
                 version = installed_version(name)
                 if version is not None:
                     installed[name] = version
+        named = _named_pyproject(failure, command, logged=logged_projects)
         packages[failure.package] = PackageFacts(
             local_sdist=local_sdist(failure, command),
-            named_pyproject=_named_pyproject(failure, command, logged=logged_projects),
+            named_pyproject=named,
+            named_pyproject_exists=named is None or os.path.exists(named),
             extras=extras,
             extras_origin=origin,
         )
