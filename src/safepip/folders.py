@@ -1,12 +1,13 @@
-"""Who else can change a folder: the check safepip makes before it keeps files in one (a log
-directory, the launchers' folder), as ssh checks the folders above ``~/.ssh``."""
+"""Who else can change a folder: the checks safepip makes before it keeps files in one (a log
+directory, the store of fixed wheels, the launchers' folder), as ssh checks ``~/.ssh`` and the
+folders above it."""
 
 from __future__ import annotations
 
 import os
 import stat
 
-__all__ = ["unsafe_parent"]
+__all__ = ["not_private", "unsafe_parent"]
 
 
 def unsafe_parent(directory: str) -> str | None:
@@ -33,3 +34,16 @@ def unsafe_parent(directory: str) -> str | None:
         if parent == folder:
             return None
         folder = parent
+
+
+def not_private(status: os.stat_result) -> str | None:
+    """Why a folder safepip keeps its own files in (``status``: its ``stat``) is not private to
+    the user, as the middle of a sentence that ends with where to go instead ("belongs to
+    another user (uid 1001);"); None when it is private (and on Windows)."""
+    if not hasattr(os, "geteuid"):
+        return None
+    if status.st_uid != os.geteuid():
+        return f"belongs to another user (uid {status.st_uid});"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "is writable by other users; make it private (chmod go-w) or"
+    return None

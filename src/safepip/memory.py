@@ -22,7 +22,7 @@ import contextlib
 import os
 import stat
 
-from safepip.folders import unsafe_parent
+from safepip.folders import not_private, unsafe_parent
 from safepip.options import env_flag
 from safepip.places import user_cache_dir
 
@@ -310,17 +310,10 @@ def _check_private(fd: int, path: str) -> None:
     status = os.fstat(fd)
     if not stat.S_ISDIR(status.st_mode):
         raise StoreError(f"{path} is not a folder")
-    if not hasattr(os, "geteuid"):
-        return  # Windows: the user's profile folder, with its own access lists
-    if status.st_uid != os.geteuid():
+    problem = not_private(status)
+    if problem is not None:
         raise StoreError(
-            f"the cache folder {path} belongs to another user (uid {status.st_uid}); "
-            f"set {CACHE_VARIABLE} to a folder of your own"
-        )
-    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise StoreError(
-            f"the cache folder {path} is writable by other users; make it private "
-            f"(chmod go-w) or set {CACHE_VARIABLE} to a folder of your own"
+            f"the cache folder {path} {problem} set {CACHE_VARIABLE} to a folder of your own"
         )
 
 

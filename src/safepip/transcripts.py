@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from safepip.folders import unsafe_parent
+from safepip.folders import not_private, unsafe_parent
 from safepip.places import user_log_dir
 from safepip.redaction import MASK, mask_credentials, redact_json
 
@@ -78,15 +78,11 @@ def check_log_dir(directory: str) -> None:
     status = os.stat(directory)
     if not stat.S_ISDIR(status.st_mode):
         raise OSError(f"{directory} is not a directory")
-    if status.st_uid != os.geteuid():
+    problem = not_private(status)
+    if problem is not None:
         raise OSError(
-            f"the log directory {directory} belongs to another user (uid {status.st_uid}); "
-            f"set {LOG_DIR_VARIABLE} to a directory of your own"
-        )
-    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise OSError(
-            f"the log directory {directory} is writable by other users; make it private "
-            f"(chmod go-w) or set {LOG_DIR_VARIABLE} to a directory of your own"
+            f"the log directory {directory} {problem} set {LOG_DIR_VARIABLE} to a directory of "
+            "your own"
         )
 
 
