@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from safepip.reading.consumer import TailRecorder
 from safepip.reading.spool import LineSpool
 from safepip.running.relay import LineFeed
 from testing.environ import safepip_argv
+from testing.runs import Run, run_argv, run_safepip
 
 if TYPE_CHECKING:
     from safepip.reading.consumer import LineConsumer
@@ -146,7 +146,7 @@ def test_a_failure_read_afterwards_is_explained_as_when_read_live(
     start); pip runs once either way."""
     shutil.copytree(PROJECTS / "flit-missing", tmp_path / "flit-missing")
     (tmp_path / "config").mkdir()
-    results = []
+    results: list[Run] = []
     for label, extra in [
         ("afterwards", {}),
         ("live", {"SAFEPIP_REPORT": str(tmp_path / "r.json")}),
@@ -160,14 +160,11 @@ def test_a_failure_read_afterwards_is_explained_as_when_read_live(
             "CI": "true",
             **extra,
         }
-        result = subprocess.run(
-            [*safepip_argv(), "install", "./flit-missing"], cwd=tmp_path, env=environ,
-            stdin=subprocess.DEVNULL, capture_output=True, check=False, timeout=120,
-        )  # fmt: skip
+        result = run_safepip(["install", "./flit-missing"], environ, cwd=tmp_path)
         assert count.read_text().splitlines() == ["./flit-missing"]  # pip ran once
         results.append(result)
     afterwards, live = results
-    assert afterwards.returncode == live.returncode == 1
+    assert afterwards.status == live.status == 1
     assert afterwards.stdout == live.stdout == (LOGS / log).read_bytes()
     assert b'add "flit_core' in afterwards.stderr
     # The command that would apply the fix repeats the --report; nothing else differs.
@@ -194,10 +191,9 @@ def test_a_folder_gone_is_said_before_pip_runs(
     script = (
         "import os, subprocess, sys; os.rmdir(os.getcwd()); sys.exit(subprocess.call(sys.argv[1:]))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script, *safepip_argv(), "install", "six"], cwd=gone, env=environ,
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 1
-    assert "safepip: error: the current folder no longer exists" in result.stderr
+    result = run_argv(
+        [sys.executable, "-c", script, *safepip_argv(), "install", "six"], environ, cwd=gone
+    )
+    assert result.status == 1
+    assert "safepip: error: the current folder no longer exists" in result.err
     assert not count.exists()  # pip never ran
