@@ -18,7 +18,6 @@ Imports nothing beyond ``os`` and ``stat`` at start-up: the building path asks
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 
@@ -148,6 +147,8 @@ class Store:
         try:
             _check_private(top, path)
             if create:
+                import contextlib  # only when storing: not on every building command's path
+
                 with contextlib.suppress(FileExistsError):
                     os.mkdir(WHEELS, 0o700, dir_fd=top)
             self._fd = os.open(WHEELS, _DIRECTORY, dir_fd=top)
@@ -226,6 +227,7 @@ class Store:
     def add(self, wheel: str, record: Mapping[str, Any], *, max_bytes: int = MAX_BYTES) -> bool:
         """Keep ``wheel`` (a path) with ``record``; False when that entry was there already.
         Then the oldest entries go until the store is within ``max_bytes``."""
+        import contextlib
         import hashlib
         import json
         import secrets
