@@ -271,6 +271,7 @@ SLOW_PIP = """\
 import os, sys, time
 flag = os.environ["SLOW_PIP_FLAG"]
 print("ready", os.isatty(1), os.isatty(2), flush=True)
+open(flag + ".ready", "w").close()
 while not os.path.exists(flag):
     time.sleep(0.05)
 print("done", flush=True)
@@ -313,7 +314,14 @@ def test_ctrl_z_fg_background_and_ctrl_c(tmp_path: Path) -> None:
     flag.unlink()
 
     # `&`: runs in the background as pip would, not stopped for touching the terminal.
-    child.sendline(f"{SAFEPIP} install slow & sleep 1; jobs -l; touch {flag}; wait $!; echo bg=$?")
+    # `jobs -l` only once pip has said "ready": under load safepip and pip may take longer than
+    # any fixed sleep, and the job line must come after "ready" for the expectations below.
+    ready = f"{flag}.ready"
+    Path(ready).unlink()
+    child.sendline(
+        f"{SAFEPIP} install slow & until [ -e {ready} ]; do sleep 0.05; done;"
+        f" jobs -l; touch {flag}; wait $!; echo bg=$?"
+    )
     child.expect_exact("ready True True")
     child.expect_exact("Running")
     child.expect_exact("bg=0")
