@@ -7,6 +7,7 @@ venv with one pip run, no failed build and no question.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -17,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from safepip.applying.reuse import Built, offer, remember
+from safepip.applying.reuse import Built, built_by_pip, offer, remember
 from safepip.commands import memory as memory_command
 from safepip.config import parse_config
 from safepip.memory import WHEELS, Store, StoreError, open_store
+from safepip.reading.downloads import DownloadsReader
 from testing.environ import offline_environ
 from testing.runs import copy_project, run_safepip
 from testing.venvs import seeded_venv
@@ -30,7 +32,13 @@ SDIST = "flit_missing-1.0.tar.gz"
 
 
 def _environ(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"SAFEPIP_CACHE_DIR": str(tmp_path / "cache"), "HOME": str(tmp_path), **extra}
+    # No configuration file of this machine's pip: the offer reads them for the index.
+    return {
+        "SAFEPIP_CACHE_DIR": str(tmp_path / "cache"),
+        "HOME": str(tmp_path),
+        "PIP_CONFIG_FILE": os.devnull,
+        **extra,
+    }
 
 
 def _built(tmp_path: Path, sdist_bytes: bytes = b"sdist", *, index: str | None = None) -> Built:
@@ -192,6 +200,59 @@ def test_an_index_entry_is_offered_for_the_same_index_only(tmp_path: Path) -> No
     assert offer(["install", "flit-missing"], "/", {**environ, "PIP_NO_INDEX": "1"})[0] is None
 
 
+CORP = "https://corp.example/simple"
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "offered"),
+    [
+        pytest.param("env", f"[global]\nindex-url = {CORP}\n", False, id="global"),
+        pytest.param("env", f"[install]\nindex_url = {CORP}\n", False, id="install-section"),
+        pytest.param("env", f"[wheel]\nindex-url = {CORP}\n", True, id="other-command"),
+        pytest.param("env", "[global]\nno-index = true\n", False, id="no-index"),
+        pytest.param("user", f"[global]\nindex-url = {CORP}\n", False, id="user-file"),
+        pytest.param("site", f"[global]\nindex-url = {CORP}\n", False, id="venv-file"),
+        pytest.param(
+            "env",
+            f"[install]\nindex-url = https://pypi.org/simple\n[global]\nindex-url = {CORP}\n",
+            True,
+            id="install-over-global",
+        ),
+    ],
+)  # fmt: skip
+def test_the_index_in_pips_configuration_files_keys_the_offer(
+    tmp_path: Path, where: str, text: str, offered: bool
+) -> None:
+    """An entry fixed from PyPI is not offered to a command whose pip.conf names another index
+    (a company index, say): pip reads its configuration files as safepip must."""
+    environ = _environ(tmp_path)
+    remember(environ, [_built(tmp_path, index="https://pypi.org/simple")])
+    config = {
+        "env": tmp_path / "env.conf",
+        "user": tmp_path / ".config" / "pip" / "pip.conf",
+        "site": tmp_path / "venv" / "pip.conf",
+    }[where]
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(text)
+    if where == "env":
+        environ["PIP_CONFIG_FILE"] = str(config)
+    else:
+        del environ["PIP_CONFIG_FILE"]
+        environ["XDG_CONFIG_HOME"] = str(tmp_path / ".config")
+    made, _ = offer(["install", "flit-missing"], "/", environ, prefix=str(tmp_path / "venv"))
+    assert (made is not None) == offered
+    if made is not None:
+        made.cleanup()
+    # The command line and PIP_INDEX_URL say more than any file.
+    again, _ = offer(
+        ["install", "flit-missing"], "/", {**environ, "PIP_INDEX_URL": "https://pypi.org/simple"},
+        prefix=str(tmp_path / "venv"),
+    )  # fmt: skip
+    assert (again is not None) == ("no-index" not in text)
+    if again is not None:
+        again.cleanup()
+
+
 def test_an_index_with_credentials_is_matched_masked(tmp_path: Path) -> None:
     environ = _environ(tmp_path)
     # The fixer records the index masked (applying/fixer.py): so is the command's, to compare.
@@ -312,10 +373,10 @@ def test_the_memory_command_lists_shows_and_removes(
 # --- end to end -------------------------------------------------------------------------------
 
 
-def _make_sdist(project: Path, folder: Path) -> Path:
+def _make_sdist(project: Path, folder: Path, name: str = "flit-missing") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    base = "flit_missing-1.0"
-    (project / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: flit-missing\nVersion: 1.0\n")
+    base = f"{name.replace('-', '_')}-1.0"
+    (project / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
     sdist = folder / f"{base}.tar.gz"
     with tarfile.open(sdist, "w:gz") as archive:
         archive.add(project, arcname=base)
@@ -376,3 +437,121 @@ def test_an_sdist_fixed_once_installs_in_a_second_venv_with_one_pip_run(
     fourth = run_safepip(args, environ("five", CI="true"), cwd=tmp_path)
     assert fourth.status != 0
     assert "reused" not in fourth.err
+
+
+@pytest.mark.slow
+@pytest.mark.builds
+def test_a_cap_fixed_once_installs_in_a_second_venv_with_one_pip_run(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """A fix that patched nothing (the build constraint ``setuptools<82`` for a setup.py-only
+    sdist importing pkg_resources): the wheel pip built under it is remembered from pip's own
+    lines, and a second venv with a fresh pip cache (a CI job that restored only safepip's
+    store) installs it with one pip run and no question."""
+    project = copy_project("legacy-pkg-resources", tmp_path)
+    links = tmp_path / "links"
+    sdist = _make_sdist(project, links, "legacy-pkg-resources")
+    args = ["install", "--find-links", str(links), "legacy-pkg-resources"]
+
+    def environ(venv: str, **extra: str) -> dict[str, str]:
+        python = seeded_venv(tmp_path / venv)
+        values = offline_environ(
+            wheelhouse,
+            python,
+            SAFEPIP_CACHE_DIR=str(tmp_path / "c"),
+            PIP_CACHE_DIR=str(tmp_path / f"pip-cache-{venv}"),
+        )
+        values.pop("SAFEPIP_NO_MEMORY")
+        return {**values, **extra}
+
+    first_environ = environ("one")
+    first = run_safepip(["--yes", *args], first_environ, cwd=tmp_path)
+    assert first.status == 0, first.err
+    assert "safepip: remembered legacy_pkg_resources-1.0-py3-none-any.whl" in first.err
+    listed = run_safepip(["memory", "list", "--json"], first_environ, cwd=tmp_path)
+    [entry] = json.loads(listed.stdout)
+    assert entry["kind"] == "build-constraint"
+    assert entry["fix"] == 'the build constraint "setuptools<82"'
+    assert entry["index"] is None
+    assert entry["sdist"] == sdist.name
+
+    report = tmp_path / "report.json"
+    second_environ = environ("two", CI="true")
+    second = run_safepip(["--report", str(report), *args], second_environ, cwd=tmp_path)
+    assert second.status == 0, second.err
+    assert "safepip: reused the remembered fixed wheel of legacy-pkg-resources 1.0" in second.err
+    assert len(json.loads(report.read_text())["runs"]) == 1
+    check = subprocess.run(
+        [second_environ["SAFEPIP_PYTHON"], "-c", "import legacy_pkg_resources"],
+        env=second_environ, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0
+
+
+def test_pips_built_wheel_is_read_from_its_own_lines_only() -> None:
+    """``Created wheel for`` + ``Stored in directory`` at pip's indentation; the same words
+    inside a build's captured output are the build's, not pip's."""
+    reader = DownloadsReader()
+    lines = [
+        "  error: subprocess-exited-with-error",
+        "  ╰─> [2 lines of output]",
+        "      Created wheel for evil: filename=evil-1.0-py3-none-any.whl size=1 sha256="
+        + "a" * 64,
+        "      Stored in directory: /tmp/planted",
+        "      [end of output]",
+        "  Created wheel for Legacy_Pkg: filename=legacy_pkg-1.0-py3-none-any.whl size=9 sha256="
+        + "b" * 64,
+        "  Stored in directory: /home/me/.cache/pip/wheels/d7/f0",
+        "  Created wheel for other: filename=../other.whl size=9 sha256=" + "c" * 64,
+        "  Stored in directory: /elsewhere",
+    ]
+    for line in lines:
+        reader.feed_line("stdout", line)
+    assert reader.built == {
+        "legacy-pkg": ("/home/me/.cache/pip/wheels/d7/f0/legacy_pkg-1.0-py3-none-any.whl", "b" * 64)
+    }
+
+
+def test_a_wheel_pip_built_is_remembered_only_as_pip_described_it(tmp_path: Path) -> None:
+    wheel = tmp_path / "pipcache" / "legacy_pkg-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"wheel")
+    digest = hashlib.sha256(b"wheel").hexdigest()
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "legacy_pkg-1.0.tar.gz").write_bytes(b"sdist")
+    common = {"fix": "cap", "kind": "build-constraint", "cwd": str(tmp_path), "environ": {}}
+    local = ["install", "-f", str(links), "legacy-pkg"]
+
+    found = built_by_pip("legacy-pkg", (str(wheel), digest), pip_args=local, fetched={}, **common)
+    assert found is not None
+    assert (found.sdist, found.index) == (str(links / "legacy_pkg-1.0.tar.gz"), None)
+    # Another file than pip built, or none any more (an ephemeral cache): nothing.
+    assert (
+        built_by_pip("legacy-pkg", (str(wheel), "0" * 64), pip_args=local, fetched={}, **common)
+        is None
+    )
+    assert (
+        built_by_pip(
+            "legacy-pkg", (str(tmp_path / "gone.whl"), digest), pip_args=local, fetched={}, **common
+        )
+        is None
+    )
+    # From PyPI (pip prints the bare file name), keyed by the command's index.
+    named = ["install", "legacy-pkg"]
+    pypi = built_by_pip(
+        "legacy-pkg", (str(wheel), digest), pip_args=named,
+        fetched={"legacy-pkg": "legacy_pkg-1.0.tar.gz"}, **common,
+    )  # fmt: skip
+    assert pypi is not None
+    assert (pypi.sdist, pypi.index, pypi.sdist_sha256) == (
+        "legacy_pkg-1.0.tar.gz",
+        "https://pypi.org/simple",
+        "",
+    )
+    # A file from another host than the command's index (an extra index): not keyed by it.
+    other = built_by_pip(
+        "legacy-pkg", (str(wheel), digest), pip_args=named,
+        fetched={"legacy-pkg": "https://extra.example/files/legacy_pkg-1.0.tar.gz"}, **common,
+    )  # fmt: skip
+    assert other is None

@@ -40,7 +40,7 @@ def run_building(invocation: Invocation, target: TargetPython) -> int:
     """Run a building command under safepip's watch; pip's status (the last run's)."""
     _check_report_path(invocation.options.report)
     config = _configuration(invocation)
-    offer = _offer(invocation, config)
+    offer = _offer(invocation, config, target)
     try:
         return _run(invocation, target, config, offer)
     finally:
@@ -80,7 +80,7 @@ def _run(
         spool.close()
 
 
-def _offer(invocation: Invocation, config: Config | None) -> Offer | None:
+def _offer(invocation: Invocation, config: Config | None, target: TargetPython) -> Offer | None:
     """The remembered fixed wheels for this command (safepip.applying.reuse), added to it as
     a ``--find-links`` folder; with an empty or absent store this costs one ``stat``."""
     from safepip.memory import store_exists, turned_off
@@ -94,7 +94,9 @@ def _offer(invocation: Invocation, config: Config | None) -> Offer | None:
         return None  # the session says so
     from safepip.applying.reuse import offer
 
-    made, note = offer(invocation.pip_args, cwd, os.environ, configured=configured)
+    made, note = offer(
+        invocation.pip_args, cwd, os.environ, configured=configured, prefix=target.prefix
+    )
     if note is not None:
         say(note)
     if made is not None:

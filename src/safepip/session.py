@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from safepip.applying.environment import pip_prefix
 from safepip.applying.fixer import Fixer, Runner
 from safepip.applying.rerun import Rerun
-from safepip.applying.reuse import Offer, remember
+from safepip.applying.reuse import Built, Offer, built_by_pip, remember
+from safepip.deciding.actions import BuildConstraint
 from safepip.deciding.decide import attributable_module, attribute, decide
 from safepip.deciding.gather import (
     gather_facts,
@@ -28,6 +29,7 @@ from safepip.deciding.remedies import Remedy
 from safepip.errors import SafepipError
 from safepip.fixmode import APPLY, EXPLAIN
 from safepip.knowledge import NO_USER_PROVIDERS
+from safepip.names import canonical_name, is_sdist, requirement_name, sdist_project
 from safepip.options import Invocation, env_flag
 from safepip.reading.command import PipCommand
 from safepip.reading.consumer import Fanout
@@ -87,6 +89,10 @@ class Session:
         self._offer = offer
         #: The projects whose patched wheel the last run did not use (not remembered).
         self._unused: set[str] = set()
+        #: The packages a build constraint was applied for (normalised): the constraints.
+        self._capped: dict[str, list[str]] = {}
+        #: The wheels pip built in its last run (reading/downloads.py).
+        self._last_built: dict[str, tuple[str, str]] = {}
         self._target = target
         self._config = config
         #: The user's [mapping], for the diagnosis of every pip run.
@@ -151,11 +157,33 @@ class Session:
             self._reporter.reused(self._offer.seen)
             self._record.reused = [entry.to_json() for entry in self._offer.seen]
         built = [item for item in self._fixer.built if item.distribution not in self._unused]
+        built += self._built_under_constraints()
         if not built:
             return  # (under --dry-run nothing is built)
         configured = self._config.memory if self._config is not None else None
         lines = remember(os.environ, built, configured=configured, pip_args=self._command.arguments)
         self._reporter.remembered(lines)
+
+    def _built_under_constraints(self) -> list[Built]:
+        """The wheels pip built, in the run that succeeded, for the packages a build constraint
+        was applied for (nothing patched: pip's own build, which its output names)."""
+        found = []
+        for project, constraints in self._capped.items():
+            fix = "; ".join(f'the build constraint "{constraint}"' for constraint in constraints)
+            item = built_by_pip(
+                project,
+                self._last_built.get(project),
+                fix=fix,
+                kind=BuildConstraint.kind,
+                pip_args=self._command.pip_args,
+                cwd=self._command.cwd,
+                fetched=self._fetched,
+                environ=os.environ,
+                prefix=self._target.prefix,
+            )
+            if item is not None:
+                found.append(item)
+        return found
 
     def _loop(self, *, preflight: bool) -> int:
         if preflight:
@@ -234,6 +262,7 @@ class Session:
         finally:
             recorder.discard()  # removes the spool unless it was kept
         self._fetched.update(run.fetched)
+        self._last_built = run.built
         unused = sorted(set(pins) - run.wheels_used) if run.status == 0 else []
         self._unused = set(unused)
         if unused:
@@ -390,7 +419,17 @@ class Session:
         self._consents.tried.add(remedy.key)
         self._record.applying(remedy)
         remedy.action.apply(self._fixer)
+        package = _project_of(remedy.failure.package or "")
+        if isinstance(remedy.action, BuildConstraint) and package:
+            caps = self._capped.setdefault(canonical_name(package), [])
+            if remedy.action.constraint not in caps:
+                caps.append(remedy.action.constraint)
         self._record.made(remedy, remedy.action.applied_as(self._fixer))
+
+
+def _project_of(package: str) -> str | None:
+    """The project a failure's package names: ``foo``, ``foo==1.0``, ``./links/foo-1.0.tar.gz``."""
+    return sdist_project(package) if is_sdist(package) else requirement_name(package)
 
 
 def run_session(

@@ -76,6 +76,16 @@ class TargetPython:
         return self._python
 
     @property
+    def prefix(self) -> str | None:
+        """The environment pip runs in, by its layout (``PREFIX/bin/python``, ``PREFIX/bin/pip``,
+        ``PREFIX\\Scripts\\pip.exe``): where pip reads its ``pip.conf`` for the environment.
+        Asks no process."""
+        path = self._python or self.script or self.program
+        if not path or os.sep not in path:
+            return None
+        return os.path.dirname(os.path.dirname(path))
+
+    @property
     def name(self) -> str:
         """What is run, for messages."""
         return self.program or self._python or ""

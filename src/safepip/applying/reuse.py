@@ -20,14 +20,14 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from safepip.memory import Entry, Store, StoreError, open_store, sha256_of, store_dir, turned_off
-from safepip.names import canonical_name, requirement_name, sdist_project
+from safepip.names import canonical_name, requirement_name, sdist_project, sdist_suffix
+from safepip.pipindex import command_index
 from safepip.reading.command import PipCommand, iter_options
 from safepip.redaction import mask_credentials
 
-#: pip's index when nothing else is said (the command, ``PIP_INDEX_URL``).
-DEFAULT_INDEX = "https://pypi.org/simple"
 _OFFERED_COMMANDS = {"install", "wheel"}
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -78,9 +78,11 @@ def offer(  # noqa: PLR0911 - each early return is a reason not to offer
     environ: Mapping[str, str],
     *,
     configured: bool | None = None,
+    prefix: str | None = None,
 ) -> tuple[Offer | None, str | None]:
     """The offer for this command, if the store has a wheel for it; and a line to say why a
-    matching wheel is not offered (``--require-hashes``), if one is not."""
+    matching wheel is not offered (``--require-hashes``), if one is not. ``prefix`` is the
+    environment pip runs in (its ``pip.conf`` may name the index)."""
     if turned_off(environ, configured) is not None:
         return None, None
     command = PipCommand(pip_args, cwd)
@@ -93,7 +95,7 @@ def offer(  # noqa: PLR0911 - each early return is a reason not to offer
         if store is None:
             return None, None
         with store:
-            matching, files = _matching(store.entries(), command, environ)
+            matching, files = _matching(store.entries(), command, environ, prefix=prefix)
             if not matching:
                 return None, None
             if "--require-hashes" in command.arguments or command.hashes:
@@ -144,7 +146,7 @@ def _make(
 
 
 def _matching(
-    entries: list[Entry], command: PipCommand, environ: Mapping[str, str]
+    entries: list[Entry], command: PipCommand, environ: Mapping[str, str], *, prefix: str | None
 ) -> tuple[list[Entry], dict[str, Entry]]:
     """The entries whose sdist this command would get (the same file, or the same index), and
     the local sdist files matched (real paths)."""
@@ -152,7 +154,7 @@ def _matching(
     if not entries:
         return [], files
     local = _local_sdists(command)
-    index = None if _no_index(command, environ) else _index(command, environ)
+    index = _index(command, environ, prefix)
     matching = []
     hashes: dict[str, str] = {}
     for entry in entries:
@@ -192,16 +194,13 @@ def _local_sdists(command: PipCommand) -> dict[str, list[str]]:
     return found
 
 
-def _index(command: PipCommand, environ: Mapping[str, str]) -> str:
-    index = environ.get("PIP_INDEX_URL") or DEFAULT_INDEX
-    for name, value in iter_options(command.pip_args):
-        if name in {"-i", "--index-url"} and value:
-            index = value
-    return mask_credentials(index)
-
-
-def _no_index(command: PipCommand, environ: Mapping[str, str]) -> bool:
-    return "--no-index" in command.arguments or _flag(environ, "PIP_NO_INDEX")
+def _index(command: PipCommand, environ: Mapping[str, str], prefix: str | None) -> str | None:
+    """The command's index (masked): its options, PIP_* variables, then pip's configuration
+    files; None under --no-index."""
+    index = command_index(
+        command.pip_args, list(iter_options(command.pip_args)), environ, prefix, command.command
+    )
+    return None if index is None else mask_credentials(index)
 
 
 def _no_binary(command: PipCommand) -> set[str]:
@@ -252,7 +251,9 @@ def remember(
                     "distribution": item.distribution,
                     "version": item.version,
                     "sdist": os.path.basename(item.sdist),
-                    "sdist_sha256": sha256_of(item.sdist),
+                    "sdist_sha256": (
+                        sha256_of(item.sdist) if item.sdist_sha256 is None else item.sdist_sha256
+                    ),
                     "index": item.index,
                     "fix": item.fix,
                     "kind": item.kind,
@@ -274,14 +275,19 @@ _OFF_HINT = "SAFEPIP_NO_MEMORY=1 to not keep it"
 
 @dataclass(frozen=True)
 class Built:
-    """A wheel safepip built from a patched copy, and where its sdist came from."""
+    """A wheel that finished an install after a fix (built from a patched copy by safepip, or
+    by pip under a build constraint), and where its sdist came from."""
 
     wheel: str
+    #: The sdist's path; for an sdist only pip fetched (a build constraint's), its file name.
     sdist: str
     #: The index it was fetched from (masked); None for a local file.
     index: str | None
     fix: str
     kind: str
+    #: The sdist's sha256 when its file is not at hand (None: read from ``sdist``; "": unknown,
+    #: an index's file that only pip downloaded).
+    sdist_sha256: str | None = None
 
     @property
     def distribution(self) -> str:
@@ -290,3 +296,89 @@ class Built:
     @property
     def version(self) -> str:
         return os.path.basename(self.wheel).split("-")[1]
+
+
+def built_by_pip(
+    project: str,
+    built: tuple[str, str] | None,
+    *,
+    fix: str,
+    kind: str,
+    pip_args: Sequence[str],
+    cwd: str,
+    fetched: Mapping[str, str],
+    environ: Mapping[str, str],
+    prefix: str | None = None,
+) -> Built | None:
+    """The wheel pip built for ``project`` under a fix that patched nothing (a build
+    constraint), as something to remember: ``built`` is where pip said it stored it and the
+    sha256 it gave (``Created wheel for ...``, ``Stored in directory: ...``). None when the
+    wheel is not there as pip described it (an ephemeral cache pip has removed), or its sdist
+    cannot be told: a local file must be the one sdist of that name and version the command
+    could use; a fetched one must come from the command's index (pip prints a bare file name
+    for files on PyPI, the whole URL for other indexes)."""
+    if built is None:
+        return None
+    wheel, sha256 = built
+    try:
+        if sha256_of(wheel) != sha256:
+            return None
+    except OSError:
+        return None
+    version = os.path.basename(wheel).split("-")[1]
+    command = PipCommand(pip_args, cwd)
+    found = _sdist_of(project, version, command, fetched, environ, prefix=prefix)
+    if found is None:
+        return None
+    sdist, index = found
+    # A local file's sha256 is read from it; an index's only pip downloaded is not at hand.
+    return Built(wheel, sdist, index, fix, kind, sdist_sha256=None if index is None else "")
+
+
+def _sdist_of(
+    project: str,
+    version: str,
+    command: PipCommand,
+    fetched: Mapping[str, str],
+    environ: Mapping[str, str],
+    *,
+    prefix: str | None,
+) -> tuple[str, str | None] | None:
+    """The sdist pip built ``project`` ``version`` from, and its index (None: a local file)."""
+    local = {
+        os.path.realpath(path)
+        for paths in _local_sdists(command).values()
+        for path in paths
+        if canonical_name(sdist_project(path) or "") == project
+        and _same_version(_sdist_version(path), version)
+    }
+    if local:
+        return (local.pop(), None) if len(local) == 1 else None
+    location = fetched.get(project)
+    index = _index(command, environ, prefix) if location is not None else None
+    if location is None or index is None:
+        return None
+    where = urlsplit(location).hostname if "://" in location else PYPI_FILES_HOST
+    expected = PYPI_FILES_HOST if urlsplit(index).hostname == "pypi.org" else None
+    if where not in {expected, urlsplit(index).hostname}:
+        return None  # from an extra index, or a link: not keyed by the command's index
+    return location.rsplit("/", 1)[-1].split("#", 1)[0], index
+
+
+#: Where PyPI's files are (pip prints only the file name of those).
+PYPI_FILES_HOST = "files.pythonhosted.org"
+
+
+def _same_version(one: str, other: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(one) == Version(other)
+    except InvalidVersion:
+        return one == other
+
+
+def _sdist_version(path: str) -> str:
+    base = os.path.basename(path)
+    suffix = sdist_suffix(base) or ""
+    return base[: len(base) - len(suffix)].rpartition("-")[2]

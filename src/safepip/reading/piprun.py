@@ -34,6 +34,8 @@ class PipRun:
     failures: list[BuildFailure] = field(default_factory=list)
     #: The sdists pip fetched from indexes, by project (normalised).
     fetched: dict[str, str] = field(default_factory=dict)
+    #: The wheels pip built, by project (normalised): (the path it stored it at, its sha256).
+    built: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: The projects whose patched wheel pip installed.
     wheels_used: set[str] = field(default_factory=set)
     #: Its last lines, when it printed at most two (Python's "No module named pip").
@@ -69,6 +71,7 @@ def read_pip_run(
     output = PipRun(
         status,
         fetched=dict(downloads.sdists),
+        built=dict(downloads.built),
         wheels_used=wheels.used,
         short_output=tail.text() if tail.count <= 2 else [],
     )
