@@ -32,7 +32,8 @@ _STATUS = re.compile(r"^(?P<step>.+?)(?::| \.\.\.) ?(?P<rest>.*)$")
 class NewRequirement(Rule):
     """pip starts on a requirement.
 
-    ``Processing ./flit-missing``, ``Obtaining file:///src/proj``,
+    ``Processing ./flit-missing``, ``Processing ./links/x-1.0.tar.gz (from -r requirements.txt
+    (line 2))``, ``Obtaining file:///src/proj``,
     ``Collecting numpy==1.19.5``, ``Collecting pkg@ git+https://host/pkg.git``.
     """
 
@@ -49,7 +50,10 @@ class NewRequirement(Rule):
             recorder.start_package(rest, "editable")
             return
         if word == "Processing":
-            recorder.start_package(rest, source_of_location(rest, default="local"))
+            # A requirements file's line is said after it (pip 24.2 and later, a find-links sdist):
+            # "Processing ./links/flit_missing-1.0.tar.gz (from -r requirements.txt (line 2))".
+            location = rest.split(" (from ", 1)[0].strip() or rest
+            recorder.start_package(location, source_of_location(location, default="local"))
             return
         # Collecting NAME / Collecting NAME from URL / Collecting URL
         name, _, origin = rest.partition(" from ")
