@@ -4,11 +4,13 @@ GitLab and Dockerfile recipes of docs/ci.md run as written (docs/ci.md marks eac
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -369,6 +371,158 @@ def test_github_recipe_in_a_simulated_job(
     assert summary.count("### safepip: `pip install") == 2
     assert "**Done**\n\n- nothing was changed" in summary
     assert re.search(r"```\nsafepip --yes (--report \S+ )?install \./second\n```", summary)
+
+
+def _broken_sdist_workspace(workspace: Path, sdist: Path) -> None:
+    """A checkout: a requirements.txt naming flit-missing, whose sdist (a dependency that forgets
+    its backend) is committed in a find-links folder the file names: not the user's package."""
+    links = workspace / "links"
+    links.mkdir()
+    shutil.copy(sdist, links / sdist.name)
+    (workspace / "requirements.txt").write_text("--find-links ./links\nflit-missing\n")
+
+
+def _flit_missing_sdist(folder: Path) -> Path:
+    source = project(folder / "source")
+    (source / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: flit-missing\nVersion: 1.0\n")
+    sdist = folder / "flit_missing-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        archive.add(source, arcname="flit_missing-1.0")
+    return sdist
+
+
+def _cache_job(
+    tmp_path: Path, name: str, offline: Mapping[str, str], cache: Path
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One job of the github-cache recipe on a fresh runner (its own HOME, pip cache and
+    Python), with actions/cache emulated: restored at its step, saved when the job ends."""
+    root = tmp_path / name
+    root.mkdir()
+    base = clean_environ({**offline, "PATH": os.environ["PATH"], "HOME": str(root / "home")})
+    for variable in ("SAFEPIP_NO_MEMORY", "SAFEPIP_CACHE_DIR"):
+        base.pop(variable)  # the test default; here the action's own choice is under test
+    runner = Runner(root, base)
+    _broken_sdist_workspace(root / "workspace", tmp_path / "flit_missing-1.0.tar.gz")
+    python = seeded_venv(root / "python")
+    runner.env["PATH"] = os.pathsep.join([str(python.parent), runner.env["PATH"]])
+    runner.env["VIRTUAL_ENV"] = str(python.parent.parent)
+    contexts = {
+        "github.action_path": str(ROOT),
+        "runner.os": "Linux",
+        "steps.python.outputs.python-version": f"{sys.version_info[0]}.{sys.version_info[1]}",
+        "github.run_id": name,
+    }
+    store = root / "home" / ".cache" / "safepip"
+    result = None
+    for step in _workflow_steps("github-cache"):
+        uses = str(step.get("uses", ""))
+        if uses.startswith("actions/cache@"):
+            given = step["with"]
+            assert isinstance(given, dict)
+            assert given["path"] == "~/.cache/safepip"
+            key = _evaluate(str(given["key"]), contexts)
+            prefix = _evaluate(str(given["restore-keys"]), contexts)
+            assert key.startswith(prefix)
+            if cache.exists():  # restored as the cache action does: a tar keeps the modes
+                store.parent.mkdir(parents=True)
+                shutil.copytree(cache, store, symlinks=True)
+            continue
+        if uses.startswith("<owner/repo>@"):
+            action = _action()
+            given = step.get("with") or {}
+            assert isinstance(given, dict)
+            specs = action["inputs"]
+            assert isinstance(specs, dict)
+            for input_name, spec in specs.items():
+                default = spec.get("default", "")
+                contexts[f"inputs.{input_name}"] = str(given.get(input_name, default))
+            steps = action["runs"]["steps"]  # type: ignore[index]
+        elif "run" in step:
+            steps = [step]
+        else:
+            continue  # checkout, setup-python: the runner's own
+        for inner in steps:
+            env = {k: _evaluate(str(v), contexts) for k, v in inner.get("env", {}).items()}
+            result = runner.step(inner["run"], {**env, "GITHUB_ACTION_PATH": str(ROOT)})
+            assert result.returncode == 0, (name, inner.get("name"), result.stderr)
+    assert result is not None
+    # The post step of actions/cache: the job's store is saved under the new key.
+    if store.exists():
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.copytree(store, cache, symlinks=True)
+    return result, root / "workspace"
+
+
+@pytest.mark.slow
+@pytest.mark.builds
+def test_github_cache_recipe_second_job_runs_pip_once(
+    offline: Mapping[str, str], tmp_path: Path
+) -> None:
+    """docs/ci.md's github-cache workflow in two jobs on fresh runners, the store restored
+    between them as actions/cache does: the first job fixes the broken sdist (fix: "yes") and
+    keeps the wheel; the second installs it with one pip run and no failed build."""
+    cache = tmp_path / "actions-cache"
+    _flit_missing_sdist(tmp_path)
+    first, workspace = _cache_job(tmp_path, "job1", offline, cache)
+    report = json.loads((workspace / "safepip-report.json").read_text())
+    assert [run["exit_status"] for run in report["runs"]][-1] == 0
+    assert len(report["runs"]) >= 2, first.stderr
+    assert "safepip: remembered flit_missing-1.0-py3-none-any.whl" in first.stderr
+    assert (cache / "wheels").is_dir()
+
+    second, workspace = _cache_job(tmp_path, "job2", offline, cache)
+    report = json.loads((workspace / "safepip-report.json").read_text())
+    assert [run["exit_status"] for run in report["runs"]] == [0], second.stderr
+    assert "safepip: reused the remembered fixed wheel of flit-missing 1.0" in second.stderr
+    assert "could not be built" not in second.stderr
+    assert report["reused"][0]["distribution"] == "flit-missing"
+
+
+@pytest.mark.slow
+@pytest.mark.builds
+@_SHELL_RECIPES_HERE
+def test_gitlab_cache_recipe_second_job_runs_pip_once(
+    job: Path, offline: Mapping[str, str], tmp_path: Path
+) -> None:
+    """docs/ci.md's gitlab-cache job twice, in fresh project folders, the cache path carried
+    from the first to the second as the runner does (an archive restored in the project)."""
+    yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) reads the recipe")
+    [(_, spec)] = yaml.safe_load(recipe("gitlab-cache")).items()
+    assert spec["cache"]["paths"] == [".safepip-cache"]
+    sdist = _flit_missing_sdist(tmp_path)
+    kept = tmp_path / "gitlab-cache"
+    results = []
+    for name in ("job1", "job2"):
+        folder = tmp_path / name
+        folder.mkdir()
+        _broken_sdist_workspace(folder, sdist)
+        if kept.exists():
+            shutil.copytree(kept, folder / ".safepip-cache", symlinks=True)
+        variables = {
+            key: str(value).replace("$CI_PROJECT_DIR", str(folder))
+            for key, value in spec["variables"].items()
+        }
+        environ = job_environ(
+            job, offline, SAFEPIP_SOURCE=str(ROOT), CI="true", HOME=str(folder / "home"),
+            CI_PROJECT_DIR=str(folder), **variables,
+        )  # fmt: skip
+        environ.pop("SAFEPIP_NO_MEMORY")
+        environ["PATH"] = os.pathsep.join([str(job / "venv" / "bin"), os.environ["PATH"]])
+        # Each job's own Python (the runner image's), with nothing installed from the first.
+        python = seeded_venv(folder / "python")
+        environ["PATH"] = os.pathsep.join([str(python.parent), environ["PATH"]])
+        environ["VIRTUAL_ENV"] = str(python.parent.parent)
+        script = "set -e\n" + "\n".join(spec["script"]) + "\n"
+        result = sh(script.replace("/tmp/", f"{tmp_path}/"), folder, environ)
+        assert result.returncode == 0, (name, result.stderr)
+        results.append(result)
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(folder / ".safepip-cache", kept, symlinks=True)
+    first, second = results
+    assert "safepip: remembered flit_missing-1.0-py3-none-any.whl" in first.stderr
+    assert "safepip: reused the remembered fixed wheel of flit-missing 1.0" in second.stderr
+    assert "could not be built" not in second.stderr
+    assert "running pip again" not in second.stderr
 
 
 # --- docs/ci.md recipes, as written ----------------------------------------------------------

@@ -402,6 +402,11 @@ def test_an_sdist_fixed_once_installs_in_a_second_venv_with_one_pip_run(
     first = run_safepip(["--yes", *args], environ("one"), cwd=tmp_path)
     assert first.status == 0, first.err
     assert f"safepip: remembered {WHEEL} for the next install" in first.err
+    # A user who controls the requirement learns how to make the fix lasting beyond the store.
+    assert (
+        "safepip: to make the fix of flit-missing lasting: [extra-build-dependencies] "
+        'flit-missing = ["flit_core>=3.2"] in '
+    ) in first.err
 
     # A second fresh venv, no --yes and nobody to ask: one pip run, no build, no question.
     report = tmp_path / "report.json"
@@ -468,6 +473,10 @@ def test_a_cap_fixed_once_installs_in_a_second_venv_with_one_pip_run(
     first = run_safepip(["--yes", *args], first_environ, cwd=tmp_path)
     assert first.status == 0, first.err
     assert "safepip: remembered legacy_pkg_resources-1.0-py3-none-any.whl" in first.err
+    assert (
+        "safepip: to make the fix of legacy-pkg-resources lasting: give pip the build "
+        'constraint "setuptools<82" wherever it builds it'
+    ) in first.err
     listed = run_safepip(["memory", "list", "--json"], first_environ, cwd=tmp_path)
     [entry] = json.loads(listed.stdout)
     assert entry["kind"] == "build-constraint"

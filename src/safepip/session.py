@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from safepip.applying.environment import pip_prefix
 from safepip.applying.fixer import Fixer, Runner
 from safepip.applying.rerun import Rerun
-from safepip.applying.reuse import Built, Offer, built_by_pip, remember
+from safepip.applying.reuse import Built, Offer, built_by_pip, lasting_lines, remember
 from safepip.deciding.actions import BuildConstraint
 from safepip.deciding.decide import attributable_module, attribute, decide
 from safepip.deciding.gather import (
@@ -162,7 +162,7 @@ class Session:
             return  # (under --dry-run nothing is built)
         configured = self._config.memory if self._config is not None else None
         lines = remember(os.environ, built, configured=configured, pip_args=self._command.arguments)
-        self._reporter.remembered(lines)
+        self._reporter.remembered([*lines, *lasting_lines(built, os.environ)])
 
     def _built_under_constraints(self) -> list[Built]:
         """The wheels pip built, in the run that succeeded, for the packages a build constraint
@@ -180,6 +180,7 @@ class Session:
                 fetched=self._fetched,
                 environ=os.environ,
                 prefix=self._target.prefix,
+                constraints=constraints,
             )
             if item is not None:
                 found.append(item)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from safepip.applying.environment import install_requirements
 from safepip.applying.rerun import Rerun
 from safepip.applying.reuse import Built
+from safepip.changes import AddRequirement, CapRequirement
 from safepip.errors import SafepipError
 from safepip.names import canonical_name, sdist_project
 from safepip.reading.findings import BuildFailure
@@ -195,7 +196,23 @@ class Fixer:
             made += [
                 f'add "{extra}" to its build requirements' for extra in action.extra_requirements
             ]
-            self.built.append(Built(wheel, sdist, index, "; ".join(made), action.kind))
+            changes = self._changes_for(action)
+            self.built.append(
+                Built(
+                    wheel,
+                    sdist,
+                    index,
+                    "; ".join(made),
+                    action.kind,
+                    requirements=(
+                        *(c.requirement for c in changes if isinstance(c, AddRequirement)),
+                        *action.extra_requirements,
+                    ),
+                    constraints=tuple(
+                        c.requirement for c in changes if isinstance(c, CapRequirement)
+                    ),
+                )
+            )
             return
         if not run.failures:
             raise SafepipError(

@@ -153,7 +153,7 @@ def _matching(
     files: dict[str, Entry] = {}
     if not entries:
         return [], files
-    local = _local_sdists(command)
+    local = _local_sdists(command, environ)
     index = _index(command, environ, prefix)
     matching = []
     hashes: dict[str, str] = {}
@@ -174,12 +174,21 @@ def _matching(
     return matching, files
 
 
-def _local_sdists(command: PipCommand) -> dict[str, list[str]]:
-    """The local sdist files the command could use, by file name."""
+def _local_sdists(
+    command: PipCommand, environ: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
+    """The local sdist files the command could use, by file name: named, or in a local
+    ``--find-links`` folder (of the command line, its requirements files or PIP_FIND_LINKS)."""
     found: dict[str, list[str]] = {}
     candidates = list(command.sdist_files)
-    for name, value in iter_options(command.pip_args):
-        if name in {"-f", "--find-links"} and value is not None:
+    links = [
+        value for name, value in iter_options(command.pip_args) if name in {"-f", "--find-links"}
+    ]
+    links += command.file_find_links
+    if environ is not None and "--isolated" not in command.pip_args:
+        links += environ.get("PIP_FIND_LINKS", "").split()
+    for value in links:
+        if value:
             target = value[len("file://") :] if value.startswith("file://") else value
             if "://" in target:
                 continue
@@ -273,6 +282,39 @@ def remember(
 _OFF_HINT = "SAFEPIP_NO_MEMORY=1 to not keep it"
 
 
+def lasting_lines(built: Sequence[Built], environ: Mapping[str, str]) -> list[str]:
+    """How a user who controls the requirement makes each fix lasting, beyond this machine's
+    store: their safepip configuration for the requirements, a build constraint for a cap, and
+    upstream for everyone."""
+    from safepip.places import config_file
+
+    said = []
+    for item in built:
+        name = item.distribution
+        if item.requirements:
+            listed = ", ".join(f'"{requirement}"' for requirement in item.requirements)
+            said.append(
+                f"to make the fix of {name} lasting: [extra-build-dependencies] {name} = "
+                f"[{listed}] in {config_file(environ)[0]} (safepip then adds them without "
+                f"asking, on any machine); for everyone, {name}'s [build-system] requires "
+                "needs them (its maintainers' fix)"
+            )
+        elif item.constraints:
+            listed = ", ".join(f'"{constraint}"' for constraint in item.constraints)
+            said.append(
+                f"to make the fix of {name} lasting: give pip the build constraint {listed} "
+                "wherever it builds it (--build-constraint FILE on pip 25.3 and later, "
+                f"PIP_CONSTRAINT before); for everyone, {name}'s [build-system] requires needs "
+                "the bound (its maintainers' fix)"
+            )
+        else:
+            said.append(
+                f"to make the fix of {name} lasting for everyone, its [build-system] needs the "
+                "change above (its maintainers' fix)"
+            )
+    return said
+
+
 @dataclass(frozen=True)
 class Built:
     """A wheel that finished an install after a fix (built from a patched copy by safepip, or
@@ -288,6 +330,9 @@ class Built:
     #: The sdist's sha256 when its file is not at hand (None: read from ``sdist``; "": unknown,
     #: an index's file that only pip downloaded).
     sdist_sha256: str | None = None
+    #: The build requirements the fix added, and the caps it gave: what makes it lasting.
+    requirements: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
 
     @property
     def distribution(self) -> str:
@@ -309,6 +354,7 @@ def built_by_pip(
     fetched: Mapping[str, str],
     environ: Mapping[str, str],
     prefix: str | None = None,
+    constraints: Sequence[str] = (),
 ) -> Built | None:
     """The wheel pip built for ``project`` under a fix that patched nothing (a build
     constraint), as something to remember: ``built`` is where pip said it stored it and the
@@ -332,7 +378,15 @@ def built_by_pip(
         return None
     sdist, index = found
     # A local file's sha256 is read from it; an index's only pip downloaded is not at hand.
-    return Built(wheel, sdist, index, fix, kind, sdist_sha256=None if index is None else "")
+    return Built(
+        wheel,
+        sdist,
+        index,
+        fix,
+        kind,
+        sdist_sha256=None if index is None else "",
+        constraints=tuple(constraints),
+    )
 
 
 def _sdist_of(
@@ -347,7 +401,7 @@ def _sdist_of(
     """The sdist pip built ``project`` ``version`` from, and its index (None: a local file)."""
     local = {
         os.path.realpath(path)
-        for paths in _local_sdists(command).values()
+        for paths in _local_sdists(command, environ).values()
         for path in paths
         if canonical_name(sdist_project(path) or "") == project
         and _same_version(_sdist_version(path), version)

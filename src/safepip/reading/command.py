@@ -74,6 +74,9 @@ class PipCommand:
         self.local_projects: list[LocalProject] = []
         self.sdist_files: list[str] = []
         self.requirement_files: list[str] = []
+        #: The ``--find-links`` of the requirements files (a relative folder resolved as pip
+        #: does: from the file's folder when it exists there).
+        self.file_find_links: list[str] = []
         #: The sha256 hashes a requirements file gives for a project (``--hash=sha256:...``),
         #: by canonical name.
         self.hashes: dict[str, set[str]] = {}
@@ -153,6 +156,9 @@ class PipCommand:
                 self._add_target(target, editable=True, origin=origin, base=folder)
             elif option in {"-r", "--requirement"} and value:
                 self._read_requirements_file(value, folder, depth + 1)
+            elif option in {"-f", "--find-links"} and value:
+                beside = os.path.join(folder, value)
+                self.file_find_links.append(beside if os.path.exists(beside) else value)
             elif not first.startswith("-"):
                 # Requirement lines may carry options after the requirement (--hash=...).
                 self._add_target(first, editable=False, origin=origin, base=folder)
