@@ -564,3 +564,32 @@ def test_a_wheel_pip_built_is_remembered_only_as_pip_described_it(tmp_path: Path
         fetched={"legacy-pkg": "https://extra.example/files/legacy_pkg-1.0.tar.gz"}, **common,
     )  # fmt: skip
     assert other is None
+
+
+@pytest.mark.slow
+def test_a_wheel_for_another_platform_is_left_to_pips_tags(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """The offer pins nothing: a remembered wheel whose tags this Python does not take (another
+    Python, another platform) is passed over by pip, which builds the sdist as it would, and
+    safepip says nothing was reused."""
+    project = copy_project("flit-missing", tmp_path)
+    links = tmp_path / "links"
+    sdist = _make_sdist(project, links)
+    work = tmp_path / "work"
+    work.mkdir()
+    wheel = work / "flit_missing-1.0-cp27-cp27mu-manylinux1_x86_64.whl"
+    wheel.write_bytes(b"not for this Python")
+    environ = offline_environ(
+        wheelhouse, seeded_venv(tmp_path / "venv"), SAFEPIP_CACHE_DIR=str(tmp_path / "c"), CI="true"
+    )
+    environ.pop("SAFEPIP_NO_MEMORY")
+    said = remember(environ, [Built(str(wheel), str(sdist), None, "a fix", "patched-sdist")])
+    [line] = said
+    assert line.startswith("remembered flit_missing-1.0-cp27")
+    result = run_safepip(
+        ["install", "--find-links", str(links), "flit-missing"], environ, cwd=tmp_path
+    )
+    assert result.status != 0
+    assert "Processing ./links/flit_missing-1.0.tar.gz" in result.stdout.decode()
+    assert "reused" not in result.err
