@@ -14,11 +14,12 @@ import stat
 import subprocess
 import tarfile
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from safepip.applying.reuse import Built, built_by_pip, offer, remember
+from safepip.applying.reuse import Built, built_by_pip, lasting_lines, offer, remember
 from safepip.commands import memory as memory_command
 from safepip.config import parse_config
 from safepip.memory import WHEELS, Store, StoreError, open_store
@@ -474,8 +475,8 @@ def test_a_cap_fixed_once_installs_in_a_second_venv_with_one_pip_run(
     assert first.status == 0, first.err
     assert "safepip: remembered legacy_pkg_resources-1.0-py3-none-any.whl" in first.err
     assert (
-        "safepip: to make the fix of legacy-pkg-resources lasting: give pip the build "
-        'constraint "setuptools<82" wherever it builds it'
+        "safepip: to make the fix of legacy-pkg-resources lasting: the build constraint "
+        '"setuptools<82" given to pip wherever it builds legacy-pkg-resources'
     ) in first.err
     listed = run_safepip(["memory", "list", "--json"], first_environ, cwd=tmp_path)
     [entry] = json.loads(listed.stdout)
@@ -593,3 +594,26 @@ def test_a_wheel_for_another_platform_is_left_to_pips_tags(
     assert result.status != 0
     assert "Processing ./links/flit_missing-1.0.tar.gz" in result.stdout.decode()
     assert "reused" not in result.err
+
+
+def test_the_lasting_line_names_every_part_of_the_fix(tmp_path: Path) -> None:
+    """toprammer 0.19 took a cap and an added requirement: both are said, and the upstream fix."""
+    both = Built(
+        "w",
+        "s",
+        None,
+        "f",
+        "patched-sdist",
+        requirements=("pyusb",),
+        constraints=("setuptools<82",),
+    )
+    environ = _environ(tmp_path, SAFEPIP_CONFIG=str(tmp_path / "config.toml"))
+    [line] = lasting_lines([replace(both, wheel="toprammer-0.19-py3-none-any.whl")], environ)
+    assert line == (
+        "to make the fix of toprammer lasting: [extra-build-dependencies] toprammer = "
+        f'["pyusb"] in {tmp_path / "config.toml"} (safepip then adds them without asking, '
+        "on any machine); and "
+        'the build constraint "setuptools<82" given to pip wherever it builds toprammer '
+        "(--build-constraint FILE on pip 25.3 and later, PIP_CONSTRAINT before); for everyone, "
+        "toprammer's [build-system] needs the change (its maintainers' fix)"
+    )

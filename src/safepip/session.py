@@ -9,7 +9,7 @@ always the last pip run's.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from safepip.applying.environment import pip_prefix
@@ -156,13 +156,31 @@ class Session:
         if self._offer is not None and self._offer.seen:
             self._reporter.reused(self._offer.seen)
             self._record.reused = [entry.to_json() for entry in self._offer.seen]
-        built = [item for item in self._fixer.built if item.distribution not in self._unused]
-        built += self._built_under_constraints()
+        built = [
+            self._with_caps(item)
+            for item in self._fixer.built
+            if item.distribution not in self._unused
+        ]
+        patched = {item.distribution for item in built}
+        built += [
+            item for item in self._built_under_constraints() if item.distribution not in patched
+        ]
         if not built:
             return  # (under --dry-run nothing is built)
         configured = self._config.memory if self._config is not None else None
         lines = remember(os.environ, built, configured=configured, pip_args=self._command.arguments)
         self._reporter.remembered([*lines, *lasting_lines(built, os.environ)])
+
+    def _with_caps(self, item: Built) -> Built:
+        """A patched copy's wheel, built under the build constraints applied for its package
+        too (toprammer 0.19: "setuptools<82", then "pyusb" in its requires): the fix is both."""
+        caps = [
+            cap for cap in self._capped.get(item.distribution, []) if cap not in item.constraints
+        ]
+        if not caps:
+            return item
+        words = "; ".join(f'the build constraint "{cap}"' for cap in caps)
+        return replace(item, fix=f"{item.fix}; {words}", constraints=(*item.constraints, *caps))
 
     def _built_under_constraints(self) -> list[Built]:
         """The wheels pip built, in the run that succeeded, for the packages a build constraint

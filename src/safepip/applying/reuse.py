@@ -284,34 +284,31 @@ _OFF_HINT = "SAFEPIP_NO_MEMORY=1 to not keep it"
 
 def lasting_lines(built: Sequence[Built], environ: Mapping[str, str]) -> list[str]:
     """How a user who controls the requirement makes each fix lasting, beyond this machine's
-    store: their safepip configuration for the requirements, a build constraint for a cap, and
-    upstream for everyone."""
+    store: their safepip configuration for added build requirements, a build constraint for a
+    cap, and upstream for everyone."""
     from safepip.places import config_file
 
     said = []
     for item in built:
         name = item.distribution
+        ways = []
         if item.requirements:
             listed = ", ".join(f'"{requirement}"' for requirement in item.requirements)
-            said.append(
-                f"to make the fix of {name} lasting: [extra-build-dependencies] {name} = "
-                f"[{listed}] in {config_file(environ)[0]} (safepip then adds them without "
-                f"asking, on any machine); for everyone, {name}'s [build-system] requires "
-                "needs them (its maintainers' fix)"
+            ways.append(
+                f"[extra-build-dependencies] {name} = [{listed}] in {config_file(environ)[0]} "
+                "(safepip then adds them without asking, on any machine)"
             )
-        elif item.constraints:
+        if item.constraints:
             listed = ", ".join(f'"{constraint}"' for constraint in item.constraints)
-            said.append(
-                f"to make the fix of {name} lasting: give pip the build constraint {listed} "
-                "wherever it builds it (--build-constraint FILE on pip 25.3 and later, "
-                f"PIP_CONSTRAINT before); for everyone, {name}'s [build-system] requires needs "
-                "the bound (its maintainers' fix)"
+            ways.append(
+                f"the build constraint {listed} given to pip wherever it builds {name} "
+                "(--build-constraint FILE on pip 25.3 and later, PIP_CONSTRAINT before)"
             )
+        upstream = f"for everyone, {name}'s [build-system] needs the change (its maintainers' fix)"
+        if ways:
+            said.append(f"to make the fix of {name} lasting: {'; and '.join(ways)}; {upstream}")
         else:
-            said.append(
-                f"to make the fix of {name} lasting for everyone, its [build-system] needs the "
-                "change above (its maintainers' fix)"
-            )
+            said.append(f"to make the fix of {name} lasting: {upstream}")
     return said
 
 
