@@ -562,31 +562,10 @@ def test_gitlab_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) ->
 @_SHELL_RECIPES_HERE
 def test_dockerfile_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
     """The RUN lines as the shell runs them, with each ENV applied and /opt/ under tmp_path."""
-    lines = recipe("dockerfile").replace("/opt/", f"{tmp_path}/opt/").replace("\\\n", " ")
-    (tmp_path / "opt").mkdir()
     app = tmp_path / "app"
     project(tmp_path)
     (tmp_path / "flit-missing").rename(app)
-    environ = clean_environ(dict(offline))
-    runs = []
-    for line in lines.splitlines():
-        word, _, rest = line.partition(" ")
-        if word == "ENV":
-            for name, value in re.findall(r"(\w+)=(\S+)", rest):
-                environ[name] = value.replace("$PATH", environ["PATH"])
-        elif word == "WORKDIR":
-            app = Path(rest.strip().replace("/app", str(app)))
-        elif word == "COPY" and rest.split()[0] == "safepip/":
-            shutil.copytree(ROOT / "src", tmp_path / "opt" / "safepip-src" / "src")
-            for name in ("pyproject.toml", "README.md"):
-                shutil.copy(ROOT / name, tmp_path / "opt" / "safepip-src" / name)
-        elif word == "RUN":
-            result = subprocess.run(
-                ["/bin/sh", "-c", rest], cwd=app, env=environ, stdin=subprocess.DEVNULL,
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            runs.append((rest, result))
-    *setup, (last, installed) = runs
+    *setup, (last, installed) = _docker_build(recipe("dockerfile"), tmp_path, app, offline)
     assert len(setup) == 2
     for line, result in setup:
         assert result.returncode == 0, (line, result.stderr)
@@ -594,6 +573,76 @@ def test_dockerfile_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
     # The build stops, with safepip's explanation (the launchers are on the image's PATH).
     assert installed.returncode != 0
     assert 'safepip: proposed fix: add "flit_core>=3.2"' in installed.stderr
+
+
+def _docker_build(
+    dockerfile: str, root: Path, app: Path, offline: Mapping[str, str], cache: Path | None = None
+) -> list[tuple[str, subprocess.CompletedProcess[str]]]:
+    """The Dockerfile's RUN lines as the shell runs them, each ENV applied, /opt/ under
+    ``root``; a BuildKit cache mount's target is ``cache`` (kept between builds)."""
+    if cache is not None:
+        dockerfile = dockerfile.replace("/opt/safepip-cache", str(cache))
+    lines = dockerfile.replace("/opt/", f"{root}/opt/").replace("\\\n", " ")
+    (root / "opt").mkdir()
+    environ = clean_environ(dict(offline))
+    if cache is not None:
+        environ.pop("SAFEPIP_NO_MEMORY")  # the tests' default; the recipe's store is under test
+    runs = []
+    for line in lines.splitlines():
+        word, _, rest = line.partition(" ")
+        if word == "ENV":
+            for name, value in re.findall(r"(\w+)=(\S+)", rest):
+                environ[name] = value.replace("$PATH", environ["PATH"])
+        elif word == "WORKDIR":
+            assert rest.strip() == "/app"
+        elif word == "COPY" and rest.split()[0] == "safepip/":
+            shutil.copytree(ROOT / "src", root / "opt" / "safepip-src" / "src")
+            for name in ("pyproject.toml", "README.md"):
+                shutil.copy(ROOT / name, root / "opt" / "safepip-src" / name)
+        elif word == "RUN":
+            mount = re.match(r"--mount=type=cache,target=(\S+) ", rest)
+            if mount is not None:
+                assert cache is not None
+                assert mount.group(1) == str(cache)
+                rest = rest[mount.end() :]
+            result = subprocess.run(
+                ["/bin/sh", "-c", rest], cwd=app, env=environ, stdin=subprocess.DEVNULL,
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            runs.append((rest, result))
+    return runs
+
+
+@pytest.mark.slow
+@pytest.mark.builds
+@_SHELL_RECIPES_HERE
+def test_dockerfile_cache_recipe_second_build_runs_pip_once(
+    offline: Mapping[str, str], tmp_path: Path
+) -> None:
+    """docs/ci.md's dockerfile-cache: two image builds from scratch sharing only the BuildKit
+    cache mount; the second installs the remembered wheel with one pip run."""
+    sdist = _flit_missing_sdist(tmp_path)
+    cache = tmp_path / "buildkit-cache"
+    cache.mkdir()  # BuildKit makes the mount's folder, root's, 0755
+    installs = []
+    for name in ("build1", "build2"):
+        root = tmp_path / name
+        root.mkdir()
+        app = root / "app"
+        app.mkdir()
+        _broken_sdist_workspace(app, sdist)
+        runs = _docker_build(recipe("dockerfile-cache"), root, app, offline, cache)
+        *setup, (last, installed) = runs
+        for line, result in setup:
+            assert result.returncode == 0, (line, result.stderr)
+        assert last == "pip install -r requirements.txt"
+        assert installed.returncode == 0, installed.stderr
+        installs.append(installed)
+    first, second = installs
+    assert "safepip: remembered flit_missing-1.0-py3-none-any.whl" in first.stderr
+    assert "safepip: reused the remembered fixed wheel of flit-missing 1.0" in second.stderr
+    assert "could not be built" not in second.stderr
+    assert "running pip again" not in second.stderr
 
 
 # --- tox, nox and pre-commit, for real (offline: pip settings through the environment) -------
