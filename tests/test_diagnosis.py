@@ -287,6 +287,38 @@ def test_imports_no_build_requirement_provides(clue: str, module: str, words: st
     assert words in failure.explanation
 
 
+def test_a_submodule_setuptools_dropped_from_its_distutils_is_no_missing_setuptools() -> None:
+    # POT 0.8.2 with setuptools 74 (pypa/setuptools#4612): numpy.distutils, in the build
+    # environment, imports distutils.msvccompiler; distutils is there (setuptools'), the
+    # submodule is not. Adding setuptools would change nothing: no fix.
+    frame = (
+        '        File "/tmp/pip-build-env-0kfp4m0w/overlay/lib/python3.11/site-packages/numpy/'
+        'distutils/mingw32ccompiler.py", line 28, in <module>\n'
+        "          from distutils.msvccompiler import get_build_version as get_build_msvc_version\n"
+        "      ModuleNotFoundError: No module named 'distutils.msvccompiler'"
+    )
+    (failure,) = read(BLOCK.format(clue=frame))
+    assert (failure.kind, failure.module, failure.distribution, failure.requirement) == (
+        "unidentified-import",
+        "distutils.msvccompiler",
+        None,
+        None,
+    )
+    assert "not in the build environment" not in failure.explanation
+    assert "the build environment has distutils (setuptools provides it)" in failure.explanation
+
+
+def test_pkg_resources_is_not_said_to_lack_setuptools() -> None:
+    # The build environment has setuptools 84, without pkg_resources: the words must not say
+    # setuptools is missing, nor re-case the module's name.
+    (failure,) = read(BLOCK.format(clue="ModuleNotFoundError: No module named 'pkg_resources'"))
+    assert failure.requirement == "setuptools<82"
+    assert "not in the build environment" not in failure.explanation
+    assert "Pkg_resources" not in failure.explanation
+    assert "setuptools 82 removed it" in failure.explanation
+    assert "With setuptools<82 the build gets a release that still has it." in failure.explanation
+
+
 def test_own_words_of_a_setup_py_name_each_distribution() -> None:
     failures = read(BLOCK.format(clue="Cython>=0.22 and NumPy are required."))
     assert [(f.kind, f.distribution, f.requirement) for f in failures] == [

@@ -119,8 +119,8 @@ PROVIDERS: dict[str, Provider] = {
     "pkg_resources": Provider(
         "setuptools",
         "setuptools<82",
-        "pkg_resources was part of setuptools until setuptools 82 removed it: cap setuptools "
-        "below 82 (there is no separate package called pkg_resources to install)",
+        "pkg_resources was part of setuptools until setuptools 82 removed it (there is no "
+        "separate package called pkg_resources to install)",
     ),
     "distutils": Provider(
         "setuptools",

@@ -234,6 +234,7 @@ class Session:
         finally:
             recorder.discard()  # removes the spool unless it was kept
         self._fetched.update(run.fetched)
+        self._record.failed_on = _failed_on(run)
         unused = sorted(set(pins) - run.wheels_used) if run.status == 0 else []
         self._unused = set(unused)
         if unused:
@@ -391,6 +392,21 @@ class Session:
         self._record.applying(remedy)
         remedy.action.apply(self._fixer)
         self._record.made(remedy, remedy.action.applied_as(self._fixer))
+
+
+#: What a run failed on is said in one line of at most this many characters.
+_FAILED_ON_LIMIT = 160
+
+
+def _failed_on(run: PipRun) -> str | None:
+    """What a failed run failed on, in a line: the diagnosis's evidence, or pip's own words."""
+    if run.status == 0:
+        return None
+    what = run.failures[0].evidence if run.failures else run.error_line
+    if not what:
+        return None
+    what = " ".join(what.split())
+    return what if len(what) <= _FAILED_ON_LIMIT else what[: _FAILED_ON_LIMIT - 3] + "..."
 
 
 def run_session(

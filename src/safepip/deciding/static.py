@@ -101,17 +101,23 @@ def check_pyproject(path: str) -> list[StaticFinding]:
     def exists(relative: str) -> bool:
         return os.path.isfile(os.path.join(project, *relative.split("/")))
 
-    return check_text(text, pyproject, exists=exists)
+    setup_py = _read_setup_py(os.path.join(project, "setup.py"))
+    return check_text(text, pyproject, exists=exists, setup_py=setup_py)
 
 
 def check_text(
-    text: str, path: str, *, exists: Callable[[str], bool] | None = None
+    text: str,
+    path: str,
+    *,
+    exists: Callable[[str], bool] | None = None,
+    setup_py: str | None = None,
 ) -> list[StaticFinding]:
     """Check pyproject.toml ``text``; ``path`` is only used to name it in findings.
 
     ``exists(relative)`` says whether a file exists in the project, by a ``/``-separated path
     relative to the project folder (for setup.py, and for in-tree backends); by default nothing
     exists. This is what lets a pyproject.toml be checked straight from an sdist archive.
+    ``setup_py`` is the project's setup.py, if it has one: whether it imports pkg_resources.
     """
     if exists is None:
 
@@ -119,7 +125,9 @@ def check_text(
             return False
 
     data = _parse(path, text)
-    return _Checker(path, text, data, exists).run()
+    checker = _Checker(path, text, data, exists)
+    checker.pkg_resources = setup_py is not None and bool(_IMPORTS_PKG_RESOURCES.search(setup_py))
+    return checker.run()
 
 
 # --- Reading -----------------------------------------------------------------------------------
@@ -145,6 +153,20 @@ def _parse(path: str, text: str) -> dict[str, Any]:
         raise StaticCheckError(str(exc)) from None
 
 
+#: ``import pkg_resources`` / ``from pkg_resources import ...`` at the start of a setup.py line.
+_IMPORTS_PKG_RESOURCES = re.compile(r"^[ \t]*(?:import|from)[ \t]+pkg_resources\b", re.MULTILINE)
+#: Read at most this much of a setup.py: the imports are at the top.
+_SETUP_PY_LIMIT = 1 << 20
+
+
+def _read_setup_py(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_SETUP_PY_LIMIT).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
 def _has_legacy_files(exists: Callable[[str], bool]) -> bool:
     return exists("setup.py") or exists("setup.cfg")
 
@@ -161,6 +183,8 @@ class _Checker:
         self.exists = exists
         self.lines = tomlfile.KeyLines(text)
         self.findings: list[StaticFinding] = []
+        #: The project's setup.py imports pkg_resources, which setuptools 82 removed.
+        self.pkg_resources = False
 
     def add(
         self,
@@ -310,6 +334,10 @@ class _Checker:
         project = self.data.get("project")
         has_project = isinstance(project, dict) and "name" in project
         name = canonical_name(entry.distribution)
+        if name == "setuptools" and self.pkg_resources:
+            # One change instead of two rounds (issue 19): setuptools, capped for pkg_resources.
+            cap = knowledge.PROVIDERS["pkg_resources"].requirement[len("setuptools") :]
+            return f"setuptools>=61,{cap}" if has_project else f"{entry.requirement},{cap}"
         if name == "setuptools" and has_project:
             return "setuptools>=61"
         if name == "poetry-core" and has_project:
@@ -446,6 +474,11 @@ class _Checker:
                     "no build-backend is named, so pip uses setuptools' legacy backend "
                     f"({LEGACY_BACKEND}), but [build-system] requires does not list setuptools: "
                     "pip's isolated build cannot import it"
+                )
+            if "<" in requirement and self.pkg_resources:
+                message += (
+                    "; its setup.py imports pkg_resources, which setuptools 82 removed, so the "
+                    "requirement is capped"
                 )
             self.add(
                 self.lines.find(("build-system", "requires")),

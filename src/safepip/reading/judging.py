@@ -358,8 +358,24 @@ def _module_failure(  # noqa: PLR0911 - one exit per kind of import
             evidence,
             about,
         )
+    quoted = "'" in evidence or '"' in evidence
+    if "." in module and top == "distutils" and quoted:
+        # POT 0.8.2 (setuptools#4612, pip on Python 3.11, setuptools 74): numpy.distutils, in
+        # the build env, does ``from distutils.msvccompiler import ...`` and the traceback
+        # ends in ``ModuleNotFoundError: No module named 'distutils.msvccompiler'``. Python 3
+        # names the first part that is missing: distutils is there (setuptools provides it),
+        # and a newer setuptools dropped the submodule. Adding setuptools changes nothing.
+        return _unidentified(
+            module,
+            f"The build imported {module!r}: the build environment has distutils (setuptools "
+            f"provides it) but no {module!r}, which a newer setuptools removed, so this "
+            "version of the package needs an older setuptools, which may not exist for this "
+            "Python. A newer release of the package is the usual way out.",
+            evidence,
+            about,
+        )
     if "." in module and top not in ("pkg_resources", "distutils"):
-        if "'" in evidence or '"' in evidence:
+        if quoted:
             # Python 3 names the first part that is missing: the distribution is there,
             # and this release of it no longer has the submodule.
             return _unidentified(
@@ -384,7 +400,24 @@ def _module_failure(  # noqa: PLR0911 - one exit per kind of import
             ),
             evidence=evidence,
         )
-    note = f" {entry.note[0].upper()}{entry.note[1:]}." if entry.note else ""
+    if entry.requirement.startswith(f"{entry.distribution}<"):
+        # setuptools<82 for pkg_resources: the build environment may well have setuptools (84,
+        # the newest), only not a release that still has the module.
+        return _failure(
+            about,
+            BUILD_DEPENDENCY_MISSING,
+            module=module,
+            distribution=entry.distribution,
+            requirement=entry.requirement,
+            explanation=(
+                f"The build imported {module!r}, and the build environment has no "
+                f"{entry.distribution} release that provides it: {entry.note}. With "
+                f"{entry.requirement} the build gets a release that still has it."
+            ),
+            evidence=evidence,
+        )
+    # A note starts with a name as spelled (torch, pip) or a capital: never re-cased.
+    note = f" {entry.note}." if entry.note else ""
     return _failure(
         about,
         BUILD_DEPENDENCY_MISSING,

@@ -228,7 +228,15 @@ class TerminalReporter:
 
     def finished(self, record: SessionRecord) -> None:
         if record.changed_files and self.shows("warning"):
+            # A change that did not finish the install is the user's to keep or undo (issue 19).
+            unfinished = record.exit_status not in (0, None)
+            if unfinished:
+                what = f": pip failed next on {record.failed_on}" if record.failed_on else ""
+                say(f"the fix did not finish the install{what}")
             say("changed " + "; ".join(changed.describe() for changed in record.changed_files))
+            undo = [hint for hint in (f.undo() for f in record.changed_files) if hint]
+            if unfinished and undo:
+                say("to undo the change: " + "; ".join(undo))
         self._annotate(record)
         if self._report:
             write_report(self._report, record)
