@@ -410,7 +410,7 @@ def _module_failure(  # noqa: PLR0911 - one exit per kind of import
             distribution=entry.distribution,
             requirement=entry.requirement,
             explanation=(
-                f"The build imported {module!r}, and the build environment has no "
+                f"{_what_the_build_did(step, module)}, and the build environment has no "
                 f"{entry.distribution} release that provides it: {entry.note}. With "
                 f"{entry.requirement} the build gets a release that still has it."
             ),
@@ -425,11 +425,18 @@ def _module_failure(  # noqa: PLR0911 - one exit per kind of import
         distribution=entry.distribution,
         requirement=entry.requirement,
         explanation=(
-            f"The build imported {module!r}, provided by {entry.distribution}, which is "
-            f"not in the build environment.{note}"
+            f"{_what_the_build_did(step, module)}, provided by {entry.distribution}, which "
+            f"is not in the build environment.{note}"
         ),
         evidence=evidence,
     )
+
+
+def _what_the_build_did(step: Step, module: str) -> str:
+    """How the finding begins: the import that failed, or the build's own sentence, quoted."""
+    if step.words is not None:
+        return f'The build said "{step.words}": it needs {module!r}'
+    return f"The build imported {module!r}"
 
 
 def _gone_from_python(module: str | None) -> bool:
