@@ -189,6 +189,7 @@ REMOVED_STDLIB: dict[str, str] = {
     "sunau": "3.13", "telnetlib": "3.13", "uu": "3.13", "xdrlib": "3.13", "lib2to3": "3.13",
 }  # fmt: skip
 
+
 class DroppedApi(NamedTuple):
     """Something a build calls that a newer release of one of its build requirements removed."""
 

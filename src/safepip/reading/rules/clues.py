@@ -34,7 +34,9 @@ class ErrorLine(Rule):
 
     ``error: subprocess-exited-with-error``, ``error: backend-unavailable``,
     ``error: metadata-generation-failed``, ``error: invalid command 'bdist_wheel'``,
-    ``error: command '/usr/bin/gcc' failed with exit code 1`` (a compiler failed).
+    ``error: command '/usr/bin/gcc' failed with exit code 1`` (a compiler failed), and
+    setuptools' newer words for it, ``error: Command '['gcc', ...]' returned non-zero exit status
+    1.`` (line_profiler 2.1.2, pip 26.3 on Python 3.13).
     """
 
     prefixes = ("error: ",)
@@ -48,7 +50,7 @@ class ErrorLine(Rule):
             recorder.signal_failure(text)
         elif what.startswith("invalid command 'bdist_wheel'"):
             recorder.clue_bdist_wheel(text)
-        elif what.startswith(("command '", 'command "')):
+        elif what.startswith(("command '", 'command "', "Command '", 'Command "')):
             recorder.clue_other_failure()
 
 

@@ -38,20 +38,21 @@ _PINNED = re.compile(r"\s*(?:<|==|!=|~=)")
 
 #: Phrases that follow the name: ``X must be installed``, ``X and Y are required``.
 _AFTER_NAME = re.compile(
-    r"\b(?:must be installed|(?:is|are) (?:not installed|required|needed|missing)"
-    r"|(?:module )?not found|not available)\b",
+    r"\b(?:must be installed|(?:is|are) (?:required|needed|missing)|not installed"
+    r"|(?:does|do)(?: not|n't) seem to be installed|(?:module )?not found|not available)\b",
     re.IGNORECASE,
 )
 #: Phrases that precede the name: ``Failed to import 'x'``, ``You don't seem to have X``.
 _BEFORE_NAME = re.compile(
-    r"\b(?:failed to import|(?:could not|couldn't|cannot|can't|unable to) import(?! name)"
-    r"|do(?:n't| not) seem to have|please install|requires|needs)\b",
+    r"\b(?:failed to (?:import|load)|(?:could not|couldn't|cannot|can't|unable to) (?:import|load)"
+    r"(?! name)|do(?:n't| not) seem to have|please install|(?:need|must) to install|must install"
+    r"|requires|needs)\b",
     re.IGNORECASE,
 )
 #: A way on: the sentence is a warning, and the build goes on without the module.
 _WAY_ON = re.compile(
     r"\b(?:using|will use|be used|fall(?:ing)? ?back|instead|skip(?:ping)?|disabl\w*"
-    r"|pre-?generated|continu\w*|optional|anyway"
+    r"|pre-?generated|continu\w*|optional|anyway|pure[ -]python"
     r"|(?:build(?:ing)?|install(?:ing)?|proceed\w*) without)\b",
     re.IGNORECASE,
 )
@@ -79,7 +80,7 @@ def named_modules(text: str) -> tuple[str, ...]:
             word = _WORD.match(chunk)
             if word is None or "/" in chunk or "\\" in chunk:
                 continue  # a path names a file, not what is missing
-            name = word.group().rstrip(".-")
+            name = word.group().rstrip(".-").split(".", 1)[0]  # Cython.Distutils: Cython
             module = _NAMES.get(name.lower()) or _NAMES.get(canonical_name(name))
             if module is None or module in found or _PINNED.match(chunk, len(name)):
                 continue
@@ -95,7 +96,7 @@ _STARTS = tuple(
             "ImportError: ", "RuntimeError: ", "SystemExit: ",
             "Exception: ", "Error: ", "ERROR: ", "error: ", "Failed ", "Could not ",
             "Couldn't ", "Cannot ", "Unable ", "You ", "Please ", "please ", "This ", "The ",
-            "Python ", "NumPy", "Numpy", "CYTHON", "NUMPY",
+            "Python ", "NumPy", "Numpy", "CYTHON", "NUMPY", "WARNING: ", "Warning: ", "* ",
         }
     )
 )  # fmt: skip
