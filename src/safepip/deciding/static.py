@@ -39,6 +39,7 @@ from safepip.deciding.static_findings import (
 )
 from safepip.knowledge import BACKEND_SINCE, LEGACY_BACKEND, LEGACY_REQUIREMENT
 from safepip.names import canonical_name, leading_name
+from safepip.reading.projects import setup_py_imports_pkg_resources
 
 __all__ = ["check_pyproject", "check_text", "find_pyproject"]
 
@@ -101,8 +102,9 @@ def check_pyproject(path: str) -> list[StaticFinding]:
     def exists(relative: str) -> bool:
         return os.path.isfile(os.path.join(project, *relative.split("/")))
 
-    setup_py = _read_setup_py(os.path.join(project, "setup.py"))
-    return check_text(text, pyproject, exists=exists, setup_py=setup_py)
+    return check_text(
+        text, pyproject, exists=exists, pkg_resources=setup_py_imports_pkg_resources(project)
+    )
 
 
 def check_text(
@@ -110,14 +112,14 @@ def check_text(
     path: str,
     *,
     exists: Callable[[str], bool] | None = None,
-    setup_py: str | None = None,
+    pkg_resources: bool = False,
 ) -> list[StaticFinding]:
     """Check pyproject.toml ``text``; ``path`` is only used to name it in findings.
 
     ``exists(relative)`` says whether a file exists in the project, by a ``/``-separated path
     relative to the project folder (for setup.py, and for in-tree backends); by default nothing
     exists. This is what lets a pyproject.toml be checked straight from an sdist archive.
-    ``setup_py`` is the project's setup.py, if it has one: whether it imports pkg_resources.
+    ``pkg_resources``: the project's setup.py imports pkg_resources (setuptools comes capped).
     """
     if exists is None:
 
@@ -126,7 +128,7 @@ def check_text(
 
     data = _parse(path, text)
     checker = _Checker(path, text, data, exists)
-    checker.pkg_resources = setup_py is not None and bool(_IMPORTS_PKG_RESOURCES.search(setup_py))
+    checker.pkg_resources = pkg_resources
     return checker.run()
 
 
@@ -151,20 +153,6 @@ def _parse(path: str, text: str) -> dict[str, Any]:
         return tomlfile.parse_plain(path, text)
     except tomlfile.TomlFileError as exc:
         raise StaticCheckError(str(exc)) from None
-
-
-#: ``import pkg_resources`` / ``from pkg_resources import ...`` at the start of a setup.py line.
-_IMPORTS_PKG_RESOURCES = re.compile(r"^[ \t]*(?:import|from)[ \t]+pkg_resources\b", re.MULTILINE)
-#: Read at most this much of a setup.py: the imports are at the top.
-_SETUP_PY_LIMIT = 1 << 20
-
-
-def _read_setup_py(path: str) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(_SETUP_PY_LIMIT).decode("utf-8", "replace")
-    except OSError:
-        return None
 
 
 def _has_legacy_files(exists: Callable[[str], bool]) -> bool:

@@ -51,6 +51,9 @@ class ProjectFiles(Protocol):
     def owns(self, project: str, module: str) -> bool:
         """Whether ``module`` is the project's own code (its folder or file is in the tree)."""
 
+    def imports_pkg_resources(self, project: str) -> bool:
+        """Whether the project's setup.py imports pkg_resources."""
+
 
 class CommandContext(NamedTuple):
     """pip's command line and the folder it ran in (what ``Diagnosis.set_context`` was told)."""
@@ -472,6 +475,26 @@ def _own_module(module: str, package: str) -> bool:
     return canonical_name(module) == canonical_name(leading_name(base) or base)
 
 
+def _cap_setuptools_for_pkg_resources(
+    failure: BuildFailure, project: str, files: ProjectFiles
+) -> None:
+    """setuptools is missing and the project's setup.py imports pkg_resources: one change,
+    setuptools<82, instead of setuptools now and its cap after a second failed run (issue 19)."""
+    if (
+        failure.kind != BACKEND_UNAVAILABLE
+        or failure.distribution != "setuptools"
+        or not failure.requirement
+        or "<" in failure.requirement
+        or not files.imports_pkg_resources(project)
+    ):
+        return
+    failure.requirement = knowledge.PROVIDERS["pkg_resources"].requirement
+    failure.explanation += (
+        f" Its setup.py imports pkg_resources, which setuptools 82 removed: "
+        f"{failure.requirement} declares setuptools and keeps pkg_resources."
+    )
+
+
 def _single_local_project(args: list[str]) -> tuple[str, Source] | None:
     """The one local project a command line names (``install ./proj``, ``-e .``), if just one.
 
@@ -517,6 +540,8 @@ def complete(
             if failure.module and files.owns(project, failure.module):
                 return None  # setup.py imported the project itself: not a missing distribution
             _read_project(failure, project, files)
+            if failure.pyproject is not None:
+                _cap_setuptools_for_pkg_resources(failure, project, files)
     return failure
 
 
