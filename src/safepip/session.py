@@ -234,7 +234,6 @@ class Session:
         finally:
             recorder.discard()  # removes the spool unless it was kept
         self._fetched.update(run.fetched)
-        self._record.failed_on = _failed_on(run)
         unused = sorted(set(pins) - run.wheels_used) if run.status == 0 else []
         self._unused = set(unused)
         if unused:
@@ -273,6 +272,8 @@ class Session:
             self._record.add_run(RunRecord(args, interrupt.status, interrupted=True))
             raise
         self._record.add_run(RunRecord(args, run.status, purpose))
+        # The last failure of any run (safepip's own build of a patched copy too): what failed next.
+        self._record.failed_on = _failed_on(run)
         run.failures = [self._attributed(failure) for failure in run.failures]
         return run
 

@@ -139,7 +139,7 @@ class SessionRecord:
     fixed: set[str] = field(default_factory=set)
     #: The remembered fixed wheels pip used (safepip.memory's records).
     reused: list[Json] = field(default_factory=list)
-    #: What the last run of the user's command failed on, in a line (not in the report).
+    #: What the last failed pip run failed on, in a line (not in the report).
     failed_on: str | None = None
 
     @property
