@@ -16,7 +16,7 @@ from safepip.memory import Entry
 from safepip.options import Invocation, SafepipOptions
 from safepip.reading.consumer import Fanout
 from safepip.reading.findings import BuildFailure
-from safepip.reporting.records import SessionRecord
+from safepip.reporting.records import RunRecord, SessionRecord
 from safepip.reporting.reporter import Reporter, TerminalReporter
 from safepip.session import Session
 from safepip.target import TargetPython
@@ -249,3 +249,24 @@ def test_a_command_that_needs_no_fix_never_asks_for_the_pip_programs_python(
     session = Session(invocation, target, str(project), reporter=reporter, runner=pip, fix=fix)
     assert session.run() == 0
     assert pip.argvs == [[str(project / "no-such-pip"), "install", "./flit-missing"]]
+
+
+def test_a_fix_that_changed_no_file_and_did_not_finish_says_what_failed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A build constraint or an install changes no file of the user's: no undo line, but the
+    words that the fix did not finish the install, and on what."""
+    record = SessionRecord(["install", "x==1"])
+    record.add_run(RunRecord(["install", "x==1"], 1, "your command"))
+    record.fixed.add("build-constraint:setuptools<82")
+    record.failed_on = "ModuleNotFoundError: No module named 'numpy.distutils'"
+    TerminalReporter(["install", "x==1"], None, verbosity=0).finished(record)
+    assert capsys.readouterr().err.splitlines() == [
+        (
+            "safepip: the fix did not finish the install: pip failed next on "
+            "ModuleNotFoundError: No module named 'numpy.distutils'"
+        )
+    ]
+    record.runs[-1].exit_status = 0  # the install finished: nothing to say
+    TerminalReporter(["install", "x==1"], None, verbosity=0).finished(record)
+    assert capsys.readouterr().err == ""
