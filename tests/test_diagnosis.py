@@ -287,6 +287,38 @@ def test_imports_no_build_requirement_provides(clue: str, module: str, words: st
     assert words in failure.explanation
 
 
+def test_a_submodule_setuptools_dropped_from_its_distutils_is_no_missing_setuptools() -> None:
+    # POT 0.8.2 with setuptools 74 (pypa/setuptools#4612): numpy.distutils, in the build
+    # environment, imports distutils.msvccompiler; distutils is there (setuptools'), the
+    # submodule is not. Adding setuptools would change nothing: no fix.
+    frame = (
+        '        File "/tmp/pip-build-env-0kfp4m0w/overlay/lib/python3.11/site-packages/numpy/'
+        'distutils/mingw32ccompiler.py", line 28, in <module>\n'
+        "          from distutils.msvccompiler import get_build_version as get_build_msvc_version\n"
+        "      ModuleNotFoundError: No module named 'distutils.msvccompiler'"
+    )
+    (failure,) = read(BLOCK.format(clue=frame))
+    assert (failure.kind, failure.module, failure.distribution, failure.requirement) == (
+        "unidentified-import",
+        "distutils.msvccompiler",
+        None,
+        None,
+    )
+    assert "not in the build environment" not in failure.explanation
+    assert "the build environment has distutils (setuptools provides it)" in failure.explanation
+
+
+def test_pkg_resources_is_not_said_to_lack_setuptools() -> None:
+    # The build environment has setuptools 84, without pkg_resources: the words must not say
+    # setuptools is missing, nor re-case the module's name.
+    (failure,) = read(BLOCK.format(clue="ModuleNotFoundError: No module named 'pkg_resources'"))
+    assert failure.requirement == "setuptools<82"
+    assert "not in the build environment" not in failure.explanation
+    assert "Pkg_resources" not in failure.explanation
+    assert "setuptools 82 removed it" in failure.explanation
+    assert "With setuptools<82 the build gets a release that still has it." in failure.explanation
+
+
 def test_own_words_of_a_setup_py_name_each_distribution() -> None:
     failures = read(BLOCK.format(clue="Cython>=0.22 and NumPy are required."))
     assert [(f.kind, f.distribution, f.requirement) for f in failures] == [
@@ -318,6 +350,87 @@ def test_a_bare_import_from_the_packages_own_file_is_explained() -> None:
     assert "from web/__init__.py" in failure.explanation
     assert "own submodule (web.utils)" in failure.explanation
     assert "Python 2 implicit relative import" in failure.explanation
+
+
+@pytest.mark.parametrize(
+    ("words", "modules"),
+    [
+        # colubridae 0.0.1's setup.py: print(...) then sys.exit(1)
+        ("numpy is required during installation", ["numpy"]),
+        # vlfeat-ctypes 0.1.0's setup.py: raise ImportError(...)
+        ("ImportError: py-sdm requires numpy to be installed", ["numpy"]),
+        # dmoj 2.1.0's setup.py, printed to stderr before sys.exit(1)
+        ("You need to install cython first before installing DMOJ.", ["Cython"]),
+        # lap 0.4.0: pip's own command in the sentence names pip only as the tool
+        ('ImportError: lap requires numpy, please "pip install numpy".', ["numpy"]),
+        ("Cython>=0.22 and NumPy are required.", ["Cython", "numpy"]),
+        ("Could not import Cython.Distutils. Install `cython` and rerun.", ["Cython"]),
+        ("ImportError: NumPy does not seem to be installed.", ["numpy"]),
+        ("You don't seem to have Cython installed.", ["Cython"]),
+        ("ERROR: pybind11 must be installed first", ["pybind11"]),
+    ],
+)
+def test_a_build_scripts_own_words_name_what_it_lacks(words: str, modules: list[str]) -> None:
+    """One class rule: a curated name with an installation phrase, the build's last words."""
+    failures = read(BLOCK.format(clue=words))
+    assert [(f.kind, f.module) for f in failures] == [
+        ("build-dependency-missing", module) for module in modules
+    ]
+    assert f'The build said "{words}"' in failures[0].explanation
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        # line_profiler 2.1.2: an optional accelerator, with a way on
+        "Could not import Cython. Using the available pre-generated C file.",
+        # cytoolz 0.9.0.1
+        "WARNING: Cython not installed.  Building without Cython.",
+        # dtaidistance 1.2.3
+        "WARNING: Numpy was not found, preparing a pure Python version.",
+        # a version problem, not a missing distribution
+        "This package requires setuptools<58",
+        # Python's own words for a missing name, and a library's exception
+        "ImportError: cannot import name 'convert_path' from 'setuptools' (/tmp/setuptools.py)",
+        "pkg_resources.DistributionNotFound: The 'setuptools_scm' distribution was not found",
+        # a hint that names no missing piece
+        "'pkg_resources' is part of the Python 'setuptools' package.",
+        "Or if you do not have pip: easy_install cython",
+        # no curated name
+        "Please install python3-usb.",
+    ],
+)
+def test_words_that_are_no_missing_build_requirement(words: str) -> None:
+    assert [f.module for f in read(BLOCK.format(clue=words))] in ([], [None], ["setuptools_scm"])
+    assert all(f.module != "pkg_resources" for f in read(BLOCK.format(clue=words)))
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        "running build_ext",
+        "building 'cytoolz.itertoolz' extension",
+        "gcc -fno-strict-overflow -Wsign-compare -c cytoolz/itertoolz.c -o build/x.o",
+        # line_profiler 2.1.2 (pip 26.3 on Python 3.13): the compiler, then setuptools' words
+        (
+            "_line_profiler.c:152:12: fatal error: longintrepr.h: No such file or directory\n"
+            "      error: Command '['gcc', '-c', 'x.c']' returned non-zero exit status 1."
+        ),
+        "Traceback (most recent call last):",
+    ],
+)
+def test_own_words_the_build_went_on_past_are_not_what_stopped_it(then: str) -> None:
+    words = "numpy is required during installation"
+    assert read(BLOCK.format(clue=f"{words}\n      {then}")) == []
+    # The same words as the build's last: a finding.
+    assert [f.module for f in read(BLOCK.format(clue=f"{then}\n      {words}"))] == ["numpy"]
+
+
+def test_own_words_outside_a_failed_builds_output_are_not_read() -> None:
+    log = BLOCK.replace("      {clue}\n", "").replace(
+        "Processing ./numpy-setup\n", "Processing ./numpy-setup\nnumpy is required\n"
+    )
+    assert read(log) == []
 
 
 @pytest.mark.parametrize(

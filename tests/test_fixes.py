@@ -371,3 +371,39 @@ def test_pkg_resources_gets_a_setuptools_cap_not_a_package(
     assert build_system(pyproject)[0]["requires"] == ["setuptools>=61,<82"]
     assert comments(pyproject.read_text()) == comments(before_text)
     assert imports(python, "uses_pkg_resources", environ)
+
+
+def test_missing_setuptools_for_a_setup_py_importing_pkg_resources_is_one_change(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """requires = ["wheel"] and a setup.py that imports pkg_resources: one question, one pip
+    run, one backup (setuptools comes capped), not setuptools and then its cap (issue 19)."""
+    import json
+
+    python = seeded_venv(tmp_path / "venv")
+    project = tmp_path / "wheel-only"
+    (project / "wheel_only").mkdir(parents=True)
+    (project / "wheel_only" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["wheel"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "wheel-only"\nversion = "1.0"\n\n'
+        '[tool.setuptools]\npackages = ["wheel_only"]\n'
+    )
+    (project / "setup.py").write_text(
+        'import pkg_resources\nfrom setuptools import setup\n\npkg_resources.parse_version("1")\n'
+        "setup()\n"
+    )
+    report = tmp_path / "report.json"
+    environ = offline_environ(wheelhouse, python)
+    result = run_safepip(["--yes", "--report", str(report), "install", str(project)], environ)
+    assert result.status == 0, result.err
+    document = json.loads(report.read_text())
+    assert [run["exit_status"] for run in document["runs"]] == [0]
+    assert [changed["path"] for changed in document["changed_files"]] == [
+        str(project / "pyproject.toml")
+    ]
+    assert build_system(project / "pyproject.toml")[0]["requires"] == [
+        "wheel",
+        "setuptools>=61,<82",
+    ]
+    assert imports(python, "wheel_only", environ)

@@ -25,6 +25,8 @@ class FakeProjectFiles:
     backends: dict[str, str | None] = field(default_factory=dict)
     owned: set[str] = field(default_factory=set)
     asked: list[str] = field(default_factory=list)
+    #: The projects whose setup.py imports pkg_resources.
+    pkg_resources: set[str] = field(default_factory=set)
 
     def project_folder(self, cwd: str, location: str) -> str | None:
         self.asked.append(f"folder {location}")
@@ -42,6 +44,10 @@ class FakeProjectFiles:
     def owns(self, project: str, module: str) -> bool:
         self.asked.append(f"owns {module}")
         return module in self.owned
+
+    def imports_pkg_resources(self, project: str) -> bool:
+        self.asked.append(f"setup.py {project}")
+        return project in self.pkg_resources
 
 
 class NoFiles(FakeProjectFiles):
@@ -103,6 +109,30 @@ def test_the_declared_backend_completes_a_backend_failure() -> None:
         "flit_core>=3.2",
     )
     assert completed.isolated is True  # the command line has no --no-build-isolation
+
+
+@pytest.mark.parametrize(
+    ("imports", "requirement"), [(True, "setuptools<82"), (False, "setuptools>=40.8.0")]
+)
+def test_missing_setuptools_comes_capped_for_a_setup_py_importing_pkg_resources(
+    imports: bool, requirement: str
+) -> None:
+    """requires = ["wheel"] and setup.py imports pkg_resources: one change, not setuptools and
+    then, after a second failed run, its cap (issue 19)."""
+    step = failed_step(
+        Package("./proj", "local"),
+        backend_unavailable=True,
+        backend_evidence="pip._vendor.pyproject_hooks._impl.BackendUnavailable: Traceback",
+    )
+    [failure] = judge_step(step, isolated=None)
+    files = FakeProjectFiles(
+        backends={"/work/proj": "setuptools.build_meta"},
+        pkg_resources={"/work/proj"} if imports else set(),
+    )
+    completed = complete(failure, CONTEXT, files)
+    assert completed is not None
+    assert (completed.distribution, completed.requirement) == ("setuptools", requirement)
+    assert ("imports pkg_resources" in completed.explanation) is imports
 
 
 def test_a_declared_backend_nobody_ships_gets_a_suggestion() -> None:

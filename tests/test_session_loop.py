@@ -16,8 +16,8 @@ from safepip.memory import Entry
 from safepip.options import Invocation, SafepipOptions
 from safepip.reading.consumer import Fanout
 from safepip.reading.findings import BuildFailure
-from safepip.reporting.records import SessionRecord
-from safepip.reporting.reporter import Reporter
+from safepip.reporting.records import RunRecord, SessionRecord
+from safepip.reporting.reporter import Reporter, TerminalReporter
 from safepip.session import Session
 from safepip.target import TargetPython
 
@@ -195,6 +195,48 @@ def test_a_fix_is_made_and_the_command_runs_again(project: Path) -> None:
     assert changed["path"].endswith("pyproject.toml")
 
 
+#: What pip 26.3 prints when a build fails for a reason safepip has no fix for (a compiler).
+COMPILE_ERROR = """\
+Processing ./flit-missing
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Building wheel for x (pyproject.toml): started
+  Building wheel for x (pyproject.toml): finished with status 'error'
+  error: subprocess-exited-with-error
+
+  x Building wheel for x (pyproject.toml) did not run successfully.
+  ╰─> [2 lines of output]
+      x.c:1:10: fatal error: Python.h: No such file or directory
+      error: command '/usr/bin/gcc' failed with exit code 1
+      [end of output]
+ERROR: Failed building wheel for x
+Failed to build x
+error: failed-wheel-build-for-install
+"""
+
+
+def test_a_fix_that_did_not_finish_the_install_says_what_failed_and_how_to_undo(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pip, reporter = FakePip([FLIT_MISSING, COMPILE_ERROR], [1, 1]), Recorder()
+    assert _session(project, pip, reporter, yes=True).run() == 1
+    assert len(pip.argvs) == 2
+    record = reporter.record
+    assert record is not None
+    assert record.failed_on == "Failed building wheel for x"
+    TerminalReporter(["install", "./flit-missing"], None, verbosity=0).finished(record)
+    lines = capsys.readouterr().err.splitlines()
+    pyproject = project / "flit-missing" / "pyproject.toml"
+    assert lines == [
+        (
+            "safepip: the fix did not finish the install: pip failed next on Failed building "
+            "wheel for x"
+        ),
+        f"safepip: changed {pyproject} (backup: {pyproject}.safepip-backup)",
+        f"safepip: to undo the change: copy {pyproject}.safepip-backup back over {pyproject}",
+    ]
+
+
 def test_a_command_that_needs_no_fix_never_asks_for_the_pip_programs_python(
     project: Path,
 ) -> None:
@@ -207,3 +249,24 @@ def test_a_command_that_needs_no_fix_never_asks_for_the_pip_programs_python(
     session = Session(invocation, target, str(project), reporter=reporter, runner=pip, fix=fix)
     assert session.run() == 0
     assert pip.argvs == [[str(project / "no-such-pip"), "install", "./flit-missing"]]
+
+
+def test_a_fix_that_changed_no_file_and_did_not_finish_says_what_failed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A build constraint or an install changes no file of the user's: no undo line, but the
+    words that the fix did not finish the install, and on what."""
+    record = SessionRecord(["install", "x==1"])
+    record.add_run(RunRecord(["install", "x==1"], 1, "your command"))
+    record.fixed.add("build-constraint:setuptools<82")
+    record.failed_on = "ModuleNotFoundError: No module named 'numpy.distutils'"
+    TerminalReporter(["install", "x==1"], None, verbosity=0).finished(record)
+    assert capsys.readouterr().err.splitlines() == [
+        (
+            "safepip: the fix did not finish the install: pip failed next on "
+            "ModuleNotFoundError: No module named 'numpy.distutils'"
+        )
+    ]
+    record.runs[-1].exit_status = 0  # the install finished: nothing to say
+    TerminalReporter(["install", "x==1"], None, verbosity=0).finished(record)
+    assert capsys.readouterr().err == ""

@@ -226,6 +226,34 @@ def test_setuptools_with_a_project_table_needs_61() -> None:
     assert finding.change == AddRequirement("setuptools>=61")
 
 
+@pytest.mark.parametrize(
+    ("pyproject", "requirement"),
+    [
+        ('[build-system]\nrequires = ["wheel"]\n', "setuptools>=40.8.0,<82"),
+        (
+            (
+                '[build-system]\nrequires = ["wheel"]\nbuild-backend = "setuptools.build_meta"\n'
+                '[project]\nname = "x"\nversion = "1"\n'
+            ),
+            "setuptools>=61,<82",
+        ),
+    ],
+)
+def test_setuptools_for_a_setup_py_importing_pkg_resources_comes_capped(
+    tmp_path: Path, pyproject: str, requirement: str
+) -> None:
+    """One change, not two rounds: setuptools added, then capped once pkg_resources fails."""
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    (tmp_path / "setup.py").write_text("import pkg_resources\nfrom setuptools import setup\n")
+    [finding] = check_pyproject(str(tmp_path))
+    assert finding.kind == BACKEND_NOT_IN_REQUIRES
+    assert finding.change == AddRequirement(requirement)
+    assert "imports pkg_resources" in finding.message
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+    [finding] = check_pyproject(str(tmp_path))
+    assert "<82" not in str(finding.change)
+
+
 def test_a_backend_requirement_with_markers_counts() -> None:
     assert check("backend-with-marker.toml") == []
 

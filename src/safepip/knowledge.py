@@ -119,8 +119,8 @@ PROVIDERS: dict[str, Provider] = {
     "pkg_resources": Provider(
         "setuptools",
         "setuptools<82",
-        "pkg_resources was part of setuptools until setuptools 82 removed it: cap setuptools "
-        "below 82 (there is no separate package called pkg_resources to install)",
+        "pkg_resources was part of setuptools until setuptools 82 removed it (there is no "
+        "separate package called pkg_resources to install)",
     ),
     "distutils": Provider(
         "setuptools",
@@ -188,24 +188,6 @@ REMOVED_STDLIB: dict[str, str] = {
     "nntplib": "3.13", "ossaudiodev": "3.13", "pipes": "3.13", "sndhdr": "3.13", "spwd": "3.13",
     "sunau": "3.13", "telnetlib": "3.13", "uu": "3.13", "xdrlib": "3.13", "lib2to3": "3.13",
 }  # fmt: skip
-
-#: A setup.py's own words for missing build requirements (it caught the ImportError and said
-#: so itself): the exact sentence -> the import names it stands for. Only sentences read in a
-#: real sdist's setup.py are listed, each with its source in docs/table-sources.md.
-OWN_WORDS: dict[str, tuple[str, ...]] = {
-    # pystan 2.19.1.1, setup.py: raise SystemExit("Cython>=0.22 and NumPy are required.")
-    "Cython>=0.22 and NumPy are required.": ("Cython", "numpy"),
-    # toprammer 0.19, setup.py (quoted in mbuesch/toprammer#4, pip 26 with setuptools 82):
-    # "Failed to import the 'pkg_resources' Python module." then a hint about Debian's package.
-    "Failed to import the 'pkg_resources' Python module.": ("pkg_resources",),
-    # py_entitymatching 0.4.0, setup.py: try: import pip / except ImportError: ... then
-    # raise ImportError('pip is not installed.') (pip 24.3.1 on 3.12 and 26.3 on 3.13).
-    "ImportError: pip is not installed.": ("pip",),
-    # toprammer 0.19, libtoprammer/ (imported by its setup.py): try: import usb.core / except
-    # ImportError: print("Python USB (PyUSB) support module not found.\n" ...); sys.exit(1).
-    # Seen once setuptools<82 brought pkg_resources back (pip 24.3.1 on 3.12, pip 26.3 on 3.13).
-    "Python USB (PyUSB) support module not found.": ("usb",),
-}
 
 
 class DroppedApi(NamedTuple):

@@ -320,6 +320,8 @@ class Session:
             self._record.add_run(RunRecord(args, interrupt.status, interrupted=True))
             raise
         self._record.add_run(RunRecord(args, run.status, purpose))
+        # The last failure of any run (safepip's own build of a patched copy too): what failed next.
+        self._record.failed_on = _failed_on(run)
         run.failures = [self._attributed(failure) for failure in run.failures]
         return run
 
@@ -449,6 +451,21 @@ class Session:
 def _project_of(package: str) -> str | None:
     """The project a failure's package names: ``foo``, ``foo==1.0``, ``./links/foo-1.0.tar.gz``."""
     return sdist_project(package) if is_sdist(package) else requirement_name(package)
+
+
+#: What a run failed on is said in one line of at most this many characters.
+_FAILED_ON_LIMIT = 160
+
+
+def _failed_on(run: PipRun) -> str | None:
+    """What a failed run failed on, in a line: the diagnosis's evidence, or pip's own words."""
+    if run.status == 0:
+        return None
+    what = run.failures[0].evidence if run.failures else run.error_line
+    if not what:
+        return None
+    what = " ".join(what.split())
+    return what if len(what) <= _FAILED_ON_LIMIT else what[: _FAILED_ON_LIMIT - 3] + "..."
 
 
 def run_session(

@@ -39,6 +39,7 @@ from safepip.deciding.static_findings import (
 )
 from safepip.knowledge import BACKEND_SINCE, LEGACY_BACKEND, LEGACY_REQUIREMENT
 from safepip.names import canonical_name, leading_name
+from safepip.reading.projects import setup_py_imports_pkg_resources
 
 __all__ = ["check_pyproject", "check_text", "find_pyproject"]
 
@@ -101,17 +102,24 @@ def check_pyproject(path: str) -> list[StaticFinding]:
     def exists(relative: str) -> bool:
         return os.path.isfile(os.path.join(project, *relative.split("/")))
 
-    return check_text(text, pyproject, exists=exists)
+    return check_text(
+        text, pyproject, exists=exists, pkg_resources=setup_py_imports_pkg_resources(project)
+    )
 
 
 def check_text(
-    text: str, path: str, *, exists: Callable[[str], bool] | None = None
+    text: str,
+    path: str,
+    *,
+    exists: Callable[[str], bool] | None = None,
+    pkg_resources: bool = False,
 ) -> list[StaticFinding]:
     """Check pyproject.toml ``text``; ``path`` is only used to name it in findings.
 
     ``exists(relative)`` says whether a file exists in the project, by a ``/``-separated path
     relative to the project folder (for setup.py, and for in-tree backends); by default nothing
     exists. This is what lets a pyproject.toml be checked straight from an sdist archive.
+    ``pkg_resources``: the project's setup.py imports pkg_resources (setuptools comes capped).
     """
     if exists is None:
 
@@ -119,7 +127,9 @@ def check_text(
             return False
 
     data = _parse(path, text)
-    return _Checker(path, text, data, exists).run()
+    checker = _Checker(path, text, data, exists)
+    checker.pkg_resources = pkg_resources
+    return checker.run()
 
 
 # --- Reading -----------------------------------------------------------------------------------
@@ -161,6 +171,8 @@ class _Checker:
         self.exists = exists
         self.lines = tomlfile.KeyLines(text)
         self.findings: list[StaticFinding] = []
+        #: The project's setup.py imports pkg_resources, which setuptools 82 removed.
+        self.pkg_resources = False
 
     def add(
         self,
@@ -310,6 +322,10 @@ class _Checker:
         project = self.data.get("project")
         has_project = isinstance(project, dict) and "name" in project
         name = canonical_name(entry.distribution)
+        if name == "setuptools" and self.pkg_resources:
+            # One change instead of two rounds (issue 19): setuptools, capped for pkg_resources.
+            cap = knowledge.PROVIDERS["pkg_resources"].requirement[len("setuptools") :]
+            return f"setuptools>=61,{cap}" if has_project else f"{entry.requirement},{cap}"
         if name == "setuptools" and has_project:
             return "setuptools>=61"
         if name == "poetry-core" and has_project:
@@ -446,6 +462,11 @@ class _Checker:
                     "no build-backend is named, so pip uses setuptools' legacy backend "
                     f"({LEGACY_BACKEND}), but [build-system] requires does not list setuptools: "
                     "pip's isolated build cannot import it"
+                )
+            if "<" in requirement and self.pkg_resources:
+                message += (
+                    "; its setup.py imports pkg_resources, which setuptools 82 removed, so the "
+                    "requirement is capped"
                 )
             self.add(
                 self.lines.find(("build-system", "requires")),

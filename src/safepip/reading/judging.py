@@ -51,6 +51,9 @@ class ProjectFiles(Protocol):
     def owns(self, project: str, module: str) -> bool:
         """Whether ``module`` is the project's own code (its folder or file is in the tree)."""
 
+    def imports_pkg_resources(self, project: str) -> bool:
+        """Whether the project's setup.py imports pkg_resources."""
+
 
 class CommandContext(NamedTuple):
     """pip's command line and the folder it ran in (what ``Diagnosis.set_context`` was told)."""
@@ -358,8 +361,24 @@ def _module_failure(  # noqa: PLR0911 - one exit per kind of import
             evidence,
             about,
         )
+    quoted = "'" in evidence or '"' in evidence
+    if "." in module and top == "distutils" and quoted:
+        # POT 0.8.2 (setuptools#4612, pip on Python 3.11, setuptools 74): numpy.distutils, in
+        # the build env, does ``from distutils.msvccompiler import ...`` and the traceback
+        # ends in ``ModuleNotFoundError: No module named 'distutils.msvccompiler'``. Python 3
+        # names the first part that is missing: distutils is there (setuptools provides it),
+        # and a newer setuptools dropped the submodule. Adding setuptools changes nothing.
+        return _unidentified(
+            module,
+            f"The build imported {module!r}: the build environment has distutils (setuptools "
+            f"provides it) but no {module!r}, which a newer setuptools removed, so this "
+            "version of the package needs an older setuptools, which may not exist for this "
+            "Python. A newer release of the package is the usual way out.",
+            evidence,
+            about,
+        )
     if "." in module and top not in ("pkg_resources", "distutils"):
-        if "'" in evidence or '"' in evidence:
+        if quoted:
             # Python 3 names the first part that is missing: the distribution is there,
             # and this release of it no longer has the submodule.
             return _unidentified(
@@ -384,7 +403,24 @@ def _module_failure(  # noqa: PLR0911 - one exit per kind of import
             ),
             evidence=evidence,
         )
-    note = f" {entry.note[0].upper()}{entry.note[1:]}." if entry.note else ""
+    if entry.requirement.startswith(f"{entry.distribution}<"):
+        # setuptools<82 for pkg_resources: the build environment may well have setuptools (84,
+        # the newest), only not a release that still has the module.
+        return _failure(
+            about,
+            BUILD_DEPENDENCY_MISSING,
+            module=module,
+            distribution=entry.distribution,
+            requirement=entry.requirement,
+            explanation=(
+                f"{_what_the_build_did(step, module)}, and the build environment has no "
+                f"{entry.distribution} release that provides it: {entry.note}. With "
+                f"{entry.requirement} the build gets a release that still has it."
+            ),
+            evidence=evidence,
+        )
+    # A note starts with a name as spelled (torch, pip) or a capital: never re-cased.
+    note = f" {entry.note}." if entry.note else ""
     return _failure(
         about,
         BUILD_DEPENDENCY_MISSING,
@@ -392,11 +428,18 @@ def _module_failure(  # noqa: PLR0911 - one exit per kind of import
         distribution=entry.distribution,
         requirement=entry.requirement,
         explanation=(
-            f"The build imported {module!r}, provided by {entry.distribution}, which is "
-            f"not in the build environment.{note}"
+            f"{_what_the_build_did(step, module)}, provided by {entry.distribution}, which "
+            f"is not in the build environment.{note}"
         ),
         evidence=evidence,
     )
+
+
+def _what_the_build_did(step: Step, module: str) -> str:
+    """How the finding begins: the import that failed, or the build's own sentence, quoted."""
+    if step.words is not None:
+        return f'The build said "{step.words}": it needs {module!r}'
+    return f"The build imported {module!r}"
 
 
 def _gone_from_python(module: str | None) -> bool:
@@ -430,6 +473,26 @@ def _leads_to(module: str | None, backend_path: str) -> bool:
 def _own_module(module: str, package: str) -> bool:
     base = package.rstrip("/").rsplit("/", 1)[-1]
     return canonical_name(module) == canonical_name(leading_name(base) or base)
+
+
+def _cap_setuptools_for_pkg_resources(
+    failure: BuildFailure, project: str, files: ProjectFiles
+) -> None:
+    """setuptools is missing and the project's setup.py imports pkg_resources: one change,
+    setuptools<82, instead of setuptools now and its cap after a second failed run (issue 19)."""
+    if (
+        failure.kind != BACKEND_UNAVAILABLE
+        or failure.distribution != "setuptools"
+        or not failure.requirement
+        or "<" in failure.requirement
+        or not files.imports_pkg_resources(project)
+    ):
+        return
+    failure.requirement = knowledge.PROVIDERS["pkg_resources"].requirement
+    failure.explanation += (
+        f" Its setup.py imports pkg_resources, which setuptools 82 removed: "
+        f"{failure.requirement} declares setuptools and keeps pkg_resources."
+    )
 
 
 def _single_local_project(args: list[str]) -> tuple[str, Source] | None:
@@ -477,6 +540,8 @@ def complete(
             if failure.module and files.owns(project, failure.module):
                 return None  # setup.py imported the project itself: not a missing distribution
             _read_project(failure, project, files)
+            if failure.pyproject is not None:
+                _cap_setuptools_for_pkg_resources(failure, project, files)
     return failure
 
 

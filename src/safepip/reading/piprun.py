@@ -44,6 +44,9 @@ class PipRun:
     killed_by: str | None = None
     #: Why its output could not be read, if it could not.
     unreadable: str | None = None
+    #: pip's own words for what failed, for a run that failed: its first ``ERROR:`` line near
+    #: the end (``Failed building wheel for x``), or else its last ``×`` line.
+    error_line: str | None = None
 
 
 def read_pip_run(
@@ -81,6 +84,7 @@ def read_pip_run(
         # Its output stops mid-way, and another run is the last thing wanted.
         output.killed_by = _signal_name(status - _SIGNAL_BASE)
         return output
+    output.error_line = _error_line(tail.text())
     if diagnosis not in fanout.consumers:
         output.unreadable = repr(fanout.failures[-1])
         return output
@@ -110,6 +114,17 @@ class WheelUse:
             name = self._wanted.get(os.path.basename(location))
             if name is not None:
                 self.used.add(name)
+
+
+def _error_line(lines: Sequence[str]) -> str | None:
+    texts = [line.strip() for line in lines]
+    for text in texts:
+        if text.startswith("ERROR: "):
+            return text[len("ERROR: ") :].strip() or None
+    for text in reversed(texts):
+        if text.startswith("× "):
+            return text[2:].strip() or None
+    return None
 
 
 def _signal_name(number: int) -> str:

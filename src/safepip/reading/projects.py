@@ -7,8 +7,14 @@ place the diagnosis reads the disk, so that the judging itself stays free of I/O
 from __future__ import annotations
 
 import os
+import re
 
 from safepip.tomlfile import read_build_system
+
+#: ``import pkg_resources`` / ``from pkg_resources import ...`` at the start of a setup.py line.
+_IMPORTS_PKG_RESOURCES = re.compile(r"^[ \t]*(?:import|from)[ \t]+pkg_resources\b", re.MULTILINE)
+#: Read at most this much of a setup.py: the imports are at the top.
+_SETUP_PY_LIMIT = 1 << 20
 
 
 class DiskProjectFiles:
@@ -36,6 +42,10 @@ class DiskProjectFiles:
         """Whether the pyproject.toml exists and declares a ``[build-system]`` table."""
         return read_build_system_present(pyproject)
 
+    def imports_pkg_resources(self, project: str) -> bool:
+        """Whether the project's setup.py imports pkg_resources (which setuptools 82 removed)."""
+        return setup_py_imports_pkg_resources(project)
+
     def owns(self, project: str, module: str) -> bool:
         """Whether ``module`` is the project's own code (its folder or file is in the tree)."""
         if not module:
@@ -47,6 +57,16 @@ class DiskProjectFiles:
             ):
                 return True
         return False
+
+
+def setup_py_imports_pkg_resources(project: str) -> bool:
+    """Whether ``project``'s setup.py imports pkg_resources (False when it has none)."""
+    try:
+        with open(os.path.join(project, "setup.py"), "rb") as handle:
+            text = handle.read(_SETUP_PY_LIMIT).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return bool(_IMPORTS_PKG_RESOURCES.search(text))
 
 
 def read_build_backend(pyproject: str) -> str | None:

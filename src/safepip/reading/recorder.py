@@ -232,6 +232,22 @@ class StepRecorder:
         step.module = module
         step.module_evidence = evidence
         step.also_modules = also
+        step.words = None
+
+    def clue_own_words(self, modules: tuple[str, ...], sentence: str) -> None:
+        """A build's own sentence named missing modules (``Cython>=0.22 and NumPy are
+        required.``): a finding unless the build goes on past it (:meth:`clue_went_on`)."""
+        if self._nested():
+            return
+        self.clue_module(modules[0], sentence, also=modules[1:])
+        self._ensure_step().words = sentence
+
+    def clue_went_on(self) -> None:
+        """The build went on past its own sentence (a compiler ran): it did not stop there."""
+        step = self._step
+        if step is not None and step.words is not None:
+            step.module = step.words = None
+            step.also_modules = ()
 
     def clue_backend_unavailable(
         self, backend: str | None, evidence: str, *, path_wrong: bool = False
@@ -325,7 +341,7 @@ class StepRecorder:
         # A compiler or linker failed after the import error: the import was not what broke it.
         step = self._step
         if step is not None:
-            step.module = None
+            step.module = step.words = None
             step.bdist_wheel = False
 
     def _ensure_step(self) -> Step:

@@ -67,6 +67,7 @@ class Step:
         "requirement",
         "requirement_evidence",
         "setup_requirement",
+        "words",
     )
 
     def __init__(self, package: Package | None, kind: StepKind | None, hook: Hook | None) -> None:
@@ -82,6 +83,8 @@ class Step:
         self.frame_file: str | None = None
         self.module_file: str | None = None
         self.also_modules: tuple[str, ...] = ()  # more modules the same words name
+        #: The build's own sentence that named the module (no import error was seen), if any.
+        self.words: str | None = None
         #: Installing build dependencies: the requirement pip's subprocess is collecting, and
         #: the last one it had to build from an sdist (no wheel for this Python).
         self.nested_collecting: str | None = None

@@ -103,6 +103,14 @@ class ChangedFile:
             return f"{self.path} ({undo_hint(self.path)})"
         return self.path + (f" (backup: {self.backup})" if self.backup else "")
 
+    def undo(self) -> str | None:
+        """How to put the original back, when the fix did not finish the install."""
+        if self.in_git:
+            return f"git checkout -- {self.path}"
+        if self.backup:
+            return f"copy {self.backup} back over {self.path}"
+        return None
+
     def to_json(self) -> Json:
         return {"path": self.path, "backup": self.backup}
 
@@ -131,6 +139,8 @@ class SessionRecord:
     fixed: set[str] = field(default_factory=set)
     #: The remembered fixed wheels pip used (safepip.memory's records).
     reused: list[Json] = field(default_factory=list)
+    #: What the last failed pip run failed on, in a line (not in the report).
+    failed_on: str | None = None
 
     @property
     def exit_status(self) -> int | None:

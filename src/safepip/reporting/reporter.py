@@ -227,8 +227,17 @@ class TerminalReporter:
         say(f"fetching {sdist} from {index} (not built: only unpacked)")
 
     def finished(self, record: SessionRecord) -> None:
+        # A fix that did not finish the install: what failed next, and a change to the user's
+        # files is theirs to keep or undo (issue 19).
+        unfinished = bool(record.fixed) and record.exit_status not in (0, None)
+        if unfinished and self.shows("warning"):
+            what = f": pip failed next on {record.failed_on}" if record.failed_on else ""
+            say(f"the fix did not finish the install{what}")
         if record.changed_files and self.shows("warning"):
             say("changed " + "; ".join(changed.describe() for changed in record.changed_files))
+            undo = [hint for hint in (f.undo() for f in record.changed_files) if hint]
+            if unfinished and undo:
+                say("to undo the change: " + "; ".join(undo))
         self._annotate(record)
         if self._report:
             write_report(self._report, record)

@@ -24,7 +24,6 @@ from safepip.reading.rules.clues import (
     MissingModule,
     NestedSdist,
     NetworkWarning,
-    OwnWords,
     SetupRequiresCommand,
     TracebackFrame,
 )
@@ -40,6 +39,7 @@ from safepip.reading.rules.progress import (
     PipError,
     StepProgress,
 )
+from safepip.reading.rules.words import BuildWentOn, OwnWords
 
 #: Every rule, in the order they are tried on a line.
 RULES: tuple[Rule, ...] = (
@@ -65,6 +65,7 @@ RULES: tuple[Rule, ...] = (
     Pip21Command(),
     TracebackFrame(),
     CompilerFailure(),
+    BuildWentOn(),
 )
 
 #: Rules still read inside a subprocess's output block: clues, never pip's own progress.
@@ -85,6 +86,7 @@ BLOCK_RULES = (
     NetworkWarning,
     TracebackFrame,
     CompilerFailure,
+    BuildWentOn,
 )
 
 _KEY_FILL = string.ascii_letters + string.digits + string.punctuation + " "

@@ -1,7 +1,7 @@
 """The rules that read clues: what a failed build could not import, and who said so.
 
 They read the lines a build prints into pip's output (``ModuleNotFoundError: No module named``,
-``BackendUnavailable``, setup.py's own words, traceback frames, ``error:`` lines). With pip's
+``BackendUnavailable``, traceback frames, ``error:`` lines). With pip's
 ``ERROR:`` lines and the block bounds, they are the rules still read inside a failed
 subprocess's captured output (:data:`~safepip.reading.rules.BLOCK_RULES`).
 """
@@ -34,7 +34,9 @@ class ErrorLine(Rule):
 
     ``error: subprocess-exited-with-error``, ``error: backend-unavailable``,
     ``error: metadata-generation-failed``, ``error: invalid command 'bdist_wheel'``,
-    ``error: command '/usr/bin/gcc' failed with exit code 1`` (a compiler failed).
+    ``error: command '/usr/bin/gcc' failed with exit code 1`` (a compiler failed), and
+    setuptools' newer words for it, ``error: Command '['gcc', ...]' returned non-zero exit status
+    1.`` (line_profiler 2.1.2, pip 26.3 on Python 3.13).
     """
 
     prefixes = ("error: ",)
@@ -48,7 +50,7 @@ class ErrorLine(Rule):
             recorder.signal_failure(text)
         elif what.startswith("invalid command 'bdist_wheel'"):
             recorder.clue_bdist_wheel(text)
-        elif what.startswith(("command '", 'command "')):
+        elif what.startswith(("command '", 'command "', "Command '", 'Command "')):
             recorder.clue_other_failure()
 
 
@@ -107,26 +109,6 @@ class MissingModule(Rule):
         module = module.strip().rstrip(".;,")
         if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", module):
             recorder.clue_module(module, text)
-
-
-class OwnWords(Rule):
-    """A setup.py caught the ImportError and said so in its own words (curated sentences only).
-
-    ``Cython>=0.22 and NumPy are required.`` (pystan 2.19.1.1's setup.py, pip 24.2 on Python
-    3.13: ``Preparing metadata (pyproject.toml): finished with status 'error'``, then in the
-    output block a DeprecationWarning and that line); ``Failed to import the 'pkg_resources'
-    Python module.`` (toprammer 0.19, pip 24.2 on Python 3.13, in the output of ``Getting
-    requirements to build wheel``); ``ImportError: pip is not installed.`` (py_entitymatching
-    0.4.0, pip 26.3 on Python 3.13: the last line of the output of ``Getting requirements to
-    build wheel``, after the frame ``File "<string>", line 13, in <module>``).
-    """
-
-    prefixes = tuple(knowledge.OWN_WORDS)
-
-    def apply(self, recorder: StepRecorder, text: str) -> None:
-        modules = knowledge.OWN_WORDS.get(text.strip())
-        if modules:
-            recorder.clue_module(modules[0], text, also=modules[1:])
 
 
 class DroppedApiCall(Rule):
