@@ -576,14 +576,22 @@ def test_dockerfile_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
 
 
 def _docker_build(
-    dockerfile: str, root: Path, app: Path, offline: Mapping[str, str], cache: Path | None = None
+    dockerfile: str,
+    root: Path,
+    app: Path,
+    offline: Mapping[str, str],
+    cache: Path | None = None,
+    *,
+    layers_cached: bool = False,
 ) -> list[tuple[str, subprocess.CompletedProcess[str]]]:
     """The Dockerfile's RUN lines as the shell runs them, each ENV applied, /opt/ under
-    ``root``; a BuildKit cache mount's target is ``cache`` (kept between builds)."""
+    ``root``; a BuildKit cache mount's target is ``cache`` (kept between builds). With
+    ``layers_cached``, the layer that installs safepip is docker's from an earlier build in
+    the same ``root`` (its COPY and RUN are not run again)."""
     if cache is not None:
         dockerfile = dockerfile.replace("/opt/safepip-cache", str(cache))
     lines = dockerfile.replace("/opt/", f"{root}/opt/").replace("\\\n", " ")
-    (root / "opt").mkdir()
+    (root / "opt").mkdir(exist_ok=layers_cached)
     environ = clean_environ(dict(offline))
     if cache is not None:
         environ.pop("SAFEPIP_NO_MEMORY")  # the tests' default; the recipe's store is under test
@@ -596,9 +604,13 @@ def _docker_build(
         elif word == "WORKDIR":
             assert rest.strip() == "/app"
         elif word == "COPY" and rest.split()[0] == "safepip/":
+            if layers_cached:
+                continue
             shutil.copytree(ROOT / "src", root / "opt" / "safepip-src" / "src")
             for name in ("pyproject.toml", "README.md"):
                 shutil.copy(ROOT / name, root / "opt" / "safepip-src" / name)
+        elif word == "RUN" and layers_cached and "safepip shim" in rest:
+            continue
         elif word == "RUN":
             mount = re.match(r"--mount=type=cache,target=(\S+) ", rest)
             if mount is not None:
@@ -626,12 +638,15 @@ def test_dockerfile_cache_recipe_second_build_runs_pip_once(
     cache.mkdir()  # BuildKit makes the mount's folder, root's, 0755
     installs = []
     for name in ("build1", "build2"):
-        root = tmp_path / name
-        root.mkdir()
-        app = root / "app"
+        # The second build reuses docker's layer with safepip installed; the image's own
+        # environment (/opt/venv) and the application are made again.
+        shutil.rmtree(tmp_path / "opt" / "venv", ignore_errors=True)
+        app = tmp_path / name
         app.mkdir()
         _broken_sdist_workspace(app, sdist)
-        runs = _docker_build(recipe("dockerfile-cache"), root, app, offline, cache)
+        runs = _docker_build(
+            recipe("dockerfile-cache"), tmp_path, app, offline, cache, layers_cached=bool(installs)
+        )
         *setup, (last, installed) = runs
         for line, result in setup:
             assert result.returncode == 0, (line, result.stderr)
