@@ -232,6 +232,12 @@ class StepRecorder:
         step.module = module
         step.module_evidence = evidence
         step.also_modules = also
+        step.module_handled = False
+
+    def clue_import_handled(self) -> None:
+        step = self._step
+        if step is not None and step.module is not None and not self._nested():
+            step.module_handled = True
 
     def clue_backend_unavailable(
         self, backend: str | None, evidence: str, *, path_wrong: bool = False
