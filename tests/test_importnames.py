@@ -257,3 +257,9 @@ def test_the_package_itself_is_not_its_own_build_dependency() -> None:
     for line in BLOCK.format(clue=missing("docopt")).replace("demo", "docopt").splitlines():
         diagnosis.feed_line("stderr", line)
     assert [f.distribution for f in diagnosis.failures()] == []
+
+
+def test_on_the_list_is_the_download_list_in_any_spelling() -> None:
+    assert importnames.on_the_list("Sphinx_RTD_Theme")
+    assert importnames.on_the_list("python_dateutil")
+    assert not importnames.on_the_list("reqeusts")

@@ -131,3 +131,9 @@ def lookup(module: str) -> Found | None:
         return Found(spelled, "mapping") if spelled is not None else None
     spelled = lists.top.get(canonical_name(module))
     return Found(spelled, "identity") if spelled is not None else None
+
+
+def on_the_list(distribution: str) -> bool:
+    """Whether ``distribution`` (any spelling) is on the download list: the only names the
+    lists ever answer (the fuzz tests hold every finding to the tables and this list)."""
+    return canonical_name(distribution) in _lists().top
