@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from safepip import knowledge
+from safepip import importnames, knowledge
 from safepip.applying.pyproject import PatchError, apply_plan, plan_add_requirement
 from safepip.deciding.actions import PatchPyproject
 from safepip.deciding.decide import decide
@@ -128,7 +128,8 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 def _known(name: str) -> bool:
-    return canonical_name(name) in knowledge.KNOWN_DISTRIBUTIONS
+    # the curated tables, or a name on the download list of safepip.importnames
+    return canonical_name(name) in knowledge.KNOWN_DISTRIBUTIONS or importnames.on_the_list(name)
 
 
 def check_findings(failures: list[BuildFailure]) -> None:

@@ -27,6 +27,7 @@ PLACES: Mapping[str, str] = {
     "safepip.options": "shared",
     "safepip.target": "shared",
     "safepip.knowledge": "shared",
+    "safepip.importnames": "shared",  # the sourced lists of import names, and their data files
     "safepip.tomlfile": "shared",
     "safepip.versions": "shared",
     "safepip.config": "shared",

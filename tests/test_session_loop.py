@@ -270,3 +270,58 @@ def test_a_fix_that_changed_no_file_and_did_not_finish_says_what_failed(
     record.runs[-1].exit_status = 0  # the install finished: nothing to say
     TerminalReporter(["install", "x==1"], None, verbosity=0).finished(record)
     assert capsys.readouterr().err == ""
+
+
+# A real pip 26.3 failure of a local setup.py project whose build imports {module}.
+CHAIN_FAILURE = """\
+Processing ./chain
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
+  Getting requirements to build wheel: finished with status 'error'
+  error: subprocess-exited-with-error
+
+  × Getting requirements to build wheel did not run successfully.
+  │ exit code: 1
+  ╰─> [3 lines of output]
+      Traceback (most recent call last):
+        File "<string>", line 3, in <module>
+      ModuleNotFoundError: No module named '{module}'
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+ERROR: Failed to build 'file://{cwd}/chain' when getting requirements to build wheel
+"""
+
+
+def test_a_chain_of_names_no_table_lists_is_fixed_one_per_round(project: Path) -> None:
+    """tcping 0.1.0rc1 needs click, six and prettytable, aozora-cli 0.0.1 click and jmespath:
+    each round's run shows the next, and the loop's rounds reach the end of such a chain."""
+    from safepip.session import MAX_FIX_ROUNDS
+
+    (project / "chain").mkdir()
+    pyproject = project / "chain" / "pyproject.toml"
+    pyproject.write_text('[build-system]\nrequires = ["setuptools"]\n')
+    chain = ["tqdm", "docopt", "sphinx_rtd_theme", "bs4"]
+    assert len(chain) == MAX_FIX_ROUNDS  # the longest chain the rounds can finish
+    outputs = [CHAIN_FAILURE.format(module=module, cwd=project) for module in chain]
+    pip = FakePip([*outputs, "Successfully installed chain-1\n"], [1, 1, 1, 1, 0])
+    reporter = Recorder()
+    options = SafepipOptions()
+    options.fix, options.fix_source = "apply", "--yes"
+    invocation = Invocation(options, ["install", "./chain"])
+    target = TargetPython("the test's", python=sys.executable)
+    session = Session(
+        invocation,
+        target,
+        str(project),
+        reporter=reporter,
+        runner=pip,
+        fix=resolve_fix(options, None),
+    )
+    assert session.run() == 0
+    assert len(pip.argvs) == len(chain) + 1
+    text = pyproject.read_text()
+    for requirement in ("tqdm", "docopt", "sphinx-rtd-theme", "beautifulsoup4"):
+        assert f'"{requirement}"' in text
+    assert "stopping" not in reporter.names()

@@ -265,7 +265,8 @@ def attribute(failure: BuildFailure, providers: Sequence[str], target: str) -> B
             f"curated table does not list it, but the target environment ({target}) does: "
             f"{name} is the one installed distribution that provides {module!r} "
             "(importlib.metadata.packages_distributions()). safepip proposes only "
-            "distributions of its curated tables or your [mapping]: if the build needs "
+            "distributions of its curated tables, its sourced lists of import names or your "
+            "[mapping]: if the build needs "
             f'{name}, add {module} = "{name}" to [mapping] in your configuration file, or '
             "declare it in [build-system] requires yourself."
         ),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Protocol
 
-from safepip import knowledge
+from safepip import importnames, knowledge
 from safepip.names import canonical_name, is_sdist, leading_name
 from safepip.reading.command import iter_options
 from safepip.reading.findings import (
@@ -334,6 +334,20 @@ def _module_failure(  # noqa: PLR0911 - one exit per kind of import
         )
     if entry is None and package is not None and _own_module(top, package.name):
         return None  # setup.py imported the project itself: not a missing distribution
+    found = importnames.lookup(module) if entry is None and not step.module_handled else None
+    if found is not None:
+        return _failure(
+            about,
+            BUILD_DEPENDENCY_MISSING,
+            module=module,
+            distribution=found.distribution,
+            requirement=found.distribution,
+            explanation=(
+                f"The build imported {module!r}, which the build environment does not have. "
+                f"safepip's curated table does not list it, but {found.why(module)}."
+            ),
+            evidence=evidence,
+        )
     folder = (step.module_file or "").rpartition("/")[0]
     if entry is None and folder and "." not in module:
         # web.py 0.37: web/__init__.py does "import utils, db, ...". The log shows who

@@ -233,6 +233,7 @@ class StepRecorder:
         step.module_evidence = evidence
         step.also_modules = also
         step.words = None
+        step.module_handled = False
 
     def clue_own_words(self, modules: tuple[str, ...], sentence: str) -> None:
         """A build's own sentence named missing modules (``Cython>=0.22 and NumPy are
@@ -248,6 +249,11 @@ class StepRecorder:
         if step is not None and step.words is not None:
             step.module = step.words = None
             step.also_modules = ()
+
+    def clue_import_handled(self) -> None:
+        step = self._step
+        if step is not None and step.module is not None and not self._nested():
+            step.module_handled = True
 
     def clue_backend_unavailable(
         self, backend: str | None, evidence: str, *, path_wrong: bool = False

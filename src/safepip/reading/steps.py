@@ -59,6 +59,7 @@ class Step:
         "module",
         "module_evidence",
         "module_file",
+        "module_handled",
         "nested_collecting",
         "nested_sdist",
         "network",
@@ -82,6 +83,9 @@ class Step:
         #: package (``web/__init__.py``), and the one that did the failed import.
         self.frame_file: str | None = None
         self.module_file: str | None = None
+        #: The build caught that import error and went on ("During handling of the above
+        #: exception, another exception occurred"): it may not be what stopped the build.
+        self.module_handled = False
         self.also_modules: tuple[str, ...] = ()  # more modules the same words name
         #: The build's own sentence that named the module (no import error was seen), if any.
         self.words: str | None = None

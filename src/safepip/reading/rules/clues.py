@@ -111,6 +111,20 @@ class MissingModule(Rule):
             recorder.clue_module(module, text)
 
 
+class HandledImport(Rule):
+    """The build caught the import error it just printed and failed on something else.
+
+    ``During handling of the above exception, another exception occurred:`` (em73xx 0.11, pip
+    26.3 on Python 3.13: setup.py catches ``No module named 'pypandoc'``, then fails on
+    ``FileNotFoundError: ... 'README.md'``): no name table may turn that import into a fix.
+    """
+
+    prefixes = ("During handling of the above exception",)
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        recorder.clue_import_handled()
+
+
 class DroppedApiCall(Rule):
     """A build called something a newer release of a build requirement removed (curated lines).
 
