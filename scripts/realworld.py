@@ -60,7 +60,12 @@ DEFAULT_SAFEPIP = ROOT / ".venvs" / "test-3.13" / "bin" / "safepip"
 PIPS: dict[str, str] = {"24.3.1": "3.12", "26.3": "3.13"}
 VARIANT = "install-no-binary"
 HOOK = "get_requires_for_build_wheel"
-BUILD_KINDS = {"backend-unavailable", "build-dependency-missing", "build-requirement-unavailable"}
+BUILD_KINDS = {
+    "backend-unavailable",
+    "build-dependency-missing",
+    "build-dependency-too-new",
+    "build-requirement-unavailable",
+}
 
 Group = Literal["build-dependency", "other"]
 

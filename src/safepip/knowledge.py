@@ -215,6 +215,12 @@ class DroppedApi(NamedTuple):
     cap: str  # the specifier that keeps the releases that still have it (``<3.0``)
     what: str  # what the build calls, for the explanation
     removed_in: str  # the release that removed it
+    #: The first Python on which no release under the cap builds ("" when they all do): the
+    #: cap is then no fix there, and none is proposed.
+    python_below: str = ""
+    #: "removed": the build calls ``what``; "changed": the tool's compiler rejects code that
+    #: ``what`` describes (a language change, not a missing name).
+    how: str = "removed"
 
 
 #: The exact line a build prints when a build requirement's newest release no longer has what
@@ -353,3 +359,67 @@ TOOL_BACKENDS: dict[str, str] = {
 #: and what it assumes when a ``[build-system]`` declares no ``requires`` (PEP 518).
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 LEGACY_REQUIREMENT = "setuptools>=40.8.0"
+
+
+#: Line starts of a build's exception that lie in a build tool's own code, and what removed
+#: it -> the cap (sources in docs/table-sources.md). The second item must also be in the line:
+#: the tool's own file, so that a project's module of the same name is not taken for it.
+TOOL_REMOVALS: dict[str, tuple[str, DroppedApi]] = {
+    # preshed 3.0.6 and murmurhash 1.0.7, setup.py: from distutils import msvccompiler
+    # (pip 24.3.1 on 3.12, pip 26.3 on 3.13); setuptools 74.0.0 removed the module
+    # (pypa/distutils#287), setuptools 73.0.1 still has it.
+    "ImportError: cannot import name 'msvccompiler' from 'distutils'": (
+        "setuptools/_distutils/",
+        DroppedApi("setuptools", "<74", "distutils.msvccompiler", "74.0.0"),
+    ),
+}
+
+#: Cython's own error messages (``file.pyx:L:C: message``, read after ``Error compiling Cython
+#: file:``) that a build tool's newer release caused -> the cap. Only messages read in a real
+#: sdist's build, each with its source in docs/table-sources.md.
+CYTHON_MESSAGES: dict[str, DroppedApi] = {
+    # pyduktape2 0.4.3 (pip 24.3.1 on 3.12, pip 26.3 on 3.13): "Cannot assign type 'duk_ret_t
+    # (duk_context *) except? -1' to 'duk_c_function' ... Exception values are incompatible.
+    # Suggest adding 'noexcept' to the type of 'callback'." Cython 3.0 made cdef functions
+    # propagate exceptions; Cython 0.29's C code no longer compiles on Python 3.13.
+    "Suggest adding 'noexcept'": DroppedApi(
+        "Cython",
+        "<3.0",
+        "cdef functions propagate exceptions, so a function passed as a C callback needs "
+        "'noexcept'",
+        "3.0",
+        python_below="3.13",
+        how="changed",
+    ),
+    # pyjnius 1.2.1 (pip 24.3.1 on 3.12, pip 26.3 on 3.13): "undeclared name not builtin:
+    # long", then "Cannot assign type 'double' to 'jsize'" for len(...) / sizeof(...); fastkde
+    # 1.0.19 once numpy<2: "Cannot assign type 'double' to 'long'". Cython 3.0's default
+    # language level is 3str (Python 3 semantics): no 'long' builtin, '/' is true division.
+    "undeclared name not builtin: long": DroppedApi(
+        "Cython",
+        "<3.0",
+        "the code is compiled with Python 3 semantics, which have no 'long' builtin",
+        "3.0",
+        python_below="3.13",
+        how="changed",
+    ),
+    "Cannot assign type 'double' to ": DroppedApi(
+        "Cython",
+        "<3.0",
+        "the code is compiled with Python 3 semantics, where '/' gives a float, not an integer",
+        "3.0",
+        python_below="3.13",
+        how="changed",
+    ),
+    # fastkde 1.0.19 (pip 24.3.1 on 3.12, pip 26.3 on 3.13): "'int_t' is not a type
+    # identifier" for np.int_t; numpy 2.0's Cython declarations no longer have it. numpy 1.26.4,
+    # the last 1.x, has no wheel for Python 3.13.
+    "'int_t' is not a type identifier": DroppedApi(
+        "numpy",
+        "<2",
+        "numpy's Cython declarations (its __init__.pxd) no longer have the type int_t",
+        "2.0",
+        python_below="3.13",
+        how="changed",
+    ),
+}

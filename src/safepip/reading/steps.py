@@ -64,6 +64,7 @@ class Step:
         "network",
         "package",
         "pip_crash",
+        "python",
         "requirement",
         "requirement_evidence",
         "setup_requirement",
@@ -100,6 +101,7 @@ class Step:
         self.evidence = ""
         self.announced = False  # pip printed the step's progress line (not only a banner)
         self.pip_crash = False  # pip itself raised ("ERROR: Exception:")
+        self.python: str | None = None  # the build environment's Python (``3.13``), from its paths
 
 
 # --------------------------------------------------------------------------------------------

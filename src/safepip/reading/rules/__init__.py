@@ -18,6 +18,7 @@ from safepip.reading.rules.clues import (
     BackendUnavailableBlock,
     BackendUnavailableTraceback,
     CompilerFailure,
+    CythonError,
     DistributionNotFound,
     DroppedApiCall,
     ErrorLine,
@@ -26,6 +27,7 @@ from safepip.reading.rules.clues import (
     NetworkWarning,
     OwnWords,
     SetupRequiresCommand,
+    ToolRemoved,
     TracebackFrame,
 )
 from safepip.reading.rules.progress import (
@@ -65,6 +67,8 @@ RULES: tuple[Rule, ...] = (
     Pip21Command(),
     TracebackFrame(),
     CompilerFailure(),
+    ToolRemoved(),
+    CythonError(),
 )
 
 #: Rules still read inside a subprocess's output block: clues, never pip's own progress.
@@ -85,6 +89,8 @@ BLOCK_RULES = (
     NetworkWarning,
     TracebackFrame,
     CompilerFailure,
+    ToolRemoved,
+    CythonError,
 )
 
 _KEY_FILL = string.ascii_letters + string.digits + string.punctuation + " "
