@@ -1,0 +1,92 @@
+"""A build tool newer than the sdist (issue 19): read from real logs, decided in-process.
+
+The logs are the real-world set's transcripts (tests/corpus/, scripts/realworld.py capture);
+the corpus test checks every finding's kind and distribution, these check the cap, the fix,
+and that a cap no release builds on the build's Python is not proposed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from safepip.deciding.decide import decide
+from safepip.deciding.facts import Facts
+from safepip.reading.diagnosis import Diagnosis
+from safepip.reading.findings import BuildFailure
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def _read(case: str) -> list[BuildFailure]:
+    diagnosis = Diagnosis()
+    text = (CORPUS / case / "output.log").read_text(encoding="utf-8", errors="replace")
+    diagnosis.feed_lines("stdout", text.splitlines())
+    return diagnosis.failures()
+
+
+@pytest.mark.parametrize(
+    ("case", "cap"),
+    [
+        ("pip24.3.1-py3.12-pypi-preshed-3.0.6-install-no-binary-pipe", "setuptools<74"),
+        ("pip24.3.1-py3.12-pypi-murmurhash-1.0.7-install-no-binary-pipe", "setuptools<74"),
+        ("pip24.3.1-py3.12-pypi-pyduktape2-0.4.3-install-no-binary-pipe", "Cython<3.0"),
+        ("pip24.3.1-py3.12-pypi-pyjnius-1.2.1-install-no-binary-pipe", "Cython<3.0"),
+        ("pip24.3.1-py3.12-pypi-fastkde-1.0.19-install-no-binary-pipe", "Cython<3.0"),
+    ],
+)
+def test_the_cap_is_a_build_constraint(case: str, cap: str) -> None:
+    (failure,) = _read(case)
+    assert failure.kind == "build-dependency-too-new"
+    assert failure.requirement == cap
+    tool, _, _ = cap.partition("<")
+    assert tool in failure.explanation
+    assert cap in failure.explanation
+    (decision,) = decide([failure], Facts(target_python="/venv/bin/python"))
+    first = decision.remedies[0].action
+    assert first.kind == "build-constraint"
+    assert cap in first.summary
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "pip26.3-py3.13-pypi-pyjnius-1.2.1-install-no-binary-pipe",
+        "pip26.3-py3.13-pypi-fastkde-1.0.19-install-no-binary-pipe",
+    ],
+)
+def test_no_cap_where_no_release_under_it_builds_on_this_python(case: str) -> None:
+    """Cython 0.29's C code does not compile on Python 3.13, numpy 1.x has no wheel for it."""
+    if not (CORPUS / case).is_dir():
+        pytest.skip(f"{case} not captured")
+    (failure,) = _read(case)
+    assert failure.kind == "build-dependency-too-new"
+    assert failure.requirement is None
+    assert "Python 3.13" in failure.explanation
+    (decision,) = decide([failure], Facts(target_python="/venv/bin/python"))
+    assert decision.remedies == ()
+
+
+def test_a_cython_message_is_read_only_in_its_error_block() -> None:
+    """The words of a listed message outside ``Error compiling Cython file:`` are no finding,
+    and the block's reading stops after its own lines."""
+    message = "x.pyx:1:2: Cannot assign type 'double' to 'long'"
+    lines = [
+        "Collecting oldpkg==1.0",
+        "  Building wheel for oldpkg (pyproject.toml): started",
+        "  Building wheel for oldpkg (pyproject.toml): finished with status 'error'",
+        "  error: subprocess-exited-with-error",
+        "  ╰─> [60 lines of output]",
+        "      Error compiling Cython file:",
+        *["      ..."] * 45,
+        f"      {message}",
+        "      [end of output]",
+    ]
+    diagnosis = Diagnosis()
+    diagnosis.feed_lines("stdout", lines)
+    assert diagnosis.failures() == []
+    lines[7] = f"      {message}"
+    diagnosis = Diagnosis()
+    diagnosis.feed_lines("stdout", lines)
+    assert [f.requirement for f in diagnosis.failures()] == ["Cython<3.0"]
