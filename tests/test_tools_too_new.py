@@ -13,6 +13,8 @@ import pytest
 
 from safepip.deciding.decide import decide
 from safepip.deciding.facts import Facts
+from safepip.deciding.gather import gather_facts
+from safepip.reading.command import PipCommand
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.findings import BuildFailure
 
@@ -90,3 +92,34 @@ def test_a_cython_message_is_read_only_in_its_error_block() -> None:
     diagnosis = Diagnosis()
     diagnosis.feed_lines("stdout", lines)
     assert [f.requirement for f in diagnosis.failures()] == ["Cython<3.0"]
+
+
+@pytest.mark.parametrize(
+    ("python", "fixed"),
+    [("3.11.9", True), ("3.12.1", False), ("3.13.0", False), (None, True)],
+)
+def test_a_cap_is_proposed_only_where_a_release_under_it_runs(
+    python: str | None, *, fixed: bool
+) -> None:
+    """anyjson 0.3.3: setuptools 58 removed use_2to3, and no setuptools before 58 runs on
+    Python 3.12+ (it takes distutils from the standard library). pip 26.3's log shows no path
+    of the build's Python: the target's version decides."""
+    (failure,) = _read("pip26.3-py3.13-pypi-anyjson-0.3.3-install-no-binary-pipe")
+    assert failure.requirement == "setuptools<58"
+    (decision,) = decide([failure], Facts(target_python="/venv/bin/python", python_version=python))
+    assert bool(decision.remedies) is fixed
+
+
+def test_the_target_python_version_is_read_from_pyvenv_cfg(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.12.1\n")
+    facts = gather_facts(
+        [],
+        PipCommand(["install", "x"], str(tmp_path)),
+        target_python=str(tmp_path / "bin" / "python"),
+    )
+    assert facts.python_version == "3.12.1"
+    missing = gather_facts(
+        [], PipCommand(["install", "x"], str(tmp_path)), target_python="/nowhere/bin/python"
+    )
+    assert missing.python_version is None

@@ -361,18 +361,44 @@ LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 LEGACY_REQUIREMENT = "setuptools>=40.8.0"
 
 
-#: Line starts of a build's exception that lie in a build tool's own code, and what removed
-#: it -> the cap (sources in docs/table-sources.md). The second item must also be in the line:
-#: the tool's own file, so that a project's module of the same name is not taken for it.
-TOOL_REMOVALS: dict[str, tuple[str, DroppedApi]] = {
-    # preshed 3.0.6 and murmurhash 1.0.7, setup.py: from distutils import msvccompiler
-    # (pip 24.3.1 on 3.12, pip 26.3 on 3.13); setuptools 74.0.0 removed the module
-    # (pypa/distutils#287), setuptools 73.0.1 still has it.
-    "ImportError: cannot import name 'msvccompiler' from 'distutils'": (
+#: The start of a line a build tool's own code printed or raised, words the line must also
+#: hold (the tool's own file, or its own sentence), and what the tool's release removed -> the
+#: cap (sources in docs/table-sources.md). Only lines read in a real sdist's build.
+TOOL_REMOVALS: tuple[tuple[str, str, DroppedApi], ...] = (
+    # preshed 3.0.5/3.0.6 and murmurhash 1.0.5/1.0.7, setup.py: from distutils import
+    # msvccompiler (pip 24.3.1 on 3.12, pip 26.3 on 3.13); setuptools 74.0.0 removed the
+    # module, setuptools 73.0.1 still has it.
+    (
+        "ImportError: cannot import name 'msvccompiler' from 'distutils'",
         "setuptools/_distutils/",
         DroppedApi("setuptools", "<74", "distutils.msvccompiler", "74.0.0"),
     ),
-}
+    # anyjson 0.3.3: "error in anyjson setup command: use_2to3 is invalid." (setuptools' own
+    # words; v58.0.0 removed 2to3 support). No setuptools before 58 runs on Python 3.12+ (it
+    # takes distutils from the standard library: "No module named 'distutils'").
+    (
+        "error in ",
+        " setup command: use_2to3 is invalid.",
+        DroppedApi("setuptools", "<58", "use_2to3 (2to3 during the build)", "58.0.0", "3.12"),
+    ),
+    # scikit-fmm 2019.1.30: "error: Multiple top-level packages discovered in a flat-layout:
+    # ['skfmm', 'profile']." (setuptools' own words; v61.0.0 added the automatic discovery
+    # that refuses it). No setuptools before 61 runs on Python 3.12+ (its pkg_resources needs
+    # pkgutil.ImpImporter, which 3.12 removed).
+    (
+        "error: Multiple top-level packages discovered in a flat-layout",
+        "",
+        DroppedApi(
+            "setuptools",
+            "<61",
+            "packages are discovered automatically, and a flat layout with several top-level "
+            "packages is refused",
+            "61.0.0",
+            "3.12",
+            how="changed",
+        ),
+    ),
+)
 
 #: Cython's own error messages (``file.pyx:L:C: message``, read after ``Error compiling Cython
 #: file:``) that a build tool's newer release caused -> the cap. Only messages read in a real
@@ -423,3 +449,14 @@ CYTHON_MESSAGES: dict[str, DroppedApi] = {
         how="changed",
     ),
 }
+
+
+def cap_python_below(requirement: str) -> str:
+    """The first Python on which no release under a curated cap (``Cython<3.0``) builds; ""
+    when every Python this project supports has one, or the cap is not a curated one."""
+    entries = [*DROPPED_APIS.values(), *CYTHON_MESSAGES.values()]
+    entries += [entry for _, _, entry in TOOL_REMOVALS]
+    for entry in entries:
+        if f"{entry.distribution}{entry.cap}" == requirement and entry.python_below:
+            return entry.python_below
+    return ""

@@ -105,6 +105,8 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
     if failure.kind not in _REQUIREMENT_KINDS or change is None:
         return []
     requirement = failure.requirement
+    if failure.kind == BUILD_DEPENDENCY_TOO_NEW and _no_release_builds(requirement, facts):
+        return []  # a cap whose releases do not build on the target's Python is no fix
     isolated = failure.isolated if failure.isolated is not None else not facts.no_build_isolation
     if not isolated and requirement and not isinstance(change, SetBackend):
         # --no-build-isolation: the build uses the target environment, so that is where the
@@ -123,6 +125,24 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
         return [constraint] if constraint is not None else []
     remedies = _remote_remedies(failure, change, known, facts)
     return [constraint, *remedies] if constraint is not None else remedies
+
+
+def _no_release_builds(requirement: str | None, facts: Facts) -> bool:
+    """No release under the curated cap ``requirement`` builds on the target's Python."""
+    below = knowledge.cap_python_below(requirement or "")
+    if not below or not facts.python_version:
+        return False
+    return _version(facts.python_version)[:2] >= _version(below)[:2]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.split("."):
+        digits = "".join(c for c in part if c.isdigit()) if part[:1].isdigit() else ""
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
 
 
 def pyproject_change(failure: BuildFailure) -> Change | None:

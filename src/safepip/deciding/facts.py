@@ -52,6 +52,9 @@ class Facts:
     installed: Mapping[str, str] = field(default_factory=dict)
     #: Per failed package, keyed by the package as pip named it (``BuildFailure.package``).
     packages: Mapping[str, PackageFacts] = field(default_factory=dict)
+    #: The target environment's Python version (``3.13.0``), from its pyvenv.cfg; None when
+    #: not known (a saved log, or not a virtual environment).
+    python_version: str | None = None
 
     def about(self, package: str | None) -> PackageFacts:
         return self.packages.get(package or "", _NOTHING_KNOWN)

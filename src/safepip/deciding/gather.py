@@ -78,7 +78,26 @@ def gather_facts(
         fetched=dict(fetched or {}),
         installed=installed,
         packages=packages,
+        python_version=_python_version(target_python),
     )
+
+
+def _python_version(python: str | None) -> str | None:
+    """The version a virtual environment's pyvenv.cfg gives its Python (``version = 3.13.0``,
+    or ``version_info`` from uv), read instead of starting the interpreter."""
+    if not python:
+        return None
+    config = os.path.join(os.path.dirname(os.path.dirname(python)), "pyvenv.cfg")
+    try:
+        with open(config, encoding="utf-8") as handle:
+            lines = handle.read(8192).splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() in {"version", "version_info"} and value.strip()[:1].isdigit():
+            return value.strip()
+    return None
 
 
 def _named_pyproject(failure: BuildFailure, command: PipCommand, *, logged: bool) -> str | None:

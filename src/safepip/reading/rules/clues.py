@@ -273,15 +273,16 @@ class ToolRemoved(Rule):
     (/tmp/pip-build-env-rwvqielv/overlay/lib/python3.13/site-packages/setuptools/_distutils/
     __init__.py). Did you mean: 'ccompiler'?`` (preshed 3.0.6, pip 26.3 on Python 3.13, in the
     output of ``Getting requirements to build wheel``; murmurhash 1.0.7 the same; setuptools
-    74.0.0 removed the module). Only the line starts of ``knowledge.TOOL_REMOVALS``, and only
-    when the line names the tool's own file.
+    74.0.0 removed the module). ``error in anyjson setup command: use_2to3 is invalid.``
+    (anyjson 0.3.3, pip 26.3 on Python 3.13: setuptools' own words; setuptools 58.0.0 removed
+    2to3). Only the lines of ``knowledge.TOOL_REMOVALS``, each with the tool's own file or words.
     """
 
-    prefixes = tuple(knowledge.TOOL_REMOVALS)
+    prefixes = tuple(sorted({start for start, _, _ in knowledge.TOOL_REMOVALS}))
 
     def apply(self, recorder: StepRecorder, text: str) -> None:
-        for start, (where, entry) in knowledge.TOOL_REMOVALS.items():
-            if text.startswith(start) and where in text.replace("\\", "/"):
+        for start, words, entry in knowledge.TOOL_REMOVALS:
+            if text.startswith(start) and words in text.replace("\\", "/"):
                 recorder.clue_dropped_api(entry, text)
                 return
 
