@@ -108,6 +108,9 @@ def test_a_cap_is_proposed_only_where_a_release_under_it_runs(
     assert failure.requirement == "setuptools<58"
     (decision,) = decide([failure], Facts(target_python="/venv/bin/python", python_version=python))
     assert bool(decision.remedies) is fixed
+    # Nothing proposes the cap where it cannot run, not even the advice shown instead of a fix.
+    assert ("setuptools<58" in (decision.fix or "")) is fixed
+    assert ("no fix here" in decision.failure.explanation) is not fixed
 
 
 def test_the_target_python_version_is_read_from_pyvenv_cfg(tmp_path: Path) -> None:

@@ -77,7 +77,8 @@ def decide(
     whose fix belongs in the copy, never in a build constraint (the user's command would still
     build the unpatched sdist)."""
     decisions = []
-    for failure in failures:
+    for found in failures:
+        failure = _on_this_python(found, facts)
         options = [
             remedy
             for remedy in _remedies(failure, facts)
@@ -125,6 +126,25 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
         return [constraint] if constraint is not None else []
     remedies = _remote_remedies(failure, change, known, facts)
     return [constraint, *remedies] if constraint is not None else remedies
+
+
+def _on_this_python(failure: BuildFailure, facts: Facts) -> BuildFailure:
+    """A too-new build tool whose cap no release of which builds on the target's Python: the
+    finding says so and names no requirement, so that nothing (not even advice) proposes it."""
+    if failure.kind != BUILD_DEPENDENCY_TOO_NEW or not _no_release_builds(
+        failure.requirement, facts
+    ):
+        return failure
+    cause, _, _ = failure.explanation.rpartition(f" With {failure.requirement} ")
+    return dataclasses.replace(
+        failure,
+        requirement=None,
+        explanation=(
+            f"{cause or failure.explanation} No release with {failure.requirement} runs on "
+            f"Python {facts.python_version}, the target's, so capping it is no fix here: a "
+            "newer release of the package, or an older Python, is the way out."
+        ),
+    )
 
 
 def _no_release_builds(requirement: str | None, facts: Facts) -> bool:
