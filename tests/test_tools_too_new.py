@@ -7,12 +7,14 @@ and that a cap no release builds on the build's Python is not proposed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from safepip.applying.fetch import _upload_time
 from safepip.deciding.decide import decide
-from safepip.deciding.facts import Facts
+from safepip.deciding.facts import Facts, PackageFacts
 from safepip.deciding.gather import gather_facts
 from safepip.reading.command import PipCommand
 from safepip.reading.diagnosis import Diagnosis
@@ -126,3 +128,84 @@ def test_the_target_python_version_is_read_from_pyvenv_cfg(tmp_path: Path) -> No
         [], PipCommand(["install", "x"], str(tmp_path)), target_python="/nowhere/bin/python"
     )
     assert missing.python_version is None
+
+
+PYDENSECRF = "pip24.3.1-py3.12-pypi-pydensecrf-1.0rc3-install-no-binary-pipe"
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "python", "cap"),
+    [
+        ("2018-04-01T22:52:22.567213Z", "3.12.1", "Cython<3.0"),  # before Cython 3.0
+        ("2023-07-18T00:00:00Z", "3.12.1", None),  # after it: an older Cython is no fix
+        (None, "3.12.1", None),  # the index did not say
+        ("2018-04-01T22:52:22.567213Z", "3.13.0", None),  # no Cython 0.29 builds on 3.13
+    ],
+)
+def test_the_date_fallback_caps_cython_for_an_sdist_older_than_cython_3(
+    uploaded: str | None, python: str, cap: str | None
+) -> None:
+    """pydensecrf 1.0rc3: Cython's compiler rejects it with a message no table lists ('eigen.pxd'
+    not found); the sdist's upload time, gathered from the index, decides the cap."""
+    (failure,) = _read(PYDENSECRF)
+    assert (failure.kind, failure.distribution, failure.requirement) == (
+        "build-dependency-too-new",
+        "Cython",
+        None,
+    )
+    assert failure.package is not None
+    facts = Facts(
+        target_python="/venv/bin/python",
+        python_version=python,
+        packages={failure.package: PackageFacts(uploaded=uploaded)},
+    )
+    (decision,) = decide([failure], facts)
+    assert [remedy.action.kind for remedy in decision.remedies][:1] == (
+        ["build-constraint"] if cap else []
+    )
+    assert decision.failure.requirement == cap
+    if uploaded:
+        assert uploaded[:10] in decision.failure.explanation
+
+
+def test_the_index_is_asked_for_the_date_only_for_an_unexplained_cython_failure() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def upload_time(project: str, location: str) -> str | None:
+        asked.append((project, location))
+        return "2018-04-01T22:52:22Z"
+
+    failures = _read(PYDENSECRF) + _read(
+        "pip24.3.1-py3.12-pypi-preshed-3.0.6-install-no-binary-pipe"
+    )
+    fetched = {"pydensecrf": "pydensecrf-1.0rc3.tar.gz", "preshed": "preshed-3.0.6.tar.gz"}
+    facts = gather_facts(
+        failures,
+        PipCommand(["install", "pydensecrf", "preshed"], "/tmp"),
+        target_python=None,
+        fetched=fetched,
+        upload_time=upload_time,
+    )
+    assert asked == [("pydensecrf", "pydensecrf-1.0rc3.tar.gz")]
+    assert facts.about("pydensecrf").uploaded == "2018-04-01T22:52:22Z"
+    assert facts.about("preshed").uploaded is None
+
+
+def test_the_upload_time_is_read_from_the_json_simple_page() -> None:
+    page = json.dumps(
+        {
+            "files": [
+                {
+                    "filename": "x-1.0.tar.gz",
+                    "url": "x-1.0.tar.gz",
+                    "upload-time": "2018-04-01T22:52:22Z",
+                },
+                {"filename": "x-2.0.tar.gz", "url": "x-2.0.tar.gz"},
+            ]
+        }
+    ).encode()
+    json_type = "application/vnd.pypi.simple.v1+json"
+    assert _upload_time(page, json_type, "x-1.0.tar.gz") == "2018-04-01T22:52:22Z"
+    assert _upload_time(page, json_type, "x-2.0.tar.gz") is None
+    assert _upload_time(page, "text/html", "x-1.0.tar.gz") is None
+    assert _upload_time(b"not json", json_type, "x-1.0.tar.gz") is None

@@ -460,3 +460,11 @@ def cap_python_below(requirement: str) -> str:
         if f"{entry.distribution}{entry.cap}" == requirement and entry.python_below:
             return entry.python_below
     return ""
+
+
+#: Cython 3.0.0's release date (Cython's CHANGES.rst: "3.0.0 (2023-07-17)"). An sdist uploaded
+#: before it was written for Cython 0.29: when Cython's compiler rejects its code with a message
+#: no table lists, ``Cython<3.0`` is the date fallback (docs/detection.md).
+CYTHON_3_RELEASED = "2023-07-17"
+#: The line Cython's build ends with when its compiler rejected a file.
+CYTHON_COMPILE_ERROR = "Cython.Compiler.Errors.CompileError: "

@@ -25,6 +25,7 @@ from safepip.deciding.actions import (
     UpgradePip,
 )
 from safepip.deciding.facts import Facts, PackageFacts
+from safepip.deciding.gather import date_fallback
 from safepip.deciding.remedies import Remedy
 from safepip.names import canonical_name, requirement_name
 from safepip.reading.findings import (
@@ -78,7 +79,7 @@ def decide(
     build the unpatched sdist)."""
     decisions = []
     for found in failures:
-        failure = _on_this_python(found, facts)
+        failure = _on_this_python(_dated(found, facts), facts)
         options = [
             remedy
             for remedy in _remedies(failure, facts)
@@ -126,6 +127,32 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
         return [constraint] if constraint is not None else []
     remedies = _remote_remedies(failure, change, known, facts)
     return [constraint, *remedies] if constraint is not None else remedies
+
+
+def _dated(failure: BuildFailure, facts: Facts) -> BuildFailure:
+    """The date fallback: Cython's compiler rejected the code with no message a table lists,
+    and the index says the sdist was uploaded before Cython 3.0: cap Cython<3.0."""
+    uploaded = facts.about(failure.package).uploaded
+    if not uploaded or not date_fallback(failure) or "no fix here" in failure.explanation:
+        return failure
+    day = uploaded[:10]
+    if day >= knowledge.CYTHON_3_RELEASED:
+        return dataclasses.replace(
+            failure,
+            explanation=(
+                f"{failure.explanation} The index says the sdist was uploaded on {day}, after "
+                "Cython 3.0: an older Cython is no fix."
+            ),
+        )
+    requirement = "Cython<3.0"
+    return dataclasses.replace(
+        failure,
+        requirement=requirement,
+        explanation=(
+            f"{failure.explanation} The index says the sdist was uploaded on {day}, before "
+            f"Cython 3.0. With {requirement} the build gets the Cython it was written for."
+        ),
+    )
 
 
 def _on_this_python(failure: BuildFailure, facts: Facts) -> BuildFailure:

@@ -35,6 +35,10 @@ class PackageFacts:
     #: The user's ``[extra-build-dependencies]`` for it, and where they are configured.
     extras: tuple[ExtraRequirement, ...] = ()
     extras_origin: str = ""
+    #: When the index says its sdist was uploaded (PEP 700 ``upload-time``), asked only for a
+    #: Cython compile failure no table explains (the date fallback); None when not asked or
+    #: not given.
+    uploaded: str | None = None
 
 
 @dataclass(frozen=True)

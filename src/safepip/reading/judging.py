@@ -209,7 +209,33 @@ def _judge(  # noqa: PLR0911 - one exit per kind
             ),
             evidence=step.module_evidence,
         )
+    if step.cython_failed:
+        return _cython_failure(step, about)
     return None
+
+
+def _cython_failure(step: Step, about: _About) -> BuildFailure:
+    """Cython's compiler rejected the sdist's code with no message a table lists: the date
+    fallback is decided once the index says when the sdist was uploaded (``decide()``)."""
+    explanation = (
+        "Cython's compiler rejected the sdist's code, and none of its messages is a change "
+        "safepip knows. Cython 3.0 (released "
+        f"{knowledge.CYTHON_3_RELEASED}) changed the language: an sdist uploaded before it "
+        "was written for Cython 0.29, and Cython<3.0 may build it."
+    )
+    if step.python and _version(step.python) >= (3, 13):
+        explanation += (
+            f" No release with Cython<3.0 builds on Python {step.python}, so capping it is no "
+            "fix here."
+        )
+    return _failure(
+        about,
+        BUILD_DEPENDENCY_TOO_NEW,
+        distribution="Cython",
+        requirement=None,
+        explanation=explanation,
+        evidence=step.cython_failed,
+    )
 
 
 def _dropped_api_failure(

@@ -270,6 +270,11 @@ class StepRecorder:
         step.dropped_api = entry
         step.module_evidence = evidence
 
+    def clue_cython_failed(self, evidence: str) -> None:
+        if self._nested():
+            return
+        self._ensure_step().cython_failed = evidence
+
     def clue_build_python(self, version: str) -> None:
         """The Python of the build environment (``3.13``), read in its paths."""
         step = self._step

@@ -18,6 +18,7 @@ from safepip.reading.rules.clues import (
     BackendUnavailableBlock,
     BackendUnavailableTraceback,
     CompilerFailure,
+    CythonCompileError,
     CythonError,
     DistributionNotFound,
     DroppedApiCall,
@@ -69,6 +70,7 @@ RULES: tuple[Rule, ...] = (
     CompilerFailure(),
     ToolRemoved(),
     CythonError(),
+    CythonCompileError(),
 )
 
 #: Rules still read inside a subprocess's output block: clues, never pip's own progress.
@@ -91,6 +93,7 @@ BLOCK_RULES = (
     CompilerFailure,
     ToolRemoved,
     CythonError,
+    CythonCompileError,
 )
 
 _KEY_FILL = string.ascii_letters + string.digits + string.punctuation + " "

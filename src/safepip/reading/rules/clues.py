@@ -330,3 +330,18 @@ class CythonMessage:
             if words in message:
                 recorder.clue_dropped_api(entry, text, first=True)
                 return
+
+
+class CythonCompileError(Rule):
+    """Cython's build gave up: its compiler rejected a file (the tool's own exception).
+
+    ``Cython.Compiler.Errors.CompileError: pydensecrf/eigen.pyx`` (pydensecrf 1.0rc3, pip 26.3
+    on Python 3.13, the last line of the output of ``Building wheel``, after ``raise
+    CompileError(None, pyx_file)`` in the build environment's ``Cython/Build/Dependencies.py``;
+    its message, ``'eigen.pxd' not found``, is none ``knowledge.CYTHON_MESSAGES`` lists).
+    """
+
+    prefixes = (knowledge.CYTHON_COMPILE_ERROR,)
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        recorder.clue_cython_failed(text)
