@@ -381,23 +381,6 @@ TOOL_REMOVALS: tuple[tuple[str, str, DroppedApi], ...] = (
         " setup command: use_2to3 is invalid.",
         DroppedApi("setuptools", "<58", "use_2to3 (2to3 during the build)", "58.0.0", "3.12"),
     ),
-    # scikit-fmm 2019.1.30: "error: Multiple top-level packages discovered in a flat-layout:
-    # ['skfmm', 'profile']." (setuptools' own words; v61.0.0 added the automatic discovery
-    # that refuses it). No setuptools before 61 runs on Python 3.12+ (its pkg_resources needs
-    # pkgutil.ImpImporter, which 3.12 removed).
-    (
-        "error: Multiple top-level packages discovered in a flat-layout",
-        "",
-        DroppedApi(
-            "setuptools",
-            "<61",
-            "packages are discovered automatically, and a flat layout with several top-level "
-            "packages is refused",
-            "61.0.0",
-            "3.12",
-            how="changed",
-        ),
-    ),
 )
 
 #: Cython's own error messages (``file.pyx:L:C: message``, read after ``Error compiling Cython
