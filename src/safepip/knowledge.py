@@ -423,6 +423,18 @@ CYTHON_MESSAGES: dict[str, DroppedApi] = {
     # fastkde 1.0.19 (pip 24.3.1 on 3.12, pip 26.3 on 3.13): "'int_t' is not a type
     # identifier" for np.int_t; numpy 2.0's Cython declarations no longer have it. numpy 1.26.4,
     # the last 1.x, has no wheel for Python 3.13.
+    # pykrige 1.6.1 (pip 26.3 on 3.13), whose build gets a Cython before 3.0: numpy 2.0's
+    # numpy/__init__.pxd (the header for Cython < 3) stops the build on purpose, "DEF err =
+    # int('Build aborted: the NumPy Cython headers require Cython 3.0.0 or newer.')"; numpy
+    # 1.26.4's does not.
+    "the NumPy Cython headers require Cython 3.0.0 or newer": DroppedApi(
+        "numpy",
+        "<2",
+        "numpy's Cython headers refuse a Cython before 3.0, which this build uses",
+        "2.0",
+        python_below="3.13",
+        how="changed",
+    ),
     "'int_t' is not a type identifier": DroppedApi(
         "numpy",
         "<2",
