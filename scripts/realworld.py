@@ -9,7 +9,8 @@ hand-checked label and whether completing its build requirements fixes it.
     python scripts/realworld.py fetch [--pin]              # download the sdists, check sha256
     python scripts/realworld.py capture [--pip 26.3] [--case RE] [--force]
                                                            # pip's output -> tests/corpus/
-    python scripts/realworld.py verify [--case RE]         # the fix by hand: no isolation
+    python scripts/realworld.py verify [--case RE]         # the fix by hand: no isolation,
+                                                           # or isolated under the entry's caps
     python scripts/realworld.py e2e [--pip 24.3.1] [--case RE] [--safepip PATH] [--timeout S]
 
 ``capture`` runs ``pip install --no-deps --no-binary NAME NAME==V`` against PyPI in one venv per
@@ -60,7 +61,12 @@ DEFAULT_SAFEPIP = ROOT / ".venvs" / "test-3.13" / "bin" / "safepip"
 PIPS: dict[str, str] = {"24.3.1": "3.12", "26.3": "3.13"}
 VARIANT = "install-no-binary"
 HOOK = "get_requires_for_build_wheel"
-BUILD_KINDS = {"backend-unavailable", "build-dependency-missing", "build-requirement-unavailable"}
+BUILD_KINDS = {
+    "backend-unavailable",
+    "build-dependency-missing",
+    "build-dependency-too-new",
+    "build-requirement-unavailable",
+}
 
 Group = Literal["build-dependency", "other"]
 
@@ -348,11 +354,66 @@ def fix_requirements(sdist: Sdist) -> list[str]:
     return [word.strip().strip("'\"") for word in match.group(1).split(",") if word.strip()]
 
 
+def fix_constraints(sdist: Sdist) -> list[str]:
+    """The caps that fix a build tool newer than the sdist: the `fix` text's `constraint:` list."""
+    match = re.search(r"constraint: \[([^\]]*)\]", sdist.fix)
+    if match is None:
+        return []
+    return [word.strip().strip("'\"") for word in match.group(1).split(",") if word.strip()]
+
+
+def verify_constrained(sdist: Sdist, pip: str, venv: Path, caps: list[str], timeout: float) -> None:
+    """The cap by hand, isolation kept: pip 25.3+ gets it as --build-constraint FILE, older pips
+    as PIP_CONSTRAINT (which their build-environment pip inherits), as safepip gives it."""
+    work = Path(tempfile.mkdtemp(prefix="safepip-realworld-verify-"))
+    home = work / ".home"
+    home.mkdir()
+    constraints = work / "build-constraints.txt"
+    constraints.write_text("".join(f"{cap}\n" for cap in caps))
+    new_pip = tuple(int(part) for part in pip.split(".")[:2]) >= (25, 3)
+    env = pip_env(venv, home, None if new_pip else {"PIP_CONSTRAINT": str(constraints)})
+    option = ["--build-constraint", str(constraints)] if new_pip else []
+    started = time.monotonic()
+    with restored(venv):
+        try:
+            built = subprocess.run(
+                [
+                    *(str(venv / "bin" / "pip"), "install", "--no-cache-dir", *option),
+                    *("--no-deps", "--no-binary", sdist.name, f"{sdist.name}=={sdist.version}"),
+                ],
+                env=env,
+                cwd=work,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                check=False,
+                timeout=timeout,
+            )
+            status = "ok" if built.returncode == 0 else f"failed ({built.returncode})"
+            text = ANSI.sub("", built.stdout.decode("utf-8", "replace"))
+            (venv.parent / "logs").mkdir(exist_ok=True)
+            (venv.parent / "logs" / f"{sdist.key}-pip{pip}.log").write_text(text)
+            errors = [line for line in text.splitlines() if re.search(r"rror|No module", line)]
+            tail = errors[-3:]
+        except subprocess.TimeoutExpired:
+            status, tail = "timeout", []
+    shutil.rmtree(work, ignore_errors=True)
+    how = "--build-constraint" if new_pip else "PIP_CONSTRAINT"
+    log(
+        f"{sdist.key} pip {pip}: {how} {' '.join(caps)}, isolated build {status} "
+        f"in {time.monotonic() - started:.0f}s  {' | '.join(tail)[-300:]}"
+    )
+
+
 def verify(sdists: list[Sdist], pip: str, timeout: float) -> None:
     """The fix by hand: install what is missing (setuptools<82 + the pieces), then build the
-    sdist without isolation. Prints what happened; the set file records it."""
+    sdist without isolation; or, for a `constraint:` fix, build it isolated under those caps.
+    Prints what happened; the set file records it."""
     venv = ensure_venv(pip, CACHE / "realworld-verify")
     for sdist in sdists:
+        caps = fix_constraints(on(sdist, pip))
+        if caps:
+            verify_constrained(sdist, pip, venv, caps, timeout)
+            continue
         requirements = fix_requirements(sdist)
         if not requirements:
             continue

@@ -21,6 +21,7 @@ WHEELHOUSE = (
     ["flit_core>=3.2,<4", "hatchling", "editables", "poetry-core>=1.0.0", "pdm-backend"],
     ["setuptools>=61", "wheel", "Cython>=0.29"],
     ["setuptools>=61,<82"],  # still ships pkg_resources
+    ["setuptools>=61,<74"],  # still ships distutils.msvccompiler
     ["pip==21.2.4"],  # too old for PEP 660 editable installs
     ["pip>=21.3"],
 )

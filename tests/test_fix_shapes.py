@@ -59,6 +59,7 @@ def shapes(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> tuple[
         "setup-requires-cython",
         "python2-only",
         "imports-installed-module",
+        "legacy-msvccompiler",
     ):
         make_sdist(fixture, links)
     build_wheel(links, "safepip_frob_dist", package="frobmod")
@@ -115,6 +116,26 @@ def test_a_dependency_needing_a_cap_gets_a_build_constraint(
     assert "--no-build-isolation" not in document["runs"][-1]["argv"]
     assert imports(python, "legacy_pkg_resources")
     assert imports(python, "depends_on_legacy")
+
+
+def test_a_build_tool_newer_than_the_sdist_is_capped_by_a_build_constraint(
+    shapes: tuple[Path, Path], wheelhouse: Path, tmp_path: Path
+) -> None:
+    """A setup.py importing what setuptools 74 removed (preshed 3.0.6's shape): the build fails
+    inside the build environment's setuptools; one build constraint, setuptools<74, builds it."""
+    python, links = shapes
+    report = tmp_path / "report.json"
+    result = safepip(python, links, wheelhouse, report, "--yes", "install", "legacy-msvccompiler")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(report.read_text())
+    assert [(f["kind"], f["requirement"]) for f in document["failures"]] == [
+        ("build-dependency-too-new", "setuptools<74")
+    ]
+    option = "--build-constraint" if pip_version(python) >= (25, 3) else "PIP_CONSTRAINT"
+    assert applied(document) == [("build-constraint", f"build constraint ({option})")]
+    assert [run["exit_status"] for run in document["runs"]] == [1, 0]
+    assert "setuptools 74.0.0 removed" in result.stderr
+    assert imports(python, "legacy_msvccompiler")
 
 
 def test_no_build_system_under_no_binary_with_a_second_missing_piece(

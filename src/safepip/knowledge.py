@@ -197,6 +197,12 @@ class DroppedApi(NamedTuple):
     cap: str  # the specifier that keeps the releases that still have it (``<3.0``)
     what: str  # what the build calls, for the explanation
     removed_in: str  # the release that removed it
+    #: The first Python on which no release under the cap builds ("" when they all do): the
+    #: cap is then no fix there, and none is proposed.
+    python_below: str = ""
+    #: "removed": the build calls ``what``; "changed": the tool's compiler rejects code that
+    #: ``what`` describes (a language change, not a missing name).
+    how: str = "removed"
 
 
 #: The exact line a build prints when a build requirement's newest release no longer has what
@@ -335,3 +341,107 @@ TOOL_BACKENDS: dict[str, str] = {
 #: and what it assumes when a ``[build-system]`` declares no ``requires`` (PEP 518).
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 LEGACY_REQUIREMENT = "setuptools>=40.8.0"
+
+
+#: The start of a line a build tool's own code printed or raised, words the line must also
+#: hold (the tool's own file, or its own sentence), and what the tool's release removed -> the
+#: cap (sources in docs/table-sources.md). Only lines read in a real sdist's build.
+TOOL_REMOVALS: tuple[tuple[str, str, DroppedApi], ...] = (
+    # preshed 3.0.5/3.0.6 and murmurhash 1.0.5/1.0.7, setup.py: from distutils import
+    # msvccompiler (pip 24.3.1 on 3.12, pip 26.3 on 3.13); setuptools 74.0.0 removed the
+    # module, setuptools 73.0.1 still has it.
+    (
+        "ImportError: cannot import name 'msvccompiler' from 'distutils'",
+        "setuptools/_distutils/",
+        DroppedApi("setuptools", "<74", "distutils.msvccompiler", "74.0.0"),
+    ),
+    # anyjson 0.3.3: "error in anyjson setup command: use_2to3 is invalid." (setuptools' own
+    # words; v58.0.0 removed 2to3 support). No setuptools before 58 runs on Python 3.12+ (it
+    # takes distutils from the standard library: "No module named 'distutils'").
+    (
+        "error in ",
+        " setup command: use_2to3 is invalid.",
+        DroppedApi("setuptools", "<58", "use_2to3 (2to3 during the build)", "58.0.0", "3.12"),
+    ),
+)
+
+#: Cython's own error messages (``file.pyx:L:C: message``, read after ``Error compiling Cython
+#: file:``) that a build tool's newer release caused -> the cap. Only messages read in a real
+#: sdist's build, each with its source in docs/table-sources.md.
+CYTHON_MESSAGES: dict[str, DroppedApi] = {
+    # pyduktape2 0.4.3 (pip 24.3.1 on 3.12, pip 26.3 on 3.13): "Cannot assign type 'duk_ret_t
+    # (duk_context *) except? -1' to 'duk_c_function' ... Exception values are incompatible.
+    # Suggest adding 'noexcept' to the type of 'callback'." Cython 3.0 made cdef functions
+    # propagate exceptions; Cython 0.29's C code no longer compiles on Python 3.13.
+    "Suggest adding 'noexcept'": DroppedApi(
+        "Cython",
+        "<3.0",
+        "cdef functions propagate exceptions, so a function passed as a C callback needs "
+        "'noexcept'",
+        "3.0",
+        python_below="3.13",
+        how="changed",
+    ),
+    # pyjnius 1.2.1 (pip 24.3.1 on 3.12, pip 26.3 on 3.13): "undeclared name not builtin:
+    # long", then "Cannot assign type 'double' to 'jsize'" for len(...) / sizeof(...); fastkde
+    # 1.0.19 once numpy<2: "Cannot assign type 'double' to 'long'". Cython 3.0's default
+    # language level is 3str (Python 3 semantics): no 'long' builtin, '/' is true division.
+    "undeclared name not builtin: long": DroppedApi(
+        "Cython",
+        "<3.0",
+        "the code is compiled with Python 3 semantics, which have no 'long' builtin",
+        "3.0",
+        python_below="3.13",
+        how="changed",
+    ),
+    "Cannot assign type 'double' to ": DroppedApi(
+        "Cython",
+        "<3.0",
+        "the code is compiled with Python 3 semantics, where '/' gives a float, not an integer",
+        "3.0",
+        python_below="3.13",
+        how="changed",
+    ),
+    # fastkde 1.0.19 (pip 24.3.1 on 3.12, pip 26.3 on 3.13): "'int_t' is not a type
+    # identifier" for np.int_t; numpy 2.0's Cython declarations no longer have it. numpy 1.26.4,
+    # the last 1.x, has no wheel for Python 3.13.
+    # pykrige 1.6.1 (pip 26.3 on 3.13), whose build gets a Cython before 3.0: numpy 2.0's
+    # numpy/__init__.pxd (the header for Cython < 3) stops the build on purpose, "DEF err =
+    # int('Build aborted: the NumPy Cython headers require Cython 3.0.0 or newer.')"; numpy
+    # 1.26.4's does not.
+    "the NumPy Cython headers require Cython 3.0.0 or newer": DroppedApi(
+        "numpy",
+        "<2",
+        "numpy's Cython headers refuse a Cython before 3.0, which this build uses",
+        "2.0",
+        python_below="3.13",
+        how="changed",
+    ),
+    "'int_t' is not a type identifier": DroppedApi(
+        "numpy",
+        "<2",
+        "numpy's Cython declarations (its __init__.pxd) no longer have the type int_t",
+        "2.0",
+        python_below="3.13",
+        how="changed",
+    ),
+}
+
+
+def cap_python_below(requirement: str) -> str:
+    """The first Python on which no release under a curated cap (``Cython<3.0``) builds; ""
+    when every Python this project supports has one, or the cap is not a curated one."""
+    entries = [*DROPPED_APIS.values(), *CYTHON_MESSAGES.values()]
+    entries += [entry for _, _, entry in TOOL_REMOVALS]
+    for entry in entries:
+        if f"{entry.distribution}{entry.cap}" == requirement and entry.python_below:
+            return entry.python_below
+    return ""
+
+
+#: Cython 3.0.0's release date (Cython's CHANGES.rst: "3.0.0 (2023-07-17)"). An sdist uploaded
+#: before it was written for Cython 0.29: when Cython's compiler rejects its code with a message
+#: no table lists, ``Cython<3.0`` is the date fallback (docs/detection.md).
+CYTHON_3_RELEASED = "2023-07-17"
+#: The line Cython's build ends with when its compiler rejected a file.
+CYTHON_COMPILE_ERROR = "Cython.Compiler.Errors.CompileError: "

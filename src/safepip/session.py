@@ -370,6 +370,7 @@ class Session:
             config=self._config,
             fetched=self._fetched,
             installed_version=self._installed_version,
+            upload_time=self._upload_time,
         )
         tried = self._consents.tried
         chosen: list[Remedy] = []
@@ -383,6 +384,16 @@ class Session:
                 chosen.append(options[0])
                 self._consents.alternatives[options[0].key] = options[1:]
         return chosen
+
+    def _upload_time(self, project: str, location: str) -> str | None:
+        """When the index uploaded the sdist pip fetched (the date fallback of a Cython compile
+        failure); asked of the index only then."""
+        from safepip.applying.fetch import upload_time
+
+        prefix = pip_prefix(self._target.executable, self._invocation.pip_python)
+        return upload_time(
+            location, project, prefix, self._command.command, self._command.index_options()
+        )
 
     def _installed_version(self, name: str) -> str | None:
         version = installed_version(self._target.executable, name)

@@ -382,3 +382,48 @@ def fetch_sdist(
     with open(path, "xb") as handle:
         handle.write(data)
     return path
+
+
+def upload_time(
+    location: str,
+    project: str,
+    prefix: Sequence[str],
+    command: str | None,
+    index_options: Sequence[str],
+) -> str | None:
+    """When the index uploaded the file pip named (PEP 700 ``upload-time`` on the project's
+    JSON simple page), under pip's own network settings; None when no index says so (an HTML
+    page, an index without it, no network). Never raises: the date is a hint for a fix."""
+    filename = urllib.parse.unquote(location.rsplit("/", 1)[-1].split("#", 1)[0])
+    try:
+        environ = pip_environ(prefix, command, index_options)
+        indexes = index_urls(index_options, environ)
+        client = _Client(Network.from_pip(index_options, environ, indexes))
+        for index in indexes:
+            try:
+                page, content_type, _ = client.get(
+                    index.rstrip("/") + "/" + project + "/",
+                    accept="application/vnd.pypi.simple.v1+json",
+                )
+            except SafepipError:
+                continue
+            found = _upload_time(page, content_type, filename)
+            if found is not None:
+                return found
+    except SafepipError:
+        return None
+    return None
+
+
+def _upload_time(page: bytes, content_type: str, filename: str) -> str | None:
+    if "json" not in content_type:
+        return None
+    try:
+        files = json.loads(page).get("files", [])
+    except (ValueError, AttributeError):
+        return None
+    for item in files if isinstance(files, list) else []:
+        if isinstance(item, dict) and item.get("filename") == filename:
+            value = item.get("upload-time")
+            return value if isinstance(value, str) and value[:4].isdigit() else None
+    return None

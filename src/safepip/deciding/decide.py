@@ -25,6 +25,7 @@ from safepip.deciding.actions import (
     UpgradePip,
 )
 from safepip.deciding.facts import Facts, PackageFacts
+from safepip.deciding.gather import date_fallback
 from safepip.deciding.remedies import Remedy
 from safepip.names import canonical_name, requirement_name
 from safepip.reading.findings import (
@@ -77,7 +78,8 @@ def decide(
     whose fix belongs in the copy, never in a build constraint (the user's command would still
     build the unpatched sdist)."""
     decisions = []
-    for failure in failures:
+    for found in failures:
+        failure = _on_this_python(_dated(found, facts), facts)
         options = [
             remedy
             for remedy in _remedies(failure, facts)
@@ -105,6 +107,8 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
     if failure.kind not in _REQUIREMENT_KINDS or change is None:
         return []
     requirement = failure.requirement
+    if failure.kind == BUILD_DEPENDENCY_TOO_NEW and _no_release_builds(requirement, facts):
+        return []  # a cap whose releases do not build on the target's Python is no fix
     isolated = failure.isolated if failure.isolated is not None else not facts.no_build_isolation
     if not isolated and requirement and not isinstance(change, SetBackend):
         # --no-build-isolation: the build uses the target environment, so that is where the
@@ -123,6 +127,69 @@ def _requirement_remedies(failure: BuildFailure, facts: Facts) -> list[Remedy]:
         return [constraint] if constraint is not None else []
     remedies = _remote_remedies(failure, change, known, facts)
     return [constraint, *remedies] if constraint is not None else remedies
+
+
+def _dated(failure: BuildFailure, facts: Facts) -> BuildFailure:
+    """The date fallback: Cython's compiler rejected the code with no message a table lists,
+    and the index says the sdist was uploaded before Cython 3.0: cap Cython<3.0."""
+    uploaded = facts.about(failure.package).uploaded
+    if not uploaded or not date_fallback(failure) or "no fix here" in failure.explanation:
+        return failure
+    day = uploaded[:10]
+    if day >= knowledge.CYTHON_3_RELEASED:
+        return dataclasses.replace(
+            failure,
+            explanation=(
+                f"{failure.explanation} The index says the sdist was uploaded on {day}, after "
+                "Cython 3.0: an older Cython is no fix."
+            ),
+        )
+    requirement = "Cython<3.0"
+    return dataclasses.replace(
+        failure,
+        requirement=requirement,
+        explanation=(
+            f"{failure.explanation} The index says the sdist was uploaded on {day}, before "
+            f"Cython 3.0. With {requirement} the build gets the Cython it was written for."
+        ),
+    )
+
+
+def _on_this_python(failure: BuildFailure, facts: Facts) -> BuildFailure:
+    """A too-new build tool whose cap no release of which builds on the target's Python: the
+    finding says so and names no requirement, so that nothing (not even advice) proposes it."""
+    if failure.kind != BUILD_DEPENDENCY_TOO_NEW or not _no_release_builds(
+        failure.requirement, facts
+    ):
+        return failure
+    cause, _, _ = failure.explanation.rpartition(f" With {failure.requirement} ")
+    return dataclasses.replace(
+        failure,
+        requirement=None,
+        explanation=(
+            f"{cause or failure.explanation} No release with {failure.requirement} runs on "
+            f"Python {facts.python_version}, the target's, so capping it is no fix here: a "
+            "newer release of the package, or an older Python, is the way out."
+        ),
+    )
+
+
+def _no_release_builds(requirement: str | None, facts: Facts) -> bool:
+    """No release under the curated cap ``requirement`` builds on the target's Python."""
+    below = knowledge.cap_python_below(requirement or "")
+    if not below or not facts.python_version:
+        return False
+    return _version(facts.python_version)[:2] >= _version(below)[:2]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.split("."):
+        digits = "".join(c for c in part if c.isdigit()) if part[:1].isdigit() else ""
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
 
 
 def pyproject_change(failure: BuildFailure) -> Change | None:

@@ -35,6 +35,10 @@ class PackageFacts:
     #: The user's ``[extra-build-dependencies]`` for it, and where they are configured.
     extras: tuple[ExtraRequirement, ...] = ()
     extras_origin: str = ""
+    #: When the index says its sdist was uploaded (PEP 700 ``upload-time``), asked only for a
+    #: Cython compile failure no table explains (the date fallback); None when not asked or
+    #: not given.
+    uploaded: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ class Facts:
     installed: Mapping[str, str] = field(default_factory=dict)
     #: Per failed package, keyed by the package as pip named it (``BuildFailure.package``).
     packages: Mapping[str, PackageFacts] = field(default_factory=dict)
+    #: The target environment's Python version (``3.13.0``), from its pyvenv.cfg; None when
+    #: not known (a saved log, or not a virtual environment).
+    python_version: str | None = None
 
     def about(self, package: str | None) -> PackageFacts:
         return self.packages.get(package or "", _NOTHING_KNOWN)

@@ -9,6 +9,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from safepip import knowledge
 from safepip.config import Config
 from safepip.deciding.facts import ExtraRequirement, Facts, PackageFacts
 from safepip.names import canonical_name, is_sdist, requirement_name, sdist_project
@@ -39,12 +40,14 @@ def gather_facts(
     fetched: Mapping[str, str] | None = None,
     installed_version: Callable[[str], str | None] | None = None,
     logged_projects: bool = False,
+    upload_time: Callable[[str, str], str | None] | None = None,
 ) -> Facts:
     """The facts about ``failures`` in the world ``command`` runs in.
 
     ``installed_version`` asks the target for a match-runtime extra's version (None: not asked).
     ``logged_projects``: the failures come from a saved log whose command is unknown (``safepip
-    diagnose``): a local project pip built is taken as named by it.
+    diagnose``): a local project pip built is taken as named by it. ``upload_time`` asks the
+    index when a fetched sdist was uploaded (project, file name), for the date fallback only.
     """
     packages: dict[str, PackageFacts] = {}
     installed: dict[str, str] = {}
@@ -66,6 +69,7 @@ def gather_facts(
                     installed[name] = version
         named = _named_pyproject(failure, command, logged=logged_projects)
         packages[failure.package] = PackageFacts(
+            uploaded=_uploaded(failure, fetched or {}, upload_time),
             local_sdist=local_sdist(failure, command),
             named_pyproject=named,
             named_pyproject_exists=named is None or os.path.exists(named),
@@ -78,7 +82,48 @@ def gather_facts(
         fetched=dict(fetched or {}),
         installed=installed,
         packages=packages,
+        python_version=_python_version(target_python),
     )
+
+
+def _uploaded(
+    failure: BuildFailure,
+    fetched: Mapping[str, str],
+    upload_time: Callable[[str, str], str | None] | None,
+) -> str | None:
+    """When the index uploaded the sdist of a Cython compile failure no table explains."""
+    if upload_time is None or not date_fallback(failure):
+        return None
+    project = canonical_name(requirement_name(failure.package or "") or failure.package or "")
+    filename = fetched.get(project)
+    return upload_time(project, filename) if filename else None
+
+
+def date_fallback(failure: BuildFailure) -> bool:
+    """A Cython compile failure no table explains: its cap depends on the sdist's date."""
+    return (
+        failure.kind == "build-dependency-too-new"
+        and failure.requirement is None
+        and failure.evidence.startswith(knowledge.CYTHON_COMPILE_ERROR)
+    )
+
+
+def _python_version(python: str | None) -> str | None:
+    """The version a virtual environment's pyvenv.cfg gives its Python (``version = 3.13.0``,
+    or ``version_info`` from uv), read instead of starting the interpreter."""
+    if not python:
+        return None
+    config = os.path.join(os.path.dirname(os.path.dirname(python)), "pyvenv.cfg")
+    try:
+        with open(config, encoding="utf-8") as handle:
+            lines = handle.read(8192).splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() in {"version", "version_info"} and value.strip()[:1].isdigit():
+            return value.strip()
+    return None
 
 
 def _named_pyproject(failure: BuildFailure, command: PipCommand, *, logged: bool) -> str | None:

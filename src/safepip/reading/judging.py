@@ -178,7 +178,7 @@ def _judge(  # noqa: PLR0911 - one exit per kind
     if step.kind is None and step.hook is None and not step.module_evidence:
         return None
     if step.dropped_api:
-        return _dropped_api_failure(step.dropped_api, step.module_evidence, about)
+        return _dropped_api_failure(step.dropped_api, step.module_evidence, about, step.python)
     if step.module:
         return _module_failure(step, about, providers)
     if step.bdist_wheel:
@@ -212,24 +212,82 @@ def _judge(  # noqa: PLR0911 - one exit per kind
             ),
             evidence=step.module_evidence,
         )
+    if step.cython_failed:
+        return _cython_failure(step, about)
     return None
 
 
-def _dropped_api_failure(entry: knowledge.DroppedApi, evidence: str, about: _About) -> BuildFailure:
+def _cython_failure(step: Step, about: _About) -> BuildFailure:
+    """Cython's compiler rejected the sdist's code with no message a table lists: the date
+    fallback is decided once the index says when the sdist was uploaded (``decide()``)."""
+    explanation = (
+        "Cython's compiler rejected the sdist's code, and none of its messages is a change "
+        "safepip knows. Cython 3.0 (released "
+        f"{knowledge.CYTHON_3_RELEASED}) changed the language: an sdist uploaded before it "
+        "was written for Cython 0.29, and Cython<3.0 may build it."
+    )
+    if step.python and _version(step.python) >= (3, 13):
+        explanation += (
+            f" No release with Cython<3.0 builds on Python {step.python}, so capping it is no "
+            "fix here."
+        )
+    return _failure(
+        about,
+        BUILD_DEPENDENCY_TOO_NEW,
+        distribution="Cython",
+        requirement=None,
+        explanation=explanation,
+        evidence=step.cython_failed,
+    )
+
+
+def _dropped_api_failure(
+    entry: knowledge.DroppedApi, evidence: str, about: _About, python: str | None = None
+) -> BuildFailure:
     requirement = f"{entry.distribution}{entry.cap}"
+    if entry.how == "changed":
+        cause = (
+            f"The build's code fails with {entry.distribution} {entry.removed_in} and newer: "
+            f"{entry.what}"
+        )
+    else:
+        cause = (
+            f"The build calls {entry.what}, which {entry.distribution} {entry.removed_in} removed"
+        )
+    cause += (
+        f"; nothing caps {entry.distribution} in its build requirements, so the build "
+        f"environment got {entry.removed_in} or newer."
+    )
+    if python and entry.python_below and _version(python) >= _version(entry.python_below):
+        # Say so and propose nothing: a cap that gives a release this Python cannot build with
+        # is no fix.
+        return _failure(
+            about,
+            BUILD_DEPENDENCY_TOO_NEW,
+            distribution=entry.distribution,
+            requirement=None,
+            explanation=(
+                f"{cause} No release with {requirement} builds on Python {python}, so capping "
+                "it is no fix here: a newer release of the package, or an older Python, is "
+                "the way out."
+            ),
+            evidence=evidence,
+        )
     return _failure(
         about,
         BUILD_DEPENDENCY_TOO_NEW,
         distribution=entry.distribution,
         requirement=requirement,
         explanation=(
-            f"The build calls {entry.what}, which {entry.distribution} {entry.removed_in} "
-            f"removed; nothing caps {entry.distribution} in its build requirements, so the "
-            f"build environment got {entry.removed_in} or newer. With {requirement} the build "
-            "gets a release that still has it."
+            f"{cause} With {requirement} the build gets a release that "
+            + ("predates that change." if entry.how == "changed" else "still has it.")
         ),
         evidence=evidence,
     )
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".") if part.isdigit())
 
 
 def _backend_failure(step: Step, about: _About) -> BuildFailure:

@@ -52,6 +52,8 @@ class StepRecorder:
         self._step: Step | None = None
         self._isolated_packages: set[str] = set()
         self._block_depth = 0  # blocks of captured output nest (a build inside build deps)
+        #: read_every_line: the extra rule and how many more lines it reads
+        self._every: tuple[tuple[str, Apply], int] | None = None
         self._step_open = False  # the current step announced "started" and has not ended yet
         self._saw_build_deps = False  # pip installed build dependencies: builds are isolated
         #: The command line had --no-build-isolation (known only when it was given).
@@ -91,11 +93,13 @@ class StepRecorder:
     @property
     def in_block(self) -> bool:
         """Inside a failed subprocess's output, where only clue rules apply."""
-        return self.table is self._block_rules
+        return self._block_depth > 0
 
     @in_block.setter
     def in_block(self, value: bool) -> None:
         self.table = self._block_rules if value else self._all_rules
+        if self._every is not None:
+            self.table = _EveryLine(self, self.table, self._every[0])
         self._block_depth = 1 if value else 0
 
     def open_block(self) -> None:
@@ -118,7 +122,7 @@ class StepRecorder:
         package's: only the requirement's name and whether pip could find it are read.
         """
         step = self._step
-        return step is not None and step.kind == BUILD_DEPS and self.table is self._block_rules
+        return step is not None and step.kind == BUILD_DEPS and self.in_block
 
     # -- packages and steps ------------------------------------------------------------------
 
@@ -276,12 +280,47 @@ class StepRecorder:
         step.bdist_wheel = True
         step.module_evidence = evidence
 
-    def clue_dropped_api(self, entry: knowledge.DroppedApi, evidence: str) -> None:
+    def clue_dropped_api(
+        self, entry: knowledge.DroppedApi, evidence: str, *, first: bool = False
+    ) -> None:
+        """``first``: keep an entry already recorded (the first of several compiler messages)."""
         if self._nested():
             return
         step = self._ensure_step()
+        if first and step.dropped_api is not None:
+            return
         step.dropped_api = entry
         step.module_evidence = evidence
+
+    def clue_cython_failed(self, evidence: str) -> None:
+        if self._nested():
+            return
+        self._ensure_step().cython_failed = evidence
+
+    def clue_build_python(self, version: str) -> None:
+        """The Python of the build environment (``3.13``), read in its paths."""
+        step = self._step
+        if step is not None and not self._nested():
+            step.python = version
+
+    def read_every_line(self, entry: tuple[str, Apply], lines: int) -> None:
+        """Offer each of the next ``lines`` lines to ``entry`` as well, whatever it starts with
+        (a compiler's message that begins with a file's path); then back to the rules. A
+        block's start or end on the way (a row of dashes) keeps it."""
+        self._every = (entry, lines)
+        self.table = _EveryLine(self, self.table, entry)
+
+    def stop_reading_every_line(self) -> None:
+        self._every = None
+        if isinstance(self.table, _EveryLine):
+            self.table = self.table.rules
+
+    def _counted_line(self) -> None:
+        if self._every is not None:
+            entry, left = self._every
+            self._every = (entry, left - 1)
+            if left <= 1:
+                self.stop_reading_every_line()
 
     def clue_setup_requirement(self, name: str, evidence: str) -> None:
         if self._nested():
@@ -362,3 +401,19 @@ class StepRecorder:
         self.in_block = False
         if step is not None:
             self._on_close(step)
+
+
+class _EveryLine(Dispatch):
+    """A dispatch that offers every line to one more rule (``StepRecorder.read_every_line``)."""
+
+    def __init__(self, recorder: StepRecorder, rules: Dispatch, entry: tuple[str, Apply]) -> None:
+        super().__init__(rules)
+        self.rules = rules
+        self._recorder = recorder
+        self._entry = entry
+
+    def get(
+        self, key: str, default: object = None
+    ) -> tuple[tuple[str, Apply], ...]:  # never None: every line is wanted
+        self._recorder._counted_line()
+        return (*self.rules.get(key, ()), self._entry)

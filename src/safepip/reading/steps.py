@@ -49,6 +49,7 @@ class Step:
         "backend_path_wrong",
         "backend_unavailable",
         "bdist_wheel",
+        "cython_failed",
         "dropped_api",
         "evidence",
         "failed",
@@ -65,6 +66,7 @@ class Step:
         "network",
         "package",
         "pip_crash",
+        "python",
         "requirement",
         "requirement_evidence",
         "setup_requirement",
@@ -107,6 +109,8 @@ class Step:
         self.evidence = ""
         self.announced = False  # pip printed the step's progress line (not only a banner)
         self.pip_crash = False  # pip itself raised ("ERROR: Exception:")
+        self.cython_failed = ""  # Cython's CompileError line, when its compiler gave up
+        self.python: str | None = None  # the build environment's Python (``3.13``), from its paths
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from safepip.reading.rules.clues import (
     BackendUnavailableBlock,
     BackendUnavailableTraceback,
     CompilerFailure,
+    CythonCompileError,
+    CythonError,
     DistributionNotFound,
     DroppedApiCall,
     ErrorLine,
@@ -26,6 +28,7 @@ from safepip.reading.rules.clues import (
     NestedSdist,
     NetworkWarning,
     SetupRequiresCommand,
+    ToolRemoved,
     TracebackFrame,
 )
 from safepip.reading.rules.progress import (
@@ -68,6 +71,9 @@ RULES: tuple[Rule, ...] = (
     TracebackFrame(),
     CompilerFailure(),
     BuildWentOn(),
+    ToolRemoved(),
+    CythonError(),
+    CythonCompileError(),
 )
 
 #: Rules still read inside a subprocess's output block: clues, never pip's own progress.
@@ -90,6 +96,9 @@ BLOCK_RULES = (
     TracebackFrame,
     CompilerFailure,
     BuildWentOn,
+    ToolRemoved,
+    CythonError,
+    CythonCompileError,
 )
 
 _KEY_FILL = string.ascii_letters + string.digits + string.punctuation + " "

@@ -231,6 +231,7 @@ class TracebackFrame(Rule):
 
     prefixes = ('File "',)
 
+    _python = re.compile(r"/lib(?:64)?/python(3\.\d+)/")
     _own_file = re.compile(r'File "[^"]*/pip-(?:install-[^/"]+/[^/"]+|req-build-[^/"]+)/([^"]+)"')
 
     def apply(self, recorder: StepRecorder, text: str) -> None:
@@ -238,6 +239,9 @@ class TracebackFrame(Rule):
         recorder.clue_frame(match.group(1) if match else None)
         if "pip-build-env-" in text:
             recorder.clue_isolated()
+            python = self._python.search(text)
+            if python:
+                recorder.clue_build_python(python.group(1))
         if "pyproject_hooks" in text or "pep517" in text:
             function = text.rsplit(" in ", 1)[-1].strip()
             hook = HOOKS.get(function)
@@ -256,3 +260,84 @@ class CompilerFailure(Rule):
 
     def apply(self, recorder: StepRecorder, text: str) -> None:
         recorder.clue_other_failure()
+
+
+class ToolRemoved(Rule):
+    """A build's exception lies in a build tool's own code, at something a newer release removed.
+
+    ``ImportError: cannot import name 'msvccompiler' from 'distutils'
+    (/tmp/pip-build-env-rwvqielv/overlay/lib/python3.13/site-packages/setuptools/_distutils/
+    __init__.py). Did you mean: 'ccompiler'?`` (preshed 3.0.6, pip 26.3 on Python 3.13, in the
+    output of ``Getting requirements to build wheel``; murmurhash 1.0.7 the same; setuptools
+    74.0.0 removed the module). ``error in anyjson setup command: use_2to3 is invalid.``
+    (anyjson 0.3.3, pip 26.3 on Python 3.13: setuptools' own words; setuptools 58.0.0 removed
+    2to3). Only the lines of ``knowledge.TOOL_REMOVALS``, each with the tool's own file or words.
+    """
+
+    prefixes = tuple(sorted({start for start, _, _ in knowledge.TOOL_REMOVALS}))
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        for start, words, entry in knowledge.TOOL_REMOVALS:
+            if text.startswith(start) and words in text.replace("\\", "/"):
+                recorder.clue_dropped_api(entry, text)
+                return
+
+
+#: A message of Cython's compiler: ``fastkde/floodFillSearch.pyx:72:28: 'int_t' is not a type
+#: identifier``.
+_CYTHON_MESSAGE = re.compile(r"\S+\.(?:pyx|pxd|pxi):\d+:\d+: (.+)")
+
+#: How many lines of one ``Error compiling Cython file:`` block are read, at most: the code
+#: excerpt Cython quotes, its caret and rules, then the message.
+CYTHON_BLOCK_LINES = 40
+
+
+class CythonError(Rule):
+    """Cython's compiler rejected a file: the message that follows may name a tool's change.
+
+    ``Error compiling Cython file:``, a row of dashes, Cython's excerpt of the code, a caret,
+    dashes, then ``pyduktape2.pyx:742:29: Cannot assign type 'duk_ret_t (duk_context *) except?
+    -1' to 'duk_c_function' (alias of 'duk_ret_t (*)(duk_context *) noexcept'). Exception values
+    are incompatible. Suggest adding 'noexcept' to the type of 'callback_finalizer'.``
+    (pyduktape2 0.4.3, pip 26.3 on Python 3.13, in the output of ``Building wheel``, before
+    ``Cython.Compiler.Errors.CompileError: pyduktape2.pyx``). The message line starts with the
+    file's path, which no prefix can select: the lines of the block are offered to
+    :class:`CythonMessage` (at most :data:`CYTHON_BLOCK_LINES`).
+    """
+
+    prefixes = ("Error compiling Cython file:",)
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        recorder.read_every_line(("", CythonMessage.read), CYTHON_BLOCK_LINES)
+
+
+class CythonMessage:
+    """The message line of Cython's error block (see :class:`CythonError`), looked up in the
+    curated ``knowledge.CYTHON_MESSAGES``."""
+
+    @staticmethod
+    def read(recorder: StepRecorder, text: str) -> None:
+        match = _CYTHON_MESSAGE.fullmatch(text)
+        if match is None:
+            return
+        recorder.stop_reading_every_line()
+        message = match.group(1)
+        for words, entry in knowledge.CYTHON_MESSAGES.items():
+            if words in message:
+                recorder.clue_dropped_api(entry, text, first=True)
+                return
+
+
+class CythonCompileError(Rule):
+    """Cython's build gave up: its compiler rejected a file (the tool's own exception).
+
+    ``Cython.Compiler.Errors.CompileError: pydensecrf/eigen.pyx`` (pydensecrf 1.0rc3, pip 26.3
+    on Python 3.13, the last line of the output of ``Building wheel``, after ``raise
+    CompileError(None, pyx_file)`` in the build environment's ``Cython/Build/Dependencies.py``;
+    its message, ``'eigen.pxd' not found``, is none ``knowledge.CYTHON_MESSAGES`` lists).
+    """
+
+    prefixes = (knowledge.CYTHON_COMPILE_ERROR,)
+
+    def apply(self, recorder: StepRecorder, text: str) -> None:
+        recorder.clue_cython_failed(text)

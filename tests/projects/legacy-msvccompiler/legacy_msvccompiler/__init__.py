@@ -1,0 +1,1 @@
+"""A package whose setup.py imports what setuptools 74 removed."""
