@@ -375,33 +375,49 @@ def verify_constrained(sdist: Sdist, pip: str, venv: Path, caps: list[str], time
     option = ["--build-constraint", str(constraints)] if new_pip else []
     started = time.monotonic()
     with restored(venv):
-        try:
-            built = subprocess.run(
-                [
-                    *(str(venv / "bin" / "pip"), "install", "--no-cache-dir", *option),
-                    *("--no-deps", "--no-binary", sdist.name, f"{sdist.name}=={sdist.version}"),
-                ],
-                env=env,
-                cwd=work,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                check=False,
-                timeout=timeout,
-            )
-            status = "ok" if built.returncode == 0 else f"failed ({built.returncode})"
-            text = ANSI.sub("", built.stdout.decode("utf-8", "replace"))
-            (venv.parent / "logs").mkdir(exist_ok=True)
-            (venv.parent / "logs" / f"{sdist.key}-pip{pip}.log").write_text(text)
-            errors = [line for line in text.splitlines() if re.search(r"rror|No module", line)]
-            tail = errors[-3:]
-        except subprocess.TimeoutExpired:
-            status, tail = "timeout", []
+        status, tail = build_logged(
+            sdist, pip, venv, ["install", "--no-cache-dir", *option], env, work, timeout
+        )
     shutil.rmtree(work, ignore_errors=True)
     how = "--build-constraint" if new_pip else "PIP_CONSTRAINT"
     log(
         f"{sdist.key} pip {pip}: {how} {' '.join(caps)}, isolated build {status} "
         f"in {time.monotonic() - started:.0f}s  {' | '.join(tail)[-300:]}"
     )
+
+
+def build_logged(  # noqa: PLR0917 - one build's every input
+    sdist: Sdist,
+    pip: str,
+    venv: Path,
+    pip_args: list[str],
+    env: dict[str, str],
+    work: Path,
+    timeout: float,
+) -> tuple[str, list[str]]:
+    """Build ``sdist`` (``--no-deps --no-binary``) with the venv's pip and ``pip_args``; its log
+    kept beside the venv; how it ended and its last error lines."""
+    try:
+        built = subprocess.run(
+            [
+                *(str(venv / "bin" / "pip"), *pip_args),
+                *("--no-deps", "--no-binary", sdist.name, f"{sdist.name}=={sdist.version}"),
+            ],
+            env=env,
+            cwd=work,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            check=False,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return "timeout", []
+    status = "ok" if built.returncode == 0 else f"failed ({built.returncode})"
+    text = ANSI.sub("", built.stdout.decode("utf-8", "replace"))
+    (venv.parent / "logs").mkdir(exist_ok=True)
+    (venv.parent / "logs" / f"{sdist.key}-pip{pip}.log").write_text(text)
+    errors = [line for line in text.splitlines() if re.search(r"rror|No module", line)]
+    return status, errors[-3:]
 
 
 def verify(sdists: list[Sdist], pip: str, timeout: float) -> None:
@@ -430,27 +446,9 @@ def verify(sdists: list[Sdist], pip: str, timeout: float) -> None:
                 check=False,
                 timeout=timeout,
             )
-            try:
-                built = subprocess.run(
-                    [
-                        *(str(venv / "bin" / "pip"), "install", "--no-build-isolation"),
-                        *("--no-deps", "--no-binary", sdist.name, f"{sdist.name}=={sdist.version}"),
-                    ],
-                    env=env,
-                    cwd=work,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    check=False,
-                    timeout=timeout,
-                )
-                status = "ok" if built.returncode == 0 else f"failed ({built.returncode})"
-                text = ANSI.sub("", built.stdout.decode("utf-8", "replace"))
-                (venv.parent / "logs").mkdir(exist_ok=True)
-                (venv.parent / "logs" / f"{sdist.key}-pip{pip}.log").write_text(text)
-                errors = [line for line in text.splitlines() if re.search(r"rror|No module", line)]
-                tail = errors[-3:]
-            except subprocess.TimeoutExpired:
-                status, tail = "timeout", []
+            status, tail = build_logged(
+                sdist, pip, venv, ["install", "--no-build-isolation"], env, work, timeout
+            )
         shutil.rmtree(work, ignore_errors=True)
         log(
             f"{sdist.key} pip {pip}: pieces {pieces.returncode}, --no-build-isolation {status} "
