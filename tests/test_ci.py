@@ -13,6 +13,7 @@ import sys
 import tarfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -300,6 +301,21 @@ def test_action_passes_inputs_only_through_env() -> None:
         assert step["shell"] == "bash"
 
 
+def _action_steps(step: Mapping[str, object], contexts: dict[str, str]) -> list[dict[str, Any]]:
+    """The steps of this repository's action, used by a workflow ``step``; its inputs (the
+    step's ``with``, else their defaults) set in ``contexts``."""
+    action = _action()
+    given = step.get("with") or {}
+    assert isinstance(given, dict)
+    specs = action["inputs"]
+    assert isinstance(specs, dict)
+    assert set(given) <= set(specs)
+    for name, spec in specs.items():
+        contexts[f"inputs.{name}"] = str(given.get(name, spec.get("default", "")))
+    steps: list[dict[str, Any]] = action["runs"]["steps"]  # type: ignore[index]
+    return steps
+
+
 def _workflow_steps(name: str) -> list[dict[str, object]]:
     yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) reads the recipe")
     steps = yaml.safe_load(recipe(name))
@@ -333,15 +349,7 @@ def test_github_recipe_in_a_simulated_job(
     for step in _workflow_steps(variant):
         uses = str(step.get("uses", ""))
         if uses.startswith("<owner/repo>@"):
-            action = _action()
-            given = step.get("with") or {}
-            assert isinstance(given, dict)
-            specs = action["inputs"]
-            assert isinstance(specs, dict)
-            assert set(given) <= set(specs)
-            for name, spec in specs.items():
-                contexts[f"inputs.{name}"] = str(given.get(name, spec.get("default", "")))
-            steps = action["runs"]["steps"]  # type: ignore[index]
+            steps = _action_steps(step, contexts)
         elif "run" in step:
             steps = [step]
         else:
@@ -428,15 +436,7 @@ def _cache_job(
                 shutil.copytree(cache, store, symlinks=True)
             continue
         if uses.startswith("<owner/repo>@"):
-            action = _action()
-            given = step.get("with") or {}
-            assert isinstance(given, dict)
-            specs = action["inputs"]
-            assert isinstance(specs, dict)
-            for input_name, spec in specs.items():
-                default = spec.get("default", "")
-                contexts[f"inputs.{input_name}"] = str(given.get(input_name, default))
-            steps = action["runs"]["steps"]  # type: ignore[index]
+            steps = _action_steps(step, contexts)
         elif "run" in step:
             steps = [step]
         else:
