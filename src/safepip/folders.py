@@ -7,7 +7,18 @@ from __future__ import annotations
 import os
 import stat
 
-__all__ = ["not_private", "unsafe_parent"]
+__all__ = ["NEW_FILE", "not_private", "unsafe_parent"]
+
+#: How safepip creates a file of its own in such a folder: new (never one that exists, nor a
+#: link followed), closed on exec, and binary where the platform tells binary from text.
+NEW_FILE = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 def unsafe_parent(directory: str) -> str | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import stat
 
-from safepip.folders import not_private, unsafe_parent
+from safepip.folders import NEW_FILE, not_private, unsafe_parent
 from safepip.options import env_flag
 from safepip.places import user_cache_dir
 
@@ -38,14 +38,6 @@ WHEELS = "wheels"
 RECORD = "record.json"
 _TEMPORARY = ".new-"
 _DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
-_NEW_FILE = (
-    os.O_WRONLY
-    | os.O_CREAT
-    | os.O_EXCL
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 _READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 #: The store is made only where files can be created relative to a folder descriptor.
 _DIR_FD = {
@@ -218,7 +210,7 @@ class Store:
             except OSError:
                 source = os.open(entry.wheel, _READ, dir_fd=fd)
                 try:
-                    with os.fdopen(os.open(target, _NEW_FILE, 0o600), "wb") as out:
+                    with os.fdopen(os.open(target, NEW_FILE, 0o600), "wb") as out:
                         _copy(source, out.fileno())
                 finally:
                     os.close(source)
@@ -333,7 +325,7 @@ def _read_file(folder: int, name: str) -> bytes:
 
 
 def _write_new(folder: int, name: str, write: Any) -> None:
-    fd = os.open(name, _NEW_FILE, 0o600, dir_fd=folder)
+    fd = os.open(name, NEW_FILE, 0o600, dir_fd=folder)
     try:
         write(fd)
         os.fsync(fd)

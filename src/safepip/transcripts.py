@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from safepip.folders import not_private, unsafe_parent
+from safepip.folders import NEW_FILE, not_private, unsafe_parent
 from safepip.places import user_log_dir
 from safepip.redaction import MASK, mask_credentials, redact_json
 
@@ -46,14 +46,6 @@ PREFIX = "transcript-"
 SUFFIX = ".log"
 SIDECAR_SUFFIX = ".json"
 _SPOOL_PREFIX = ".spool-"
-_NEW_FILE = (
-    os.O_WRONLY
-    | os.O_CREAT
-    | os.O_EXCL
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 
 
 def log_dir(environ: Mapping[str, str] | None = None) -> str:
@@ -67,7 +59,7 @@ def log_dir(environ: Mapping[str, str] | None = None) -> str:
 
 def _create(path: str) -> BinaryIO:
     """A new private file (0600), never an existing one nor through a link."""
-    return os.fdopen(os.open(path, _NEW_FILE, 0o600), "wb")
+    return os.fdopen(os.open(path, NEW_FILE, 0o600), "wb")
 
 
 def check_log_dir(directory: str) -> None:
