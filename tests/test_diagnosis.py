@@ -18,6 +18,7 @@ from safepip.commands import diagnose
 from safepip.reading.diagnosis import Diagnosis, normalise
 from safepip.reading.findings import BuildFailure
 from safepip.reading.rules import RULES
+from testing.piplogs import TRACEBACK, get_requires_failed
 
 LOGS = Path(__file__).parent / "logs"
 LOG_CASES = sorted(LOGS.glob("*.log"))
@@ -178,25 +179,11 @@ def test_ascii_console_without_glyphs() -> None:
     assert failure.backend == "flit_core.buildapi"
 
 
-BLOCK = """\
-Processing ./numpy-setup
-  Installing build dependencies: started
-  Installing build dependencies: finished with status 'done'
-  Getting requirements to build wheel: started
-  Getting requirements to build wheel: finished with status 'error'
-  error: subprocess-exited-with-error
-
-  × Getting requirements to build wheel did not run successfully.
-  │ exit code: 1
-  ╰─> [3 lines of output]
-      Traceback (most recent call last):
-        File "<string>", line 1, in <module>
-      {clue}
-      [end of output]
-
-  note: This error originates from a subprocess, and is likely not a problem with pip.
-error: subprocess-exited-with-error
-"""
+BLOCK = get_requires_failed(
+    "Processing ./numpy-setup",
+    [TRACEBACK, '        File "<string>", line 1, in <module>', "      {clue}"],
+    "error: subprocess-exited-with-error",
+)
 
 
 @pytest.mark.parametrize(

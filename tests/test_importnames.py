@@ -17,29 +17,20 @@ from safepip.knowledge import Provider
 from safepip.names import canonical_name
 from safepip.reading.diagnosis import Diagnosis
 from safepip.reading.findings import BuildFailure
+from testing.piplogs import TRACEBACK, get_requires_failed
 
 # The output of a failed "Getting requirements to build wheel" (pip 26.3, Python 3.13), with
 # the lines of the build's own output in {clue}.
-BLOCK = """\
-Collecting demo==1.0
-  Downloading demo-1.0.tar.gz (5.8 kB)
-  Installing build dependencies: started
-  Installing build dependencies: finished with status 'done'
-  Getting requirements to build wheel: started
-  Getting requirements to build wheel: finished with status 'error'
-  error: subprocess-exited-with-error
-
-  × Getting requirements to build wheel did not run successfully.
-  │ exit code: 1
-  ╰─> [12 lines of output]
-      Traceback (most recent call last):
-        File "/tmp/pip-install-abc/demo_0123/setup.py", line 3, in <module>
-{clue}
-      [end of output]
-
-  note: This error originates from a subprocess, and is likely not a problem with pip.
-ERROR: Failed to build 'demo' when getting requirements to build wheel
-"""
+BLOCK = get_requires_failed(
+    "Collecting demo==1.0\n  Downloading demo-1.0.tar.gz (5.8 kB)",
+    [
+        TRACEBACK,
+        '        File "/tmp/pip-install-abc/demo_0123/setup.py", line 3, in <module>',
+        "{clue}",
+    ],
+    "ERROR: Failed to build 'demo' when getting requirements to build wheel",
+    count=12,
+)
 
 
 def read(clue: str, providers: dict[str, Provider] | None = None) -> BuildFailure:

@@ -20,6 +20,7 @@ from safepip.reporting.records import RunRecord, SessionRecord
 from safepip.reporting.reporter import Reporter, TerminalReporter
 from safepip.session import Session
 from safepip.target import TargetPython
+from testing.piplogs import TRACEBACK, get_requires_failed
 
 #: A real pip 26.3 log of a project whose backend is not declared.
 FLIT_MISSING = (Path(__file__).parent / "logs" / "pip26.3-flit-missing.log").read_text("utf-8")
@@ -273,25 +274,15 @@ def test_a_fix_that_changed_no_file_and_did_not_finish_says_what_failed(
 
 
 # A real pip 26.3 failure of a local setup.py project whose build imports {module}.
-CHAIN_FAILURE = """\
-Processing ./chain
-  Installing build dependencies: started
-  Installing build dependencies: finished with status 'done'
-  Getting requirements to build wheel: started
-  Getting requirements to build wheel: finished with status 'error'
-  error: subprocess-exited-with-error
-
-  × Getting requirements to build wheel did not run successfully.
-  │ exit code: 1
-  ╰─> [3 lines of output]
-      Traceback (most recent call last):
-        File "<string>", line 3, in <module>
-      ModuleNotFoundError: No module named '{module}'
-      [end of output]
-
-  note: This error originates from a subprocess, and is likely not a problem with pip.
-ERROR: Failed to build 'file://{cwd}/chain' when getting requirements to build wheel
-"""
+CHAIN_FAILURE = get_requires_failed(
+    "Processing ./chain",
+    [
+        TRACEBACK,
+        '        File "<string>", line 3, in <module>',
+        "      ModuleNotFoundError: No module named '{module}'",
+    ],
+    "ERROR: Failed to build 'file://{cwd}/chain' when getting requirements to build wheel",
+)
 
 
 def test_a_chain_of_names_no_table_lists_is_fixed_one_per_round(project: Path) -> None:

@@ -12,27 +12,18 @@ from safepip.config import load_config
 from safepip.reading.diagnosis import Diagnosis
 from safepip.transcripts import TranscriptRecorder
 from testing.environ import clean_environ, safepip_argv
+from testing.piplogs import TRACEBACK, get_requires_failed
 
 #: A build that imports a module of the user's own (no curated entry names its distribution).
-LOG = """\
-Processing ./uses-mymod
-  Installing build dependencies: started
-  Installing build dependencies: finished with status 'done'
-  Getting requirements to build wheel: started
-  Getting requirements to build wheel: finished with status 'error'
-  error: subprocess-exited-with-error
-
-  × Getting requirements to build wheel did not run successfully.
-  │ exit code: 1
-  ╰─> [3 lines of output]
-      Traceback (most recent call last):
-        File "<string>", line 1, in <module>
-      ModuleNotFoundError: No module named 'mymod'
-      [end of output]
-
-  note: This error originates from a subprocess, and is likely not a problem with pip.
-error: subprocess-exited-with-error
-"""
+LOG = get_requires_failed(
+    "Processing ./uses-mymod",
+    [
+        TRACEBACK,
+        '        File "<string>", line 1, in <module>',
+        "      ModuleNotFoundError: No module named 'mymod'",
+    ],
+    "error: subprocess-exited-with-error",
+)
 
 CONFIG = """\
 [mapping]
