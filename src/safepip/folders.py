@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import stat
 
-__all__ = ["NEW_FILE", "not_private", "unsafe_parent"]
+__all__ = ["NEW_FILE", "not_private", "private_folder_refusal", "unsafe_parent"]
 
 #: How safepip creates a file of its own in such a folder: new (never one that exists, nor a
 #: link followed), closed on exec, and binary where the platform tells binary from text.
@@ -58,3 +58,17 @@ def not_private(status: os.stat_result) -> str | None:
     if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return "is writable by other users; make it private (chmod go-w) or"
     return None
+
+
+def private_folder_refusal(
+    status: os.stat_result, path: str, *, what: str, noun: str, variable: str
+) -> str | None:
+    """Why safepip will not keep its files in the folder at ``path`` (``status``: its ``stat``),
+    as one line naming ``variable`` to set instead ("the log directory D belongs to another user
+    (uid 1001); set SAFEPIP_LOG_DIR to a directory of your own"); None when it may."""
+    if not stat.S_ISDIR(status.st_mode):
+        return f"{path} is not a {noun}"
+    problem = not_private(status)
+    if problem is None:
+        return None
+    return f"the {what} {path} {problem} set {variable} to a {noun} of your own"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import stat
 
-from safepip.folders import NEW_FILE, not_private, unsafe_parent
+from safepip.folders import NEW_FILE, private_folder_refusal, unsafe_parent
 from safepip.options import env_flag
 from safepip.places import user_cache_dir
 
@@ -301,14 +301,11 @@ def open_store(environ: Mapping[str, str], *, create: bool = False) -> Store | N
 def _check_private(fd: int, path: str) -> None:
     """Refuse a folder of the store another user owns or may write in: they could plant wheels
     for safepip to offer, or swap one."""
-    status = os.fstat(fd)
-    if not stat.S_ISDIR(status.st_mode):
-        raise StoreError(f"{path} is not a folder")
-    problem = not_private(status)
-    if problem is not None:
-        raise StoreError(
-            f"the cache folder {path} {problem} set {CACHE_VARIABLE} to a folder of your own"
-        )
+    refusal = private_folder_refusal(
+        os.fstat(fd), path, what="cache folder", noun="folder", variable=CACHE_VARIABLE
+    )
+    if refusal is not None:
+        raise StoreError(refusal)
 
 
 def _read_file(folder: int, name: str) -> bytes:

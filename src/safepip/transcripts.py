@@ -22,12 +22,11 @@ import contextlib
 import json
 import os
 import shutil
-import stat
 import time
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from safepip.folders import NEW_FILE, not_private, unsafe_parent
+from safepip.folders import NEW_FILE, private_folder_refusal, unsafe_parent
 from safepip.places import user_log_dir
 from safepip.redaction import MASK, mask_credentials, redact_json
 
@@ -67,15 +66,15 @@ def check_log_dir(directory: str) -> None:
     read pip's output there, or plant links for safepip to write through."""
     if not hasattr(os, "geteuid"):
         return  # Windows: the user's profile folder, with its own access lists
-    status = os.stat(directory)
-    if not stat.S_ISDIR(status.st_mode):
-        raise OSError(f"{directory} is not a directory")
-    problem = not_private(status)
-    if problem is not None:
-        raise OSError(
-            f"the log directory {directory} {problem} set {LOG_DIR_VARIABLE} to a directory of "
-            "your own"
-        )
+    refusal = private_folder_refusal(
+        os.stat(directory),
+        directory,
+        what="log directory",
+        noun="directory",
+        variable=LOG_DIR_VARIABLE,
+    )
+    if refusal is not None:
+        raise OSError(refusal)
 
 
 def check_log_dir_parents(directory: str) -> None:
