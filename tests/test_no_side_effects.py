@@ -107,12 +107,9 @@ def test_what_pip_makes_of_a_command(venv: Path, tmp_path: Path) -> None:
     assert read_pip_settings(str(venv), ["wheel", "--dry-run", "."], environ=environ).refusal
 
 
-def test_a_retry_keeps_the_constraints_of_pips_configuration_file(
-    venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On a pip without --build-constraint, safepip's cap goes in PIP_CONSTRAINT, which replaces
-    ``constraint = FILE`` of pip's configuration file in pip's eyes: the retry's PIP_CONSTRAINT
-    holds the user's file too, and real pip then installs the version it pins."""
+def _six_pinned_by_configuration(tmp_path: Path, section: str) -> tuple[Path, Path]:
+    """A find-links folder with six 1.15.0 and 1.17.0, and a pip configuration file whose
+    ``[section]`` pins six==1.15.0 through ``constraint = FILE``: (the folder, the file)."""
     links = tmp_path / "links"
     links.mkdir()
     for version in ("1.15.0", "1.17.0"):
@@ -120,7 +117,17 @@ def test_a_retry_keeps_the_constraints_of_pips_configuration_file(
     pins = tmp_path / "pins.txt"
     pins.write_text("six==1.15.0\n")
     config = tmp_path / "pip.conf"
-    config.write_text(f"[install]\nconstraint = {pins}\n")
+    config.write_text(f"[{section}]\nconstraint = {pins}\n")
+    return links, config
+
+
+def test_a_retry_keeps_the_constraints_of_pips_configuration_file(
+    venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a pip without --build-constraint, safepip's cap goes in PIP_CONSTRAINT, which replaces
+    ``constraint = FILE`` of pip's configuration file in pip's eyes: the retry's PIP_CONSTRAINT
+    holds the user's file too, and real pip then installs the version it pins."""
+    links, config = _six_pinned_by_configuration(tmp_path, "install")
     environ = scrubbed_environ({"PIP_CONFIG_FILE": str(config)})
     args = ["install", "--no-index", "--find-links", str(links), "six"]
     rerun = Rerun(
@@ -155,14 +162,7 @@ def test_a_real_retry_with_a_cap_keeps_the_configured_pin(
     """End to end, the issue's case: pip's configuration file pins six==1.15.0; the command
     needs a cap (setuptools<82, through PIP_CONSTRAINT on this venv's pip, or
     --build-constraint on 25.3+) and installs six. The retry installs the pinned six."""
-    links = tmp_path / "links"
-    links.mkdir()
-    for version in ("1.15.0", "1.17.0"):
-        build_wheel(links, "six", version)
-    pins = tmp_path / "pins.txt"
-    pins.write_text("six==1.15.0\n")
-    config = tmp_path / "pip.conf"
-    config.write_text(f"[global]\nconstraint = {pins}\n")
+    links, config = _six_pinned_by_configuration(tmp_path, "global")
     # The project needing the cap as an sdist on the find-links folder: not the user's, so the
     # fix is a build constraint (a named project of theirs would get its pyproject.toml patched).
     source = copy_project("legacy-pkg-resources", tmp_path / "src")
