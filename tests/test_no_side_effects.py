@@ -121,6 +121,15 @@ def _six_pinned_by_configuration(tmp_path: Path, section: str) -> tuple[Path, Pa
     return links, config
 
 
+def _six_version(python: Path) -> str:
+    return subprocess.run(
+        [str(python), "-c", "import six; print(six.VERSION)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def test_a_retry_keeps_the_constraints_of_pips_configuration_file(
     venv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -147,12 +156,7 @@ def test_a_retry_keeps_the_constraints_of_pips_configuration_file(
         subprocess.run([str(venv), "-m", "pip", "install", "-q", *args[1:]], env=retry, check=True)
     finally:
         rerun.cleanup()
-    version = subprocess.run(
-        [str(venv), "-c", "import six; print(six.VERSION)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    version = _six_version(venv)
     assert version == "1.15.0"
 
 
@@ -176,12 +180,7 @@ def test_a_real_retry_with_a_cap_keeps_the_configured_pin(
     run = run_safepip(args, environ, cwd=tmp_path)
     assert run.status == 0, run.err
     assert "running pip again" in run.err
-    version = subprocess.run(
-        [str(venv), "-c", "import six; print(six.VERSION)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    version = _six_version(venv)
     assert version == "1.15.0", run.err
 
 

@@ -478,31 +478,25 @@ def _module_failure(  # noqa: PLR0911 - one exit per kind of import
     if entry.requirement.startswith(f"{entry.distribution}<"):
         # setuptools<82 for pkg_resources: the build environment may well have setuptools (84,
         # the newest), only not a release that still has the module.
-        return _failure(
-            about,
-            BUILD_DEPENDENCY_MISSING,
-            module=module,
-            distribution=entry.distribution,
-            requirement=entry.requirement,
-            explanation=(
-                f"{_what_the_build_did(step, module)}, and the build environment has no "
-                f"{entry.distribution} release that provides it: {entry.note}. With "
-                f"{entry.requirement} the build gets a release that still has it."
-            ),
-            evidence=evidence,
+        explanation = (
+            f"{_what_the_build_did(step, module)}, and the build environment has no "
+            f"{entry.distribution} release that provides it: {entry.note}. With "
+            f"{entry.requirement} the build gets a release that still has it."
         )
-    # A note starts with a name as spelled (torch, pip) or a capital: never re-cased.
-    note = f" {entry.note}." if entry.note else ""
+    else:
+        # A note starts with a name as spelled (torch, pip) or a capital: never re-cased.
+        note = f" {entry.note}." if entry.note else ""
+        explanation = (
+            f"{_what_the_build_did(step, module)}, provided by {entry.distribution}, which "
+            f"is not in the build environment.{note}"
+        )
     return _failure(
         about,
         BUILD_DEPENDENCY_MISSING,
         module=module,
         distribution=entry.distribution,
         requirement=entry.requirement,
-        explanation=(
-            f"{_what_the_build_did(step, module)}, provided by {entry.distribution}, which "
-            f"is not in the build environment.{note}"
-        ),
+        explanation=explanation,
         evidence=evidence,
     )
 
