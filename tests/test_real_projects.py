@@ -170,7 +170,11 @@ def _load(name: str, version: str, sha256: str, backend: str) -> Sdist:
         text, names = saved["pyproject"], saved["names"]
     else:
         text, names = _read_archive(archive)
-        digest.write_text(json.dumps({"pyproject": text, "names": names}), encoding="utf-8")
+        # Written aside and renamed, as the archive is: another xdist worker or the other Python's
+        # run may read the digest while this one writes it.
+        partial = digest.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps({"pyproject": text, "names": names}), encoding="utf-8")
+        partial.replace(digest)
     return Sdist(name, backend, text, frozenset(names))
 
 
