@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -25,14 +26,6 @@ from testing.paths import PROJECTS, ROOT
 from testing.venvs import seeded_venv
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="launchers are sh scripts")
-
-#: The shell recipes (a GitHub step, GitLab, the Dockerfile) read the same on every Python and
-#: each installs safepip afresh: on the oldest Python CI runs, only the action, the launchers,
-#: tox, nox and pre-commit run, to keep CI short.
-_SHELL_RECIPES_HERE = pytest.mark.skipif(
-    sys.version_info[:2] == (3, 9),
-    reason="shell recipe: the same on every Python; run on the newer Pythons only (CI time)",
-)
 
 #: What safepip needs at run time, for installing it from the checkout with --no-index.
 RUNTIME = ["packaging>=22", "tomlkit>=0.11.1", "platformdirs>=3"]
@@ -71,6 +64,42 @@ def offline(wheelhouse: Path, runtime_wheels: Path) -> dict[str, str]:
     }
 
 
+#: The CI image's ``python3``, except that ``python3 -m venv DIR`` copies the tests' template venv:
+#: the venv and the pip that venv and ensurepip make, in a tenth of a second instead of three
+#: (the recipes make a dozen). Any other use runs the next ``python3`` on PATH.
+_IMAGE_PYTHON3 = """\
+#!/bin/sh
+if [ "$#" = 3 ] && [ "$1" = -m ] && [ "$2" = venv ]; then
+    exec {python} -c {make} "$3"
+fi
+rest=
+IFS=:
+for entry in $PATH; do [ "$entry" = {folder} ] || rest="${{rest:+$rest:}}$entry"; done
+unset IFS
+PATH=$rest exec python3 "$@"
+"""
+
+
+@pytest.fixture(scope="session")
+def image_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder to put first on a recipe's PATH: its ``python3`` (see _IMAGE_PYTHON3)."""
+    folder = tmp_path_factory.mktemp("image-bin")
+    make = (
+        f"import os, sys; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; "
+        "from testing.venvs import seeded_venv; seeded_venv(Path(os.path.abspath(sys.argv[1])))"
+    )
+    script = folder / "python3"
+    script.write_text(
+        _IMAGE_PYTHON3.format(
+            python=shlex.quote(sys.executable),
+            make=shlex.quote(make),
+            folder=shlex.quote(str(folder)),
+        )
+    )
+    script.chmod(0o755)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def job(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CI job's folder: ``venv`` (the job's environment) and ``bin`` (the launchers)."""
@@ -105,7 +134,6 @@ def sh(script: str, cwd: Path, environ: Mapping[str, str]) -> subprocess.Complet
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_launchers_route_bash_c_and_make_through_safepip(
     job: Path, offline: Mapping[str, str], tmp_path: Path
 ) -> None:
@@ -133,7 +161,6 @@ def test_launchers_route_bash_c_and_make_through_safepip(
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_on_github_a_fixed_failure_warns_and_stdout_stays_pips(
     job: Path, offline: Mapping[str, str], tmp_path: Path
 ) -> None:
@@ -324,12 +351,9 @@ def _workflow_steps(name: str) -> list[dict[str, object]]:
 
 
 @pytest.mark.slow
-@pytest.mark.builds
-@pytest.mark.parametrize(
-    "variant", ["github-action", pytest.param("github-step", marks=_SHELL_RECIPES_HERE)]
-)
+@pytest.mark.parametrize("variant", ["github-action", "github-step"])
 def test_github_recipe_in_a_simulated_job(
-    variant: str, job: Path, offline: Mapping[str, str], tmp_path: Path
+    variant: str, job: Path, offline: Mapping[str, str], image_bin: Path, tmp_path: Path
 ) -> None:
     """docs/ci.md's workflow, its steps run in order: the action's steps (with the recipe's
     inputs) or the step of your own; then the recipe's `pip install -e .` and a later
@@ -342,7 +366,9 @@ def test_github_recipe_in_a_simulated_job(
     shutil.copytree(PROJECTS / "flit-missing", workspace / "second")
     # The job's Python (setup-python's; here a venv, named in VIRTUAL_ENV too so that safepip
     # targets it under either rule for which pip runs).
-    runner.env["PATH"] = os.pathsep.join([str(job / "venv" / "bin"), runner.env["PATH"]])
+    runner.env["PATH"] = os.pathsep.join(
+        [str(image_bin), str(job / "venv" / "bin"), runner.env["PATH"]]
+    )
     runner.env["VIRTUAL_ENV"] = str(job / "venv")
     contexts = {"github.action_path": str(ROOT), "vars.SAFEPIP_SOURCE": str(ROOT)}
     user_runs = []
@@ -400,7 +426,7 @@ def _flit_missing_sdist(folder: Path) -> Path:
 
 
 def _cache_job(
-    tmp_path: Path, name: str, offline: Mapping[str, str], cache: Path
+    tmp_path: Path, name: str, offline: Mapping[str, str], image_bin: Path, cache: Path
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """One job of the github-cache recipe on a fresh runner (its own HOME, pip cache and
     Python), with actions/cache emulated: restored at its step, saved when the job ends."""
@@ -412,7 +438,7 @@ def _cache_job(
     runner = Runner(root, base)
     _broken_sdist_workspace(root / "workspace", tmp_path / "flit_missing-1.0.tar.gz")
     python = seeded_venv(root / "python")
-    runner.env["PATH"] = os.pathsep.join([str(python.parent), runner.env["PATH"]])
+    runner.env["PATH"] = os.pathsep.join([str(image_bin), str(python.parent), runner.env["PATH"]])
     runner.env["VIRTUAL_ENV"] = str(python.parent.parent)
     contexts = {
         "github.action_path": str(ROOT),
@@ -454,23 +480,22 @@ def _cache_job(
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_github_cache_recipe_second_job_runs_pip_once(
-    offline: Mapping[str, str], tmp_path: Path
+    offline: Mapping[str, str], image_bin: Path, tmp_path: Path
 ) -> None:
     """docs/ci.md's github-cache workflow in two jobs on fresh runners, the store restored
     between them as actions/cache does: the first job fixes the broken sdist (fix: "yes") and
     keeps the wheel; the second installs it with one pip run and no failed build."""
     cache = tmp_path / "actions-cache"
     _flit_missing_sdist(tmp_path)
-    first, workspace = _cache_job(tmp_path, "job1", offline, cache)
+    first, workspace = _cache_job(tmp_path, "job1", offline, image_bin, cache)
     report = json.loads((workspace / "safepip-report.json").read_text())
     assert [run["exit_status"] for run in report["runs"]][-1] == 0
     assert len(report["runs"]) >= 2, first.stderr
     assert "safepip: remembered flit_missing-1.0-py3-none-any.whl" in first.stderr
     assert (cache / "wheels").is_dir()
 
-    second, workspace = _cache_job(tmp_path, "job2", offline, cache)
+    second, workspace = _cache_job(tmp_path, "job2", offline, image_bin, cache)
     report = json.loads((workspace / "safepip-report.json").read_text())
     assert [run["exit_status"] for run in report["runs"]] == [0], second.stderr
     assert "safepip: reused the remembered fixed wheel of flit-missing 1.0" in second.stderr
@@ -479,10 +504,8 @@ def test_github_cache_recipe_second_job_runs_pip_once(
 
 
 @pytest.mark.slow
-@pytest.mark.builds
-@_SHELL_RECIPES_HERE
 def test_gitlab_cache_recipe_second_job_runs_pip_once(
-    job: Path, offline: Mapping[str, str], tmp_path: Path
+    job: Path, offline: Mapping[str, str], image_bin: Path, tmp_path: Path
 ) -> None:
     """docs/ci.md's gitlab-cache job twice, in fresh project folders, the cache path carried
     from the first to the second as the runner does (an archive restored in the project)."""
@@ -510,7 +533,7 @@ def test_gitlab_cache_recipe_second_job_runs_pip_once(
         environ["PATH"] = os.pathsep.join([str(job / "venv" / "bin"), os.environ["PATH"]])
         # Each job's own Python (the runner image's), with nothing installed from the first.
         python = seeded_venv(folder / "python")
-        environ["PATH"] = os.pathsep.join([str(python.parent), environ["PATH"]])
+        environ["PATH"] = os.pathsep.join([str(image_bin), str(python.parent), environ["PATH"]])
         environ["VIRTUAL_ENV"] = str(python.parent.parent)
         script = "set -e\n" + "\n".join(spec["script"]) + "\n"
         result = sh(script.replace("/tmp/", f"{tmp_path}/"), folder, environ)
@@ -537,9 +560,9 @@ def recipe(name: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.builds
-@_SHELL_RECIPES_HERE
-def test_gitlab_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
+def test_gitlab_recipe(
+    job: Path, offline: Mapping[str, str], image_bin: Path, tmp_path: Path
+) -> None:
     yaml = pytest.importorskip("yaml", reason="PyYAML (the test extra) reads the recipe")
     [(name, spec)] = yaml.safe_load(recipe("gitlab")).items()
     project(tmp_path)
@@ -548,7 +571,9 @@ def test_gitlab_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) ->
     variables = {key: str(value) for key, value in spec.get("variables", {}).items()}
     # What the project sets in its CI/CD variables; the job's own Python is the runner image's.
     environ = job_environ(job, offline, SAFEPIP_SOURCE=str(ROOT), CI="true", **variables)
-    environ["PATH"] = os.pathsep.join([str(job / "venv" / "bin"), os.environ["PATH"]])
+    environ["PATH"] = os.pathsep.join(
+        [str(image_bin), str(job / "venv" / "bin"), os.environ["PATH"]]
+    )
     script = "set -e\n" + "\n".join(spec["script"]) + "\n"
     result = sh(script.replace("/tmp/", f"{tmp_path}/"), tmp_path, environ)
     assert result.returncode != 0, (name, result.stderr)
@@ -558,14 +583,14 @@ def test_gitlab_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) ->
 
 
 @pytest.mark.slow
-@pytest.mark.builds
-@_SHELL_RECIPES_HERE
-def test_dockerfile_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
+def test_dockerfile_recipe(offline: Mapping[str, str], image_bin: Path, tmp_path: Path) -> None:
     """The RUN lines as the shell runs them, with each ENV applied and /opt/ under tmp_path."""
     app = tmp_path / "app"
     project(tmp_path)
     (tmp_path / "flit-missing").rename(app)
-    *setup, (last, installed) = _docker_build(recipe("dockerfile"), tmp_path, app, offline)
+    *setup, (last, installed) = _docker_build(
+        recipe("dockerfile"), tmp_path, app, offline, image_bin
+    )
     assert len(setup) == 2
     for line, result in setup:
         assert result.returncode == 0, (line, result.stderr)
@@ -580,6 +605,7 @@ def _docker_build(
     root: Path,
     app: Path,
     offline: Mapping[str, str],
+    image_bin: Path,
     cache: Path | None = None,
     *,
     layers_cached: bool = False,
@@ -593,6 +619,7 @@ def _docker_build(
     lines = dockerfile.replace("/opt/", f"{root}/opt/").replace("\\\n", " ")
     (root / "opt").mkdir(exist_ok=layers_cached)
     environ = clean_environ(dict(offline))
+    environ["PATH"] = os.pathsep.join([str(image_bin), environ["PATH"]])
     if cache is not None:
         environ.pop("SAFEPIP_NO_MEMORY")  # the tests' default; the recipe's store is under test
     runs = []
@@ -626,10 +653,8 @@ def _docker_build(
 
 
 @pytest.mark.slow
-@pytest.mark.builds
-@_SHELL_RECIPES_HERE
 def test_dockerfile_cache_recipe_second_build_runs_pip_once(
-    offline: Mapping[str, str], tmp_path: Path
+    offline: Mapping[str, str], image_bin: Path, tmp_path: Path
 ) -> None:
     """docs/ci.md's dockerfile-cache: two image builds from scratch sharing only the BuildKit
     cache mount; the second installs the remembered wheel with one pip run."""
@@ -645,7 +670,13 @@ def test_dockerfile_cache_recipe_second_build_runs_pip_once(
         app.mkdir()
         _broken_sdist_workspace(app, sdist)
         runs = _docker_build(
-            recipe("dockerfile-cache"), tmp_path, app, offline, cache, layers_cached=bool(installs)
+            recipe("dockerfile-cache"),
+            tmp_path,
+            app,
+            offline,
+            image_bin,
+            cache,
+            layers_cached=bool(installs),
         )
         *setup, (last, installed) = runs
         for line, result in setup:
@@ -702,7 +733,6 @@ def tool_environ(job: Path, offline: Mapping[str, str], home: Path, **extra: str
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_tox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
     tool("tox")
     widget = widget_project(tmp_path)
@@ -717,7 +747,6 @@ def test_tox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_nox_recipe(job: Path, offline: Mapping[str, str], tmp_path: Path) -> None:
     tool("nox")
     widget = widget_project(tmp_path)
@@ -741,7 +770,6 @@ def git(cwd: Path, *args: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_pre_commit_recipe(offline: Mapping[str, str], tmp_path: Path) -> None:
     tool("pre_commit")
     if shutil.which("git") is None or not (ROOT / ".git").exists():
