@@ -8,10 +8,11 @@
    compared between 1 MB and N MB, with the throughput against pip's output read directly.
 3. Fuzz: tests/test_hardening_fuzz.py with many more hypothesis examples.
 4. A 5 MB ``requires`` array through the patcher: refused at once (the 1 MiB cap), or right.
-5. Races: tests/test_concurrency.py with many more rounds of four patchers started at once.
+5. Races: tests/test_concurrency.py with many more rounds of four patchers started at once, and
+   its end-to-end race with 20 ``safepip --yes install`` runs of one broken project at once.
 
 Usage: python scripts/stress.py [--kills 500] [--megabytes 500] [--fuzz 2000] [--races 100]
-       [--skip-huge]
+       [--concurrent-runs 20] [--skip-huge]
 POSIX only (SIGKILL, /proc).
 """
 
@@ -343,14 +344,19 @@ def campaign_huge(megabytes: float) -> dict[str, object]:
 # --- 5. Races ---------------------------------------------------------------------------------
 
 
-def campaign_races(rounds: int) -> dict[str, object]:
+def campaign_races(rounds: int, runs: int) -> dict[str, object]:
     started = time.monotonic()
+    chosen = "declared_once or all_land or many_runs_needing_the_same_patch"
     result = subprocess.run(
         [
             *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"),
-            *("-m", "not slow", str(ROOT / "tests" / "test_concurrency.py")),
+            *("-k", chosen, str(ROOT / "tests" / "test_concurrency.py")),
         ],
-        env={**os.environ, "SAFEPIP_RACE_ROUNDS": str(rounds)},
+        env={
+            **os.environ,
+            "SAFEPIP_RACE_ROUNDS": str(rounds),
+            "SAFEPIP_CONCURRENT_RUNS": str(runs),
+        },
         capture_output=True,
         text=True,
         check=False,
@@ -360,6 +366,7 @@ def campaign_races(rounds: int) -> dict[str, object]:
     return {
         "status": result.returncode,
         "rounds_of_four_racers": 2 * rounds,  # same requirement, then four different ones
+        "concurrent_safepip_runs": runs,
         "summary": summary[-1].strip("= ") if summary else "",
         "seconds": round(time.monotonic() - started, 1),
         "failures": result.stdout[-3000:] if result.returncode else "",
@@ -372,6 +379,9 @@ def main() -> int:
     parser.add_argument("--megabytes", type=float, default=500, help="output through safepip")
     parser.add_argument("--fuzz", type=int, default=2000, help="hypothesis examples a property")
     parser.add_argument("--races", type=int, default=100, help="rounds of racing patchers")
+    parser.add_argument(
+        "--concurrent-runs", type=int, default=20, help="safepip runs fixing one project at once"
+    )
     parser.add_argument("--huge-mb", type=float, default=5, help="size of the requires array")
     parser.add_argument("--skip-huge", action="store_true", help="skip the huge requires array")
     parser.add_argument("--seed", type=int, default=7)
@@ -391,7 +401,7 @@ def main() -> int:
         figures["huge"] = campaign_huge(options.huge_mb)
         print("huge requires:", json.dumps(figures["huge"]), flush=True)
     if options.races:
-        figures["races"] = campaign_races(options.races)
+        figures["races"] = campaign_races(options.races, options.concurrent_runs)
         print("races:", json.dumps(figures["races"]), flush=True)
     kills = figures.get("kills")
     damaged = isinstance(kills, dict) and any(

@@ -9,22 +9,25 @@ Both ends of every dependency range: the oldest Python runs with the declared mi
 safepip's dependencies (tests/constraints-minimum.txt, kept in step with pyproject.toml), the
 others with today's releases (`--latest-only` or `--minimum-only` for one set).
 
-Tiers: by default every test runs (the real-pip tier marked `slow` included), spread over
-pytest-xdist workers, except that the costliest real-pip tests, the fixes end to end through real
-isolated builds (marked `builds`), run once, on the newest Python: what they add over the rest
-(pip's builds, the fix loop) does not differ between Pythons, and the oldest Python with the
-minimum versions still runs every in-process test of the code they exercise (`--all` runs them
-everywhere). `--quick` runs only the in-process tier (`-m "not slow"`) on the newest Python,
+Tiers: by default every test runs, spread over pytest-xdist workers: the in-process tier on
+every Python, and the real-pip tier (marked `slow`: real pip, shells, terminals) once, on the
+newest Python, except the real-process tests marked `every_python`, which the oldest Python (with
+the minimum versions) runs too: the relay, ptys, signals, stdout faults, urllib, a 10 MB tomlkit
+edit, where the interpreter or a dependency's version can change the outcome. What the rest add
+(pip's builds, the fix loop, the CI recipes) does not differ between Pythons, and the oldest
+Python still runs every in-process test of the code they exercise (`--all` runs every test on
+every Python). `--quick` runs only the in-process tier (`-m "not slow"`) on the newest Python,
 without the linters: the loop to work in, under a minute.
 
-With more than one Python, their pytest runs go side by side (most of a run is waiting on pip
-subprocesses): each writes its log under .cache/test-logs/, printed whole when it ends.
-`--serial` runs them one after another, live.
+With more than one Python, their venvs are made and their pytest runs go side by side, and the
+linters run meanwhile: each pytest run writes its log under .cache/test-logs/, printed whole when
+it ends. `--serial` runs the linters, then each pytest run, one after another, live.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -71,10 +74,9 @@ def main() -> int:
         print("error: none of the requested Pythons is on this machine", file=sys.stderr)
         return 1
 
-    failed: list[str] = []
     oldest = min(found, key=_key)
     newest = max(found, key=_key)
-    venvs: dict[str, Path] = {}
+    wanted: dict[str, tuple[Path, str, str, bool]] = {}
     for version, python in found.items():
         # The oldest runs with the minimum versions, unless it is the only one (as for --quick).
         minimum = options.minimum_only or (
@@ -88,21 +90,24 @@ def main() -> int:
         name = f"test-{version}-minimum" if minimum else f"test-{version}"
         label = f"{version}-minimum" if minimum else version
         print(f"== Python {label}: preparing .venvs/{name}", flush=True)
-        venvs[label] = ensure_venv(
-            ROOT / ".venvs" / name, python, extras, constraints=MINIMUM if minimum else None
-        )
+        wanted[label] = (ROOT / ".venvs" / name, python, extras, minimum)
+    # Made side by side: on a fresh clone most of it is waiting on downloads.
+    with concurrent.futures.ThreadPoolExecutor(len(wanted)) as pool:
+        made = {
+            label: pool.submit(
+                ensure_venv, root, python, extras, constraints=MINIMUM if minimum else None
+            )
+            for label, (root, python, extras, minimum) in wanted.items()
+        }
+        venvs = {label: future.result() for label, future in made.items()}
     lint_venv = next(venv for label, venv in venvs.items() if label.startswith(newest))
-    if not (options.no_lint or options.quick):
-        for check in (
-            ["-m", "ruff", "check", "."],
-            ["-m", "ruff", "format", "--check", "."],
-            ["-m", "mypy"],
-        ):
-            print(f"== Python {newest}: {' '.join(check[1:])}", flush=True)
-            if subprocess.run([str(lint_venv), *check], cwd=ROOT, check=False).returncode:
-                failed.append(f"{newest}: {' '.join(check[1:])}")
     runs = {label: _pytest_args(options, label, venvs, newest) for label in venvs}
-    failed += _pytest(venvs, runs, serial=options.serial or len(venvs) == 1)
+    serial = options.serial or len(venvs) == 1
+    # Side by side, the linters run while the pytest runs start (their workers' first minute is
+    # partly waiting on downloads and on venvs being copied).
+    running = [] if serial else _start_pytest(venvs, runs)
+    failed = [] if options.no_lint or options.quick else _lint(lint_venv, newest)
+    failed += _serial_pytest(venvs, runs) if serial else _finish_pytest(running)
     if failed:
         print("FAILED: " + "; ".join(failed), file=sys.stderr)
         return 1
@@ -123,7 +128,7 @@ def _pytest_args(
     if options.quick:
         args = ["-m", "not slow", *args]
     elif not everything:
-        args = ["-m", "not builds", *args]
+        args = ["-m", "not slow or every_python", *args]
     workers = options.workers or _workers(len(venvs), quick=options.quick, full=everything)
     if workers not in {"0", "1"}:
         # worksteal: a worker that runs out takes tests queued for another, so that a few long
@@ -135,8 +140,8 @@ def _pytest_args(
 def _workers(pythons: int, *, quick: bool, full: bool) -> str:
     """xdist workers per Python. The real-pip tier mostly waits on pip and on venvs being copied,
     so about two workers per core keep the cores busy, most of them for the run that has the
-    `builds` tests (the other ends first); the quick tier is CPU-bound (hypothesis) and gains
-    little beyond one worker per core."""
+    whole real-pip tier (the other ends first); the quick tier is CPU-bound (hypothesis) and
+    gains little beyond one worker per core."""
     cores = os.cpu_count() or 1
     if quick:
         return str(max(1, cores // pythons))
@@ -145,24 +150,44 @@ def _workers(pythons: int, *, quick: bool, full: bool) -> str:
     return str(max(2, 2 * cores - 1) if full else max(1, cores))
 
 
-def _pytest(venvs: dict[str, Path], runs: dict[str, list[str]], *, serial: bool) -> list[str]:
-    """Run pytest on each venv; the failures, as lines."""
+def _lint(venv: Path, version: str) -> list[str]:
+    """ruff, its formatter check and mypy, live; the failures, as lines."""
+    failed = []
+    for check in (
+        ["-m", "ruff", "check", "."],
+        ["-m", "ruff", "format", "--check", "."],
+        ["-m", "mypy"],
+    ):
+        print(f"== Python {version}: {' '.join(check[1:])}", flush=True)
+        if subprocess.run([str(venv), *check], cwd=ROOT, check=False).returncode:
+            failed.append(f"{version}: {' '.join(check[1:])}")
+    return failed
+
+
+def _serial_pytest(venvs: dict[str, Path], runs: dict[str, list[str]]) -> list[str]:
+    """Run pytest on each venv in turn, live; the failures, as lines."""
     failed: list[str] = []
-    if serial:
-        for version, venv in venvs.items():
-            print(f"== Python {version}: pytest", flush=True)
-            status = subprocess.run(
-                [str(venv), "-m", "pytest", *runs[version]],
-                cwd=ROOT,
-                env=clean_environ(),
-                check=False,
-            ).returncode
-            if status:  # 5 (no test collected) is a failure too: the suite always has tests
-                failed.append(f"{version}: pytest exited {status}")
-        return failed
+    for version, venv in venvs.items():
+        print(f"== Python {version}: pytest", flush=True)
+        status = subprocess.run(
+            [str(venv), "-m", "pytest", *runs[version]],
+            cwd=ROOT,
+            env=clean_environ(),
+            check=False,
+        ).returncode
+        if status:  # 5 (no test collected) is a failure too: the suite always has tests
+            failed.append(f"{version}: pytest exited {status}")
+    return failed
+
+
+Running = list[tuple[str, Path, "subprocess.Popen[bytes]"]]
+
+
+def _start_pytest(venvs: dict[str, Path], runs: dict[str, list[str]]) -> Running:
+    """Start pytest on every venv at once, each writing its log under .cache/test-logs/."""
     logs = ROOT / ".cache" / "test-logs"
     logs.mkdir(parents=True, exist_ok=True)
-    running: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
+    running: Running = []
     for version, venv in venvs.items():
         log = logs / f"pytest-{version}.log"
         print(f"== Python {version}: pytest (side by side; log in {log.relative_to(ROOT)})")
@@ -182,6 +207,12 @@ def _pytest(venvs: dict[str, Path], runs: dict[str, list[str]], *, serial: bool)
                 )
             )
     sys.stdout.flush()
+    return running
+
+
+def _finish_pytest(running: Running) -> list[str]:
+    """Wait for each run and print its log whole; the failures, as lines."""
+    failed: list[str] = []
     for version, log, process in running:
         status = process.wait()
         print(f"== Python {version}: pytest exited {status}", flush=True)

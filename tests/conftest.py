@@ -29,6 +29,13 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The real-pip tier first (each file's tests keep their order): its tests take seconds, the
+    in-process ones milliseconds, so pytest-xdist's workers end together on short tests rather
+    than one worker finishing a long one alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _no_ci_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """CI=true (as .ci/run has it) changes when safepip asks: in-process tests must not inherit

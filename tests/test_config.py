@@ -560,7 +560,6 @@ def test_distribution_of_whatever_pip_printed(
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_extra_build_dependencies_for_an_sdist_from_find_links(
     tmp_path: Path, wheelhouse: Path
 ) -> None:

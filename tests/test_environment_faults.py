@@ -47,7 +47,8 @@ if os.name != "posix":
         allow_module_level=True,
     )
 
-pytestmark = pytest.mark.slow
+# the interpreter's I/O meets full devices and closed streams
+pytestmark = [pytest.mark.slow, pytest.mark.every_python]
 
 PROJECT = "flit-missing"
 #: The fixture's pyproject.toml, and exactly what safepip's fix makes of it.

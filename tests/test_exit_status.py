@@ -444,6 +444,7 @@ def _expected_from_row(status: str, expected: int) -> None:
     assert expected == int(status)
 
 
+@pytest.mark.every_python
 @pytest.mark.slow  # each case is a real safepip process, most with real pip
 @pytest.mark.parametrize("name", list(CASES))
 def test_exit_status(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:

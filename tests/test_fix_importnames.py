@@ -18,7 +18,7 @@ from testing.runs import run_safepip
 from testing.venvs import seeded_venv
 from testing.wheels import build_wheel
 
-pytestmark = [pytest.mark.slow, pytest.mark.builds]
+pytestmark = pytest.mark.slow
 
 SETUP_PY = """\
 import tqdm  # a run-time dependency imported at build time (the anti-pattern)

@@ -24,7 +24,7 @@ from testing.paths import PROJECTS
 from testing.venvs import seeded_venv
 from testing.wheels import build_wheel
 
-pytestmark = [pytest.mark.slow, pytest.mark.builds]
+pytestmark = pytest.mark.slow
 
 
 def make_sdist(fixture: str, folder: Path) -> Path:

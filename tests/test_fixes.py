@@ -20,7 +20,7 @@ from testing.paths import PROJECTS
 from testing.runs import copy_project, run_safepip
 from testing.venvs import seeded_venv
 
-pytestmark = [pytest.mark.slow, pytest.mark.builds]
+pytestmark = pytest.mark.slow
 
 
 def build_system(path: Path) -> dict[str, object]:

@@ -23,7 +23,8 @@ from safepip.reading.lines import MAX_LINE_CHARS
 from safepip.running import pipes, terminal
 from safepip.running.pipes import run_with_pipes
 
-pytestmark = pytest.mark.slow  # floods of tens of MB through real child processes
+# floods of tens of MB through real child processes
+pytestmark = [pytest.mark.slow, pytest.mark.every_python]
 
 TESTS = Path(__file__).parent
 #: A real pip failure (pip 26.3, flit_core missing), printed after the flood.

@@ -319,6 +319,7 @@ def _huge_requires(count: int, *, multiline: bool) -> bytes:
 # A requires array of a quarter of a megabyte: the patch must be right (the last item added, the
 # rest kept). Over 1 MiB the file is refused outright (5 MB used to take the patcher some 40 s:
 # tomlkit parses the file twice and packaging parses every item); scripts/stress.py checks it.
+@pytest.mark.every_python  # tomlkit's minimum version too
 @pytest.mark.slow  # a 10 MB-scale array
 @pytest.mark.parametrize("multiline", [False, True], ids=["one-line", "one-item-a-line"])
 def test_huge_requires_array_is_patched_correctly(multiline: bool, tmp_path: Path) -> None:

@@ -121,7 +121,6 @@ def test_a_hash_mismatch_is_refused(index: tuple[str, Path], tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_install_from_an_index_builds_a_patched_copy(
     index: tuple[str, Path], tmp_path: Path, wheelhouse: Path
 ) -> None:
@@ -151,7 +150,6 @@ def test_install_from_an_index_builds_a_patched_copy(
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_extra_build_dependencies_apply_without_a_prompt(tmp_path: Path, wheelhouse: Path) -> None:
     python = seeded_venv(tmp_path / "venv")
     config = tmp_path / "config.toml"
@@ -232,6 +230,7 @@ EVIL = b"not the file pip verified"
 
 
 @pytest.mark.slow
+@pytest.mark.every_python  # the interpreter's urllib
 def test_a_file_that_changes_between_downloads_is_refused(tmp_path: Path, wheelhouse: Path) -> None:
     """pip gets the good file; safepip's download gets another one: refused, nothing built."""
     python = seeded_venv(tmp_path / "venv")
@@ -449,7 +448,6 @@ def test_the_index_of_pips_configuration_file_is_used(tmp_path: Path, wheelhouse
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_an_index_sdist_fixed_once_is_reused_from_that_index_only(
     tmp_path: Path, wheelhouse: Path
 ) -> None:

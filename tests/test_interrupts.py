@@ -29,7 +29,8 @@ if sys.platform == "win32":
 
 import pexpect
 
-pytestmark = pytest.mark.slow  # process groups, ptys and signals to real children
+# process groups, ptys and signals to real children
+pytestmark = [pytest.mark.slow, pytest.mark.every_python]
 
 TIMEOUT = 120
 ORIGINAL = (PROJECTS / "flit-missing" / "pyproject.toml").read_bytes()

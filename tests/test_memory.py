@@ -385,7 +385,6 @@ def _make_sdist(project: Path, folder: Path, name: str = "flit-missing") -> Path
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_an_sdist_fixed_once_installs_in_a_second_venv_with_one_pip_run(
     tmp_path: Path, wheelhouse: Path
 ) -> None:
@@ -446,7 +445,6 @@ def test_an_sdist_fixed_once_installs_in_a_second_venv_with_one_pip_run(
 
 
 @pytest.mark.slow
-@pytest.mark.builds
 def test_a_cap_fixed_once_installs_in_a_second_venv_with_one_pip_run(
     tmp_path: Path, wheelhouse: Path
 ) -> None:

@@ -12,7 +12,8 @@ import pytest
 from testing.environ import clean_environ, safepip_argv
 from testing.venvs import make_venv
 
-pytestmark = pytest.mark.slow
+# the relay is the interpreter's: every Python
+pytestmark = [pytest.mark.slow, pytest.mark.every_python]
 
 
 def run_both(python: Path, args: list[str]) -> tuple[subprocess.CompletedProcess[bytes], ...]:

@@ -227,6 +227,7 @@ def test_pip_names_itself_as_plain_pip_does(venv: Path) -> None:
 # --- 2, 3. stdin is the user's ------------------------------------------------------------------
 
 
+@pytest.mark.every_python
 def test_requirements_from_stdin_and_process_substitution(venv: Path, wheels: Path) -> None:
     uninstall(venv, "shell_pkg_c", "shell_pkg_d")
     environ = path_environ(venv, wheels, SAFEPIP_INVOKED_AS="pip")
@@ -238,6 +239,7 @@ def test_requirements_from_stdin_and_process_substitution(venv: Path, wheels: Pa
     assert installed(venv, "shell_pkg_d")
 
 
+@pytest.mark.every_python
 def test_piped_stdin_on_a_terminal(venv: Path, wheels: Path, tmp_path: Path) -> None:
     """On a terminal, a piped stdin is pip's alone: a while-read loop installs every line,
     `yes |` ends at once, and `echo y |` answers pip's prompt with nothing stray shown."""
@@ -287,6 +289,7 @@ def children_of(pid: int) -> list[int]:
     return [int(word) for word in found.stdout.split()]
 
 
+@pytest.mark.every_python
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_ctrl_z_fg_background_and_ctrl_c(tmp_path: Path) -> None:
     python = tmp_path / "slow-python"
@@ -374,6 +377,7 @@ def test_no_prompt_where_no_one_can_answer(
     child.expect(pexpect.EOF)
 
 
+@pytest.mark.every_python
 def test_stdout_on_a_terminal_stderr_to_a_file(
     standin_environ: dict[str, str], tmp_path: Path
 ) -> None:

@@ -133,6 +133,7 @@ LOGS = Path(__file__).parent / "logs"
 PROJECTS = Path(__file__).parent / "projects"
 
 
+@pytest.mark.every_python
 @pytest.mark.slow  # safepip and a stand-in pip as child processes
 @pytest.mark.parametrize(
     "log",
@@ -173,6 +174,7 @@ def test_a_failure_read_afterwards_is_explained_as_when_read_live(
     assert (tmp_path / "r.json").exists()  # the live run was the session's from the start
 
 
+@pytest.mark.every_python
 @pytest.mark.slow  # safepip and a stand-in pip as child processes
 def test_a_folder_gone_is_said_before_pip_runs(
     standin_environ: dict[str, str], tmp_path: Path

@@ -130,6 +130,7 @@ os.write(1, ("\\nREPORT %s %s\\n" % (status, " ".join(sorted(sys.modules)))).enc
 """
 
 
+@pytest.mark.every_python  # which modules load differs between Pythons
 @pytest.mark.slow  # a real pip install
 def test_an_install_that_needs_no_fix_loads_no_fixing_machinery(tmp_path: Path) -> None:
     """`install` of something already there: pip runs under watch, and nothing is fixed; as
@@ -163,6 +164,7 @@ def test_an_install_that_needs_no_fix_loads_no_fixing_machinery(tmp_path: Path) 
     )
 
 
+@pytest.mark.every_python  # which modules load differs between Pythons
 @pytest.mark.slow  # a real pip install
 def test_with_a_configuration_file_the_install_still_reads_nothing(tmp_path: Path) -> None:
     """A configuration file (here one that names a mapping and preapproves a fix) is read before

@@ -21,7 +21,8 @@ if sys.platform == "win32":
 
 import pexpect
 
-pytestmark = pytest.mark.slow  # safepip in a real pty
+# safepip in a real pty
+pytestmark = [pytest.mark.slow, pytest.mark.every_python]
 
 TIMEOUT = 60
 
