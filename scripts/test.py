@@ -32,6 +32,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from subprocess import Popen
 
 from _envs import ROOT, SUPPORTED, clean_environ, ensure_venv, find_python
 
@@ -91,7 +92,10 @@ def main() -> int:
         label = f"{version}-minimum" if minimum else version
         print(f"== Python {label}: preparing .venvs/{name}", flush=True)
         wanted[label] = (ROOT / ".venvs" / name, python, extras, minimum)
-    # Made side by side: on a fresh clone most of it is waiting on downloads.
+    # What the real-pip tier downloads once (the wheelhouse, the template venv, the real sdists),
+    # fetched by each Python meanwhile; the venvs made side by side: on a fresh clone most of it
+    # is waiting on downloads.
+    prefetching = [] if options.quick else _start_prefetch(found, newest)
     with concurrent.futures.ThreadPoolExecutor(len(wanted)) as pool:
         made = {
             label: pool.submit(
@@ -100,6 +104,11 @@ def main() -> int:
             for label, (root, python, extras, minimum) in wanted.items()
         }
         venvs = {label: future.result() for label, future in made.items()}
+    for version, process in prefetching:
+        _, errors = process.communicate()
+        if process.returncode:  # the tests' fixtures try again, and skip with a reason
+            said = errors.strip().splitlines() or [f"prefetch exited {process.returncode}"]
+            print(f"note: Python {version}: {said[-1]} (the tests try again)", flush=True)
     lint_venv = next(venv for label, venv in venvs.items() if label.startswith(newest))
     runs = {label: _pytest_args(options, label, venvs, newest) for label in venvs}
     serial = options.serial or len(venvs) == 1
@@ -150,6 +159,25 @@ def _workers(pythons: int, *, quick: bool, full: bool) -> str:
     return str(max(2, 2 * cores - 1) if full else max(1, cores))
 
 
+def _start_prefetch(found: dict[str, str], newest: str) -> list[tuple[str, Popen[str]]]:
+    """``python -m testing.prefetch`` with each Python (the newest fetches the shared sdists)."""
+    return [
+        (
+            version,
+            subprocess.Popen(
+                [python, "-m", "testing.prefetch", *(["--sdists"] if version == newest else [])],
+                cwd=ROOT,
+                env=clean_environ(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
+        for version, python in found.items()
+    ]
+
+
 def _lint(venv: Path, version: str) -> list[str]:
     """ruff, its formatter check and mypy, live; the failures, as lines."""
     failed = []
@@ -180,7 +208,7 @@ def _serial_pytest(venvs: dict[str, Path], runs: dict[str, list[str]]) -> list[s
     return failed
 
 
-Running = list[tuple[str, Path, "subprocess.Popen[bytes]"]]
+Running = list[tuple[str, Path, "Popen[bytes]"]]
 
 
 def _start_pytest(venvs: dict[str, Path], runs: dict[str, list[str]]) -> Running:

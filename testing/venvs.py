@@ -38,13 +38,14 @@ def make_venv(folder: Path, python: str = sys.executable, *, with_pip: bool = Tr
 def seeded_venv(folder: Path) -> Path:
     """A venv at ``folder`` for the interpreter the tests run in, with the pip that ships with
     it: a copy of the template (made once, kept under .cache/); its interpreter."""
-    template = _template()
+    template = template_venv()
     shutil.copytree(template, folder, symlinks=True)
     _relocate(folder, template)
     return venv_python(folder)
 
 
-def _template() -> Path:
+def template_venv() -> Path:
+    """The template venv of the running interpreter, made once (under a lock) and kept."""
     identity = f"{os.path.realpath(sys.executable)}|{sys.version}".encode()
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     tag = f"py{version}-{hashlib.sha256(identity).hexdigest()[:12]}"

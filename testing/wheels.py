@@ -15,9 +15,11 @@ from pathlib import Path
 from testing.cache import CACHE, file_lock
 from testing.environ import scrubbed_environ
 
-#: What the fixture projects need to build once fixed, downloaded once per Python (with their
+#: What the fixture projects need to build once fixed, and safepip's own dependencies (the CI
+#: recipes install safepip from its checkout), downloaded once per Python (with their
 #: dependencies) so that the tests then run with --no-index.
 WHEELHOUSE = (
+    ["packaging>=22", "tomlkit>=0.11.1", "platformdirs>=3"],
     ["flit_core>=3.2,<4", "hatchling", "editables", "poetry-core>=1.0.0", "pdm-backend"],
     ["setuptools>=61", "wheel", "Cython>=0.29"],
     ["setuptools>=61,<82"],  # still ships pkg_resources

@@ -20,46 +20,20 @@ import pytest
 
 from safepip import __version__
 from safepip.commands import shim
-from testing.cache import file_lock
 from testing.environ import clean_environ
 from testing.paths import PROJECTS, ROOT
 from testing.venvs import seeded_venv
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="launchers are sh scripts")
 
-#: What safepip needs at run time, for installing it from the checkout with --no-index.
-RUNTIME = ["packaging>=22", "tomlkit>=0.11.1", "platformdirs>=3"]
-
 
 @pytest.fixture(scope="session")
-def runtime_wheels() -> Path:
-    """safepip's runtime dependencies as wheels, downloaded once into .cache/ (like the
-    wheelhouse), so that installing safepip from its checkout runs offline."""
-    tag = f"py{sys.version_info[0]}.{sys.version_info[1]}"
-    folder = ROOT / ".cache" / "runtime-wheels" / tag
-    stamp = folder / ".complete"
-    # pytest-xdist's workers and a second Python fill the same cache: one at a time.
-    with file_lock(folder.parent / f"{tag}.lock"):
-        if not stamp.exists() or stamp.read_text() != repr(RUNTIME):
-            folder.mkdir(parents=True, exist_ok=True)
-            result = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:",
-                 "--dest", str(folder), *RUNTIME],
-                env=clean_environ(), capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if result.returncode != 0:
-                stderr = result.stderr.strip()[-300:]
-                pytest.skip(f"cannot download safepip's dependencies: {stderr}")
-            stamp.write_text(repr(RUNTIME))
-    return folder
-
-
-@pytest.fixture(scope="session")
-def offline(wheelhouse: Path, runtime_wheels: Path) -> dict[str, str]:
-    """pip settings in the environment: everything from local folders, nothing from an index."""
+def offline(wheelhouse: Path) -> dict[str, str]:
+    """pip settings in the environment: everything (safepip's own dependencies too) from the
+    wheelhouse, nothing from an index."""
     return {
         "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": f"{wheelhouse} {runtime_wheels}",
+        "PIP_FIND_LINKS": str(wheelhouse),
         "PIP_NO_COMPILE": "1",  # the recipes install safepip several times: no .pyc
     }
 
