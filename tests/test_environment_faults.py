@@ -47,8 +47,7 @@ if os.name != "posix":
         allow_module_level=True,
     )
 
-# the interpreter's I/O meets full devices and closed streams
-pytestmark = [pytest.mark.slow, pytest.mark.every_python]
+pytestmark = pytest.mark.slow
 
 PROJECT = "flit-missing"
 #: The fixture's pyproject.toml, and exactly what safepip's fix makes of it.
@@ -168,6 +167,7 @@ MISSING_INTERPRETERS: dict[str, tuple[str, Callable[[Path], str], str]] = {
 }
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @pytest.mark.parametrize(
     ("case", "command"),
     [
@@ -209,6 +209,7 @@ def python_without_pip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv_python(root)
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @pytest.mark.parametrize(
     "args",
     [
@@ -250,6 +251,7 @@ FLIT_FAILURE_LOG = (
 )
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @pytest.mark.parametrize("signame", list(CRASH_SIGNALS))
 def test_pip_killed_by_a_signal_in_a_pass_through_command(signame: str, tmp_path: Path) -> None:
     printed = b"Package    Version\n---------- -------\npip        \xff 24.0\npartial"
@@ -264,6 +266,7 @@ def test_pip_killed_by_a_signal_in_a_pass_through_command(signame: str, tmp_path
     assert runs.read_text().splitlines() == ["-m pip list"]
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @pytest.mark.parametrize("mode", ["no-terminal", "yes"])
 @pytest.mark.parametrize("signame", list(CRASH_SIGNALS))
 def test_pip_killed_by_a_signal_in_a_session_proposes_nothing(
@@ -399,6 +402,7 @@ def test_file_size_limit_when_patching(
     assert_no_traceback_of_ours(run, pip_may_print_one=True)
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @needs_dev_full
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_report_to_a_full_device(how: str, environ: dict[str, str], pip_venv: Path) -> None:
@@ -434,6 +438,7 @@ def _stdout_closed(argv: list[str], environ: dict[str, str], cwd: Path) -> Run:
     return run_argv(["bash", "-c", 'exec "$@" >&-', "bash", *argv], environ, cwd=cwd)
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @needs_dev_full
 @needs_bash
 @pytest.mark.parametrize(
@@ -470,6 +475,7 @@ def test_unwritable_stdout_behaves_like_pip(
         assert (tmp_path / "by-safepip" / "safepip_demo_pkg").is_dir()
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @needs_dev_full
 @pytest.mark.parametrize(
     "args",
@@ -522,6 +528,7 @@ def test_no_permission_to_write(
 # --- 6. No terminal -------------------------------------------------------------------------------
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @needs_bash
 @pytest.mark.parametrize("stdin", ["dev-null", "closed"])
 def test_no_terminal_explains_and_changes_nothing(
@@ -545,6 +552,7 @@ def test_no_terminal_explains_and_changes_nothing(
     assert_no_traceback_of_ours(run, pip_may_print_one=True)
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 def test_no_terminal_doctor_fix_explains_and_changes_nothing(tmp_path: Path, project: Path) -> None:
     run = run_safepip(["doctor", "--fix", PROJECT], clean_environ(), cwd=tmp_path)
     assert run.status == 1  # the finding is still there
@@ -581,6 +589,7 @@ def many_distributions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @needs_bash
 def test_closed_stdout_with_much_output_exits_as_pip_does(
     many_distributions: Path, pip_venv: Path
@@ -605,6 +614,7 @@ def test_closed_stdout_with_much_output_exits_as_pip_does(
     assert_no_traceback_of_ours(run)
 
 
+@pytest.mark.every_python  # the interpreter's I/O meets full devices and closed streams
 @needs_bash
 def test_safepip_list_into_head(pip_venv: Path) -> None:
     # A short listing: whether pip itself meets the closed pipe depends on timing (0 if its
