@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from testing.cache import CACHE, file_lock
+from testing.cache import CACHE, file_lock, write_whole
 
 FOLDER = CACHE / "real-sdists"
 PYPI_JSON = "https://pypi.org/pypi/{name}/json"
@@ -125,7 +124,4 @@ def _download(name: str, version: str, sha256: str, target: Path) -> None:
         data = response.read()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise FetchError(f"{name} {version}: sha256 mismatch")
-    # Written aside and renamed: a reader that takes no lock never sees half of it.
-    partial = target.with_suffix(f".{os.getpid()}.partial")
-    partial.write_bytes(data)
-    partial.replace(target)
+    write_whole(target, data)

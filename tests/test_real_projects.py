@@ -14,7 +14,6 @@ such as hatch-vcs for hatchling) removed from ``requires``: the check must name 
 from __future__ import annotations
 
 import json
-import os
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from safepip.deciding import static
 from safepip.deciding.static import check_text
 from safepip.deciding.static_findings import BACKEND_NOT_IN_REQUIRES
 from safepip.names import canonical_name
+from testing.cache import write_whole
 from testing.realsdists import PROJECTS, FetchError, cache_file, fetch_all
 
 NAMES = [name for name, *_ in PROJECTS]
@@ -74,11 +74,7 @@ def _load(name: str, version: str, sha256: str, backend: str) -> Sdist:
         text, names = saved["pyproject"], saved["names"]
     else:
         text, names = _read_archive(archive)
-        # Written aside and renamed, as the archive is: another xdist worker or the other Python's
-        # run may read the digest while this one writes it.
-        partial = digest.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(json.dumps({"pyproject": text, "names": names}), encoding="utf-8")
-        partial.replace(digest)
+        write_whole(digest, json.dumps({"pyproject": text, "names": names}).encode("utf-8"))
     return Sdist(name, backend, text, frozenset(names))
 
 
