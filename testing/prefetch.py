@@ -2,10 +2,10 @@
 (``--sdists`` also fetches the real projects' sdists, which every Python shares).
 
 scripts/test.py runs it with each Python's own interpreter while the test venvs are being made:
-both mostly wait on the network, and the tests' workers then find everything in .cache/ instead
-of all waiting on one of them downloading it. Each piece is made under its lock, exactly as the
-tests' fixtures make it, so a run that finds something missing makes it itself; a failure here is
-one line and status 1, never a reason to stop the tests."""
+both mostly wait on the network, and the tests' workers then find everything in the tests' cache
+(testing.cache) instead of all waiting on one of them downloading it. Each piece is made under
+its lock, exactly as the tests' fixtures make it, so a run that finds something missing makes it
+itself; a failure here is one line and status 1, never a reason to stop the tests."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The real projects' sdists that tests/test_real_projects.py reads: pinned, fetched once from
-PyPI's JSON API into .cache/real-sdists/ (the sha256 checked against both the table and the JSON's
-digests), never with ``pip download``: that would run each sdist's metadata hook and so need its
-backend. ``python -m testing.prefetch`` fetches them before a run; the test's fixture otherwise."""
+PyPI's JSON API into real-sdists/ of the tests' cache (testing.cache; the sha256 checked against
+both the table and the JSON's digests), never with ``pip download``: that would run each sdist's
+metadata hook and so need its backend. ``python -m testing.prefetch`` fetches them before a run;
+the test's fixture otherwise."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """The one venv maker, and seeded venvs: copies of one template venv per Python.
 
 ``python -m venv`` with pip takes 3 to 8 seconds (ensurepip installs pip from its wheel); a copy
-of a finished venv takes a fraction of one. The template is made once per interpreter under
-.cache/ and kept between runs; each test gets its own copy, with the template's path rewritten in
-the launchers and activate scripts of bin/ (their shebangs and VIRTUAL_ENV name the folder).
+of a finished venv takes a fraction of one. The template is made once per interpreter in the
+tests' cache (testing.cache) and kept between runs; each test gets its own copy, with the
+template's path rewritten in the launchers and activate scripts of bin/ (their shebangs and
+VIRTUAL_ENV name the folder).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def make_venv(folder: Path, python: str = sys.executable, *, with_pip: bool = Tr
 
 def seeded_venv(folder: Path) -> Path:
     """A venv at ``folder`` for the interpreter the tests run in, with the pip that ships with
-    it: a copy of the template (made once, kept under .cache/); its interpreter."""
+    it: a copy of the template (made once, kept in the tests' cache); its interpreter."""
     template = template_venv()
     shutil.copytree(template, folder, symlinks=True)
     _relocate(folder, template)

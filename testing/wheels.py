@@ -67,13 +67,15 @@ def build_wheel(
 
 
 def wheelhouse() -> Path:
-    """A folder of wheels for the build backends, downloaded once per Python into .cache/ (not
-    the index at test time): tests install from it with --no-index --find-links.
+    """A folder of wheels for the build backends, downloaded once per Python and wheel list into
+    the tests' cache (not the index at test time): tests install from it with --no-index
+    --find-links.
 
     Raises WheelhouseError when it cannot be downloaded."""
-    tag = f"py{sys.version_info[0]}.{sys.version_info[1]}"
-    folder = CACHE / "wheelhouse" / tag
     wanted = json.dumps(WHEELHOUSE)
+    listed = hashlib.sha256(wanted.encode()).hexdigest()[:12]
+    tag = f"py{sys.version_info[0]}.{sys.version_info[1]}-{listed}"
+    folder = CACHE / "wheelhouse" / tag
     stamp = folder / ".complete"
     if stamp.exists() and stamp.read_text() == wanted:
         return folder

@@ -72,7 +72,7 @@ def standin_environ() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def wheelhouse() -> Path:
-    """The build backends' wheels, downloaded once into .cache/ (testing.wheels.wheelhouse);
+    """The build backends' wheels, downloaded once (testing.wheels.wheelhouse);
     skipped when they cannot be downloaded, except under CI, where that fails."""
     try:
         return _download_wheelhouse()

@@ -20,6 +20,7 @@ import pytest
 
 from safepip import __version__
 from safepip.commands import shim
+from testing.cache import CACHE
 from testing.environ import clean_environ
 from testing.paths import PROJECTS, ROOT
 from testing.venvs import seeded_venv
@@ -58,8 +59,10 @@ PATH=$rest exec python3 "$@"
 def image_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder to put first on a recipe's PATH: its ``python3`` (see _IMAGE_PYTHON3)."""
     folder = tmp_path_factory.mktemp("image-bin")
+    # The tests' cache named outright: a recipe's job has its own HOME.
     make = (
         f"import os, sys; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; "
+        f"os.environ['SAFEPIP_TEST_CACHE'] = {str(CACHE)!r}; "
         "from testing.venvs import seeded_venv; seeded_venv(Path(os.path.abspath(sys.argv[1])))"
     )
     script = folder / "python3"
