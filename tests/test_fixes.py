@@ -2,11 +2,13 @@
 
 Each case runs twice: without consent (nothing changes, pip's failing status, the diagnosis
 names the distribution and the command that would fix it) and with --yes (the fix lands, pip
-runs again and succeeds, the package imports, only [build-system] changed, comments intact).
+runs again and succeeds, the package imports, only [build-system] changed, comments intact, and
+the report records it all).
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tarfile
@@ -75,6 +77,10 @@ def test_without_consent_nothing_changes(
     before = (project / "pyproject.toml").read_bytes()
     result = run_safepip(fill(args, project), offline_environ(wheelhouse, pip_venv), cwd=tmp_path)
     assert result.status != 0
+    # No terminal and no --yes: no pre-flight question; pip runs as it is, and only its failure
+    # is explained, once.
+    assert "before running pip" not in result.err
+    assert result.err.count("proposed fix:") == 1
     assert f'add "{requirement}" to [build-system] requires' in result.err
     assert f"comes from {distribution}" in result.err or f"by {distribution}" in result.err
     assert "nothing was changed" in result.err
@@ -100,9 +106,12 @@ def test_with_yes_the_fix_lands_and_pip_succeeds(
     pyproject = project / "pyproject.toml"
     before_text = pyproject.read_text()
     before_system, before_rest = build_system(pyproject)
+    report = tmp_path / "report.json"
     # Without the pre-flight, so that pip fails first and the fix comes from reading its output.
     environ = offline_environ(wheelhouse, python, SAFEPIP_PREFLIGHT="0")
-    result = run_safepip(["--yes", *fill(args, project)], environ, cwd=tmp_path)
+    result = run_safepip(
+        ["--yes", "--report", str(report), *fill(args, project)], environ, cwd=tmp_path
+    )
     assert result.status == 0, result.err
     assert imports(python, module, environ)
     after_system, after_rest = build_system(pyproject)
@@ -115,6 +124,22 @@ def test_with_yes_the_fix_lands_and_pip_succeeds(
     backup = project / "pyproject.toml.safepip-backup"
     assert backup.read_text() == before_text
     assert f"changed {pyproject}" in result.err
+    # The report records the failure, the fix, the changed file and both runs.
+    document = json.loads(report.read_text())
+    assert document["pip_command"] == fill(args, project)
+    statuses = [run["exit_status"] for run in document["runs"]]
+    assert statuses[0] != 0
+    assert statuses[1:] == [0]
+    assert document["exit_status"] == 0
+    [failure] = document["failures"]
+    kind = "build-dependency-missing" if fixture == "cython-undeclared" else "backend-unavailable"
+    assert (failure["kind"], failure["distribution"]) == (kind, distribution)
+    [fix] = document["fixes"]
+    assert (fix["applied"], fix["kind"]) == (True, "patch-pyproject")
+    assert fix["change"] == ["add", requirement]
+    [changed] = document["changed_files"]
+    assert changed["path"] == str(pyproject)
+    assert Path(changed["backup"]).read_text() == before_text
 
 
 def test_second_failure_after_the_first_fix(tmp_path: Path, wheelhouse: Path) -> None:
@@ -259,38 +284,6 @@ def test_terminal_asks_and_only_yes_applies(answer: str, tmp_path: Path, wheelho
         assert not changed
 
 
-def test_report_records_failures_fixes_files_and_runs(tmp_path: Path, wheelhouse: Path) -> None:
-    import json
-
-    python = seeded_venv(tmp_path / "venv")
-    project = copy_project("flit-missing", tmp_path)
-    report = tmp_path / "report.json"
-    args = ["--yes", "--report", str(report), "install", str(project)]
-    environ = offline_environ(wheelhouse, python, SAFEPIP_PREFLIGHT="0")
-    result = run_safepip(args, environ, cwd=tmp_path)
-    assert result.status == 0, result.err
-    document = json.loads(report.read_text())
-    assert document["pip_command"] == ["install", str(project)]
-    assert [run["exit_status"] for run in document["runs"]] == [
-        document["runs"][0]["exit_status"],
-        0,
-    ]
-    assert document["runs"][0]["exit_status"] != 0
-    assert document["exit_status"] == 0
-    [failure] = document["failures"]
-    assert (failure["kind"], failure["distribution"]) == ("backend-unavailable", "flit_core")
-    [fix] = document["fixes"]
-    assert fix["applied"] is True
-    assert fix["kind"] == "patch-pyproject"
-    assert fix["change"] == ["add", "flit_core>=3.2"]
-    [changed] = document["changed_files"]
-    assert changed["path"] == str(project / "pyproject.toml")
-    assert (
-        Path(changed["backup"]).read_bytes()
-        == (PROJECTS / "flit-missing" / "pyproject.toml").read_bytes()
-    )
-
-
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="pip 21.2 does not run on Python 3.12+")
 def test_pip_too_old_for_editable_pyproject_is_upgraded(tmp_path: Path, wheelhouse: Path) -> None:
     python = seeded_venv(tmp_path / "venv")
@@ -328,8 +321,6 @@ def test_pip_too_old_for_editable_pyproject_is_upgraded(tmp_path: Path, wheelhou
 def test_preflight_fixes_before_pip_runs_once(
     fixture: str, args: list[str], module: str, tmp_path: Path, wheelhouse: Path
 ) -> None:
-    import json
-
     python = seeded_venv(tmp_path / "venv")
     project = copy_project(fixture, tmp_path)
     report = tmp_path / "report.json"
@@ -341,17 +332,6 @@ def test_preflight_fixes_before_pip_runs_once(
     assert "before running pip:" in result.err
     assert [run["exit_status"] for run in json.loads(report.read_text())["runs"]] == [0]
     assert imports(python, module, environ)
-
-
-def test_preflight_says_nothing_in_ci(tmp_path: Path, pip_venv: Path, wheelhouse: Path) -> None:
-    # No terminal and no --yes: pip runs as it is, and only its failure is explained (once).
-    project = copy_project("flit-missing", tmp_path)
-    result = run_safepip(
-        ["install", str(project)], offline_environ(wheelhouse, pip_venv), cwd=tmp_path
-    )
-    assert result.status != 0
-    assert "before running pip" not in result.err
-    assert result.err.count("proposed fix:") == 1
 
 
 def test_pkg_resources_gets_a_setuptools_cap_not_a_package(
@@ -378,8 +358,6 @@ def test_missing_setuptools_for_a_setup_py_importing_pkg_resources_is_one_change
 ) -> None:
     """requires = ["wheel"] and a setup.py that imports pkg_resources: one question, one pip
     run, one backup (setuptools comes capped), not setuptools and then its cap (issue 19)."""
-    import json
-
     python = seeded_venv(tmp_path / "venv")
     project = tmp_path / "wheel-only"
     (project / "wheel_only").mkdir(parents=True)
