@@ -64,9 +64,12 @@ def ensure_venv(
     target = make_venv(root, python)
     environ = clean_environ()
     flags = ["-q"] if quiet else []
-    subprocess.run(
-        [str(target), "-m", "pip", "install", *flags, "--upgrade", "pip"], check=True, env=environ
-    )
+    if _bundled_pip(root) < (21, 3):  # before PEP 660: no editable install of this checkout
+        subprocess.run(
+            [str(target), "-m", "pip", "install", *flags, "--upgrade", "pip"],
+            check=True,
+            env=environ,
+        )
     pinned = ["--constraint", str(constraints)] if constraints else []
     subprocess.run(
         [str(target), "-m", "pip", "install", *flags, *pinned, "-e", f"{ROOT}[{extras}]"],
@@ -75,3 +78,14 @@ def ensure_venv(
     )
     stamp.write_text(wanted)
     return target
+
+
+def _bundled_pip(root: Path) -> tuple[int, ...]:
+    """The version of the pip that ensurepip put in the venv at ``root``, from its dist-info
+    folder's name (no process); (0,) when it cannot be read. Python 3.9.18 bundles pip 23.0.1,
+    3.13 pip 24.2: new enough, and upgrading them would cost a download and 3 s of CPU each."""
+    for info in root.glob("lib/python*/site-packages/pip-*.dist-info"):
+        release = info.name[len("pip-") : -len(".dist-info")].split(".")
+        if all(part.isdigit() for part in release[:2]):
+            return tuple(int(part) for part in release[:2])
+    return (0,)
