@@ -153,8 +153,10 @@ def test_install_from_an_index_builds_a_patched_copy(
 def test_extra_build_dependencies_apply_without_a_prompt(tmp_path: Path, wheelhouse: Path) -> None:
     python = seeded_venv(tmp_path / "venv")
     config = tmp_path / "config.toml"
-    config.write_text('[extra-build-dependencies]\ncython-undeclared = ["Cython>=0.29"]\n')
-    with serve_index(tmp_path / "index", "cython-undeclared", "cython-undeclared") as (url, _):
+    # flit_core, not Cython: what is added does not matter here, and a Cython build costs some
+    # 6 s of CPU (its wheel in the build environment, a C compile).
+    config.write_text('[extra-build-dependencies]\nflit-missing = ["flit_core>=3.2"]\n')
+    with serve_index(tmp_path / "index", "flit-missing", "flit-missing") as (url, _):
         environ = clean_environ(
             {
                 "PIP_INDEX_URL": url,
@@ -165,7 +167,7 @@ def test_extra_build_dependencies_apply_without_a_prompt(tmp_path: Path, wheelho
         )
         # No terminal and no --yes: only the configuration speaks for the user.
         result = subprocess.run(
-            safepip_argv("install", "cython-undeclared"),
+            safepip_argv("install", "flit-missing"),
             env=environ,
             capture_output=True,
             text=True,
@@ -175,9 +177,7 @@ def test_extra_build_dependencies_apply_without_a_prompt(tmp_path: Path, wheelho
     assert result.returncode == 0, result.stderr
     assert "your [extra-build-dependencies]" in result.stderr
     assert "applying it without asking" in result.stderr
-    imported = subprocess.run(
-        [str(python), "-c", "import cython_undeclared"], env=environ, check=False
-    )
+    imported = subprocess.run([str(python), "-c", "import flit_missing"], env=environ, check=False)
     assert imported.returncode == 0
 
 
