@@ -39,9 +39,14 @@ def make_venv(folder: Path, python: str = sys.executable, *, with_pip: bool = Tr
 def seeded_venv(folder: Path) -> Path:
     """A venv at ``folder`` for the interpreter the tests run in, with the pip that ships with
     it: a copy of the template (made once, kept in the tests' cache); its interpreter."""
-    template = template_venv()
-    shutil.copytree(template, folder, symlinks=True)
-    _relocate(folder, template)
+    return copy_venv(template_venv(), folder)
+
+
+def copy_venv(source: Path, folder: Path) -> Path:
+    """A copy at ``folder`` of the finished venv at ``source``, its own paths rewritten (see
+    :func:`_relocate`); its interpreter."""
+    shutil.copytree(source, folder, symlinks=True)
+    _relocate(folder, source)
     return venv_python(folder)
 
 
