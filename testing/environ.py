@@ -20,13 +20,21 @@ from pathlib import Path
 IN_CI = os.environ.get("CI", "").lower() in {"true", "1", "yes"}
 
 
+#: The one SAFEPIP_ variable kept: where the tests keep what they download (testing.cache), which
+#: scripts/test.py's children (prefetch, pytest) must find where the script put it.
+_KEPT = {"SAFEPIP_TEST_CACHE"}
+
+
 def scrubbed_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment minus the machine's pip configuration and any active environment."""
     environ = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("PIP_", "SAFEPIP_"))
-        and key not in {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME"}
+        if key in _KEPT
+        or (
+            not key.startswith(("PIP_", "SAFEPIP_"))
+            and key not in {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME"}
+        )
     }
     environ["PIP_CONFIG_FILE"] = os.devnull
     # The version check would make pip's output depend on the network and the date.
