@@ -122,7 +122,8 @@ def _install_tools(venv: Path, python: str, extras: str, pins: bytes, flags: lis
         (venv.parent / "constraints.txt").write_bytes(pins)
         pinned = ["--constraint", str(venv.parent / "constraints.txt")]
     # [build-system] requires, the one line that starts with "requires = [" (flit_core's range).
-    declared = re.search(r"^requires = \[(.*)\]", _pyproject(), re.MULTILINE)
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    declared = re.search(r"^requires = \[(.*)\]", pyproject, re.MULTILINE)
     backend = re.findall(r'"([^"]+)"', declared[1]) if declared else ["flit_core"]
     subprocess.run(
         [str(target), "-m", "pip", "install", *flags, *pinned, f"{ROOT}[{extras}]", *backend],
@@ -136,14 +137,10 @@ def _install_tools(venv: Path, python: str, extras: str, pins: bytes, flags: lis
     )
 
 
-def _pyproject() -> str:
-    return (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-
-
 def _bundled_pip(root: Path) -> tuple[int, ...]:
     """The version of the pip that ensurepip put in the venv at ``root``, from its dist-info
     folder's name (no process); (0,) when it cannot be read. Python 3.9.18 bundles pip 23.0.1,
-    3.13 pip 24.2: new enough, and upgrading them would cost a download and 3 s of CPU each."""
+    3.13 pip 24.2: new enough, and upgrading them would cost a download and 3 s of CPU."""
     for info in root.glob("lib/python*/site-packages/pip-*.dist-info"):
         release = info.name[len("pip-") : -len(".dist-info")].split(".")
         if all(part.isdigit() for part in release[:2]):
