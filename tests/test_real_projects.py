@@ -1,10 +1,10 @@
 """No false alarms: ``[build-system]`` of well-known real projects, straight from their sdists.
 
 The sdists are fetched once from PyPI's JSON API (pinned versions, sha256 checked against both the
-list below and the JSON's digests) into ``.cache/real-sdists/`` (git-ignored), never with
-``pip download``: that would run each sdist's metadata hook and so need its backend. Only the
-top-level pyproject.toml and the archive's file list are read; nothing is extracted. Offline, and
-with nothing cached, the tests skip.
+list in testing/realsdists.py and the JSON's digests) into real-sdists/ of the tests' cache
+(testing.cache), never with ``pip download``: that would run each sdist's metadata hook and so
+need its backend. Only the top-level pyproject.toml and the archive's file list are read; nothing
+is extracted. Offline, and with nothing cached, the tests skip.
 
 Each project must give no finding at all. Then each one whose backend is not in-tree gets a copy
 with the backend's distribution (and any distribution that only brings it in as a dependency,
